@@ -1,0 +1,1 @@
+"""Gränsfall's engine: content, scenario play, quiz scoring, rules and analytics. Never imports streamlit."""

@@ -1,0 +1,395 @@
+"""Load and validate the whole course: every file, every rule, every problem at once.
+
+`load_course(root)` reads `modules/`, `scenarios/` and `quizzes/` under `root`, validates each file against
+the schema and then the course as a whole (references, graph shape, citations, duplicate ids), and returns
+either an immutable `Course` or the full list of problems, each with its file and line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import yaml
+from pydantic import ValidationError
+
+from course.content.schema import KINDS, Module, QuestionBank, Scenario, Strict
+from course.content.yamlload import LoadedYaml, load_yaml
+
+LEGAL_SOURCES_FILE = Path(__file__).with_name("legal_sources.yaml")
+WEAK_CERTAINTY = {"EV", "OSÄKERT"}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    code: str
+    message: str
+    hint: str = ""
+
+    def as_text(self) -> str:
+        head = f"{self.path}:{self.line}: {self.code} {self.message}"
+        return f"{head}\n    tips: {self.hint}" if self.hint else head
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "code": self.code, "message": self.message, "hint": self.hint}
+
+
+@dataclass(frozen=True)
+class Origin:
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class LegalSource:
+    cite: str
+    fakta: str
+    certainty: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Course:
+    """Validated, immutable content. Mappings are read-only views; models are frozen."""
+
+    modules: Mapping[str, Module]
+    scenarios: Mapping[str, Scenario]
+    banks: Mapping[str, QuestionBank]
+    origins: Mapping[str, Origin]
+    versions: Mapping[str, str]  # module id -> content version (hash of the module with its scenarios and quiz)
+
+    def module_version(self, module_id: str) -> str:
+        return self.versions[module_id]
+
+    def modules_for_role(self, role: str) -> list[Module]:
+        return [module for module in self.modules.values() if role in module.audience]
+
+
+@dataclass
+class LoadResult:
+    course: Course | None
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@cache
+def legal_sources() -> Mapping[str, LegalSource]:
+    data = yaml.safe_load(LEGAL_SOURCES_FILE.read_text(encoding="utf-8"))
+    return MappingProxyType({entry["cite"]: LegalSource(**entry) for entry in data["sources"]})
+
+
+def load_course(root: Path | str) -> LoadResult:
+    root = Path(root)
+    problems: list[Problem] = []
+    parsed: dict[str, list[tuple[Strict, LoadedYaml, str]]] = {kind: [] for kind in KINDS}
+    files = 0
+    for kind, model in KINDS.items():
+        for path in sorted((root / kind).glob("*.y*ml")):
+            files += 1
+            relative = path.relative_to(root).as_posix()
+            loaded = load_yaml(path)
+            problems += [Problem(relative, p.line, p.code, p.message, p.hint) for p in loaded.problems]
+            if loaded.data is None:
+                continue
+            if not isinstance(loaded.data, dict):
+                problems.append(Problem(relative, 1, "E103", "Filen ska vara en mappning (nyckel: värde) överst.",
+                                        "Börja filen med t.ex. 'id: ...' på första raden."))
+                continue
+            try:
+                parsed[kind].append((model.model_validate(loaded.data), loaded, relative))
+            except ValidationError as error:
+                problems += _schema_problems(error, loaded, relative, model)
+    if files == 0:
+        problems.append(Problem(root.as_posix(), 1, "E005", "Hittade inget innehåll.",
+                                "Innehållet ska ligga i modules/, scenarios/ och quizzes/ under denna mapp."))
+
+    problems += _check_ids(parsed)
+    scenarios = _by_id(parsed["scenarios"])
+    banks = _by_id(parsed["quizzes"])
+    modules = _by_id(parsed["modules"])
+    for scenario, loaded, path in scenarios.values():
+        problems += _check_scenario(scenario, loaded, path)
+    for bank, loaded, path in banks.values():
+        problems += _check_bank(bank, loaded, path)
+    for module, loaded, path in modules.values():
+        problems += _check_module(module, loaded, path, scenarios, banks)
+    problems.sort()
+    if problems:
+        return LoadResult(None, problems, files)
+    return LoadResult(_build_course(modules, scenarios, banks), [], files)
+
+
+def _by_id(items: list[tuple[Any, LoadedYaml, str]]) -> dict[str, tuple[Any, LoadedYaml, str]]:
+    result: dict[str, tuple[Any, LoadedYaml, str]] = {}
+    for item in items:
+        result.setdefault(item[0].id, item)  # duplicates are reported by _check_ids
+    return result
+
+
+def _build_course(modules, scenarios, banks) -> Course:
+    origins: dict[str, Origin] = {}
+    for kind, items in (("module", modules), ("scenario", scenarios), ("quiz", banks)):
+        for item_id, (_, loaded, path) in items.items():
+            origins[f"{kind}:{item_id}"] = Origin(path, loaded.line_of(()))
+    versions = {}
+    for module_id, (module, _, _) in modules.items():
+        material = {
+            "module": module.model_dump(mode="json"),
+            "scenarios": [scenarios[s][0].model_dump(mode="json") for s in module.scenarios],
+            "quiz": banks[module.quiz][0].model_dump(mode="json"),
+        }
+        canonical = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        versions[module_id] = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    return Course(
+        modules=MappingProxyType({k: v[0] for k, v in modules.items()}),
+        scenarios=MappingProxyType({k: v[0] for k, v in scenarios.items()}),
+        banks=MappingProxyType({k: v[0] for k, v in banks.items()}),
+        origins=MappingProxyType(origins),
+        versions=MappingProxyType(versions),
+    )
+
+
+# --- schema errors -> problems -------------------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "string_type": "ska vara text",
+    "int_type": "ska vara ett heltal",
+    "int_parsing": "ska vara ett heltal",
+    "int_from_float": "ska vara ett heltal",
+    "bool_type": "ska vara true eller false",
+    "bool_parsing": "ska vara true eller false",
+    "list_type": "ska vara en lista (rader som börjar med '- ')",
+    "dict_type": "ska vara en mappning (nyckel: värde)",
+    "model_type": "ska vara en mappning (nyckel: värde)",
+    "model_attributes_type": "ska vara en mappning (nyckel: värde)",
+}
+
+
+def _schema_problems(error: ValidationError, loaded: LoadedYaml, path: str, model: type[Strict]) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        where = ".".join(str(part) for part in loc) or "filen"
+        parent = ".".join(str(part) for part in loc[:-1]) or "filens översta nivå"
+        kind = item["type"]
+        line = loaded.line_of(loc)
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _allowed_keys(model, loc[:-1], loaded.data)
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            hint = f"Menade du '{close[0]}'?" if close else f"Tillåtna nycklar här: {', '.join(sorted(allowed))}."
+            problems.append(Problem(path, line, "E101", f"Okänd nyckel '{key}' i {parent}.", hint))
+        elif kind == "missing":
+            problems.append(Problem(path, line, "E102", f"Fältet '{loc[-1]}' saknas i {parent}.",
+                                    f"Lägg till '{loc[-1]}:' här; se schemat i course/content/schema.py."))
+        else:
+            problems.append(Problem(path, line, "E103", f"Fel värde i {where}: {_describe(item)}.",
+                                    "Rätta värdet så att det följer schemat."))
+    return problems
+
+
+def _describe(item: dict[str, Any]) -> str:
+    kind, ctx = item["type"], item.get("ctx") or {}
+    if kind in _TYPE_WORDS:
+        return _TYPE_WORDS[kind]
+    if kind == "literal_error":
+        return f"måste vara en av {ctx.get('expected')}"
+    if kind == "too_short":
+        return f"ska ha minst {ctx.get('min_length')} element"
+    if kind == "string_too_short":
+        return "får inte vara tom"
+    if kind == "string_pattern_mismatch":
+        return "ska bestå av små bokstäver a–z, siffror och bindestreck (t.ex. 'mutor-bygglov')"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound = ctx.get("ge", ctx.get("le"))
+        return f"ska vara {'minst' if kind == 'greater_than_equal' else 'högst'} {bound}"
+    if kind == "value_error":
+        return str(ctx.get("error", item["msg"]))
+    return item["msg"]
+
+
+def _allowed_keys(model: type[Strict], loc: tuple, data: Any) -> list[str]:
+    """Field names of the model found at `loc` (walks lists and dicts of submodels)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        field_info = current.model_fields.get(part) if isinstance(current, type) else None
+        current = _submodel(field_info.annotation) if field_info else None
+        if current is None and field_info is None:
+            break
+    if isinstance(current, type) and issubclass(current, Strict):
+        return list(current.model_fields)
+    return []
+
+
+def _submodel(annotation: Any) -> type[Strict] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Strict):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _submodel(arg)
+        if found:
+            return found
+    return None
+
+
+# --- cross-file and graph checks -----------------------------------------------------------------------------
+
+def _check_ids(parsed: dict[str, list[tuple[Any, LoadedYaml, str]]]) -> list[Problem]:
+    problems = []
+    for kind, items in parsed.items():
+        first: dict[str, tuple[str, int]] = {}
+        for item, loaded, path in items:
+            line = loaded.line_of(("id",))
+            if item.id in first:
+                other_path, other_line = first[item.id]
+                problems.append(Problem(path, line, "E501", f"Id '{item.id}' används redan i {other_path}:{other_line}.",
+                                        "Varje modul, scenario och frågebank behöver ett eget id."))
+            else:
+                first[item.id] = (path, line)
+        if kind == "quizzes":
+            question_first: dict[str, tuple[str, int]] = {}
+            for bank, loaded, path in items:
+                for index, question in enumerate(bank.questions):
+                    line = loaded.line_of(("questions", index, "id"))
+                    if question.id in question_first:
+                        other_path, other_line = question_first[question.id]
+                        problems.append(Problem(path, line, "E501",
+                                                f"Fråge-id '{question.id}' används redan i {other_path}:{other_line}.",
+                                                "Fråge-id måste vara unika i hela kursen (statistik per fråga)."))
+                    else:
+                        question_first[question.id] = (path, line)
+    return problems
+
+
+def _check_citations(cites: list[str], loaded: LoadedYaml, path: str, loc: tuple) -> list[Problem]:
+    known = legal_sources()
+    problems = []
+    for index, cite in enumerate(cites):
+        if cite in known:
+            continue
+        close = difflib.get_close_matches(cite, list(known), n=1, cutoff=0.75)
+        hint = (f"Menade du '{close[0]}'?" if close else
+                "Endast lagrum och rättsfall i course/content/legal_sources.yaml (hämtade ur fakta.md) får citeras.")
+        problems.append(Problem(path, loaded.line_of(loc + (index,)), "E601", f"Okänd källa '{cite}'.", hint))
+    return problems
+
+
+def _check_scenario(scenario: Scenario, loaded: LoadedYaml, path: str) -> list[Problem]:
+    problems = []
+    nodes = scenario.nodes
+    if scenario.start not in nodes:
+        problems.append(Problem(path, loaded.line_of(("start",)), "E204",
+                                f"Startnoden '{scenario.start}' finns inte.",
+                                f"Noder i filen: {', '.join(nodes)}."))
+    edges: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        edges[node_id] = []
+        for index, choice in enumerate(node.choices):
+            loc = ("nodes", node_id, "choices", index)
+            problems += _check_citations(choice.cite, loaded, path, loc + ("cite",))
+            if choice.next not in nodes:
+                close = difflib.get_close_matches(choice.next, list(nodes), n=1)
+                hint = f"Menade du '{close[0]}'?" if close else f"Noder i filen: {', '.join(nodes)}."
+                problems.append(Problem(path, loaded.line_of(loc + ("next",)), "E201",
+                                        f"Valet pekar på noden '{choice.next}', som inte finns.", hint))
+            else:
+                edges[node_id].append(choice.next)
+    if scenario.start in nodes:
+        reachable = _reachable(scenario.start, edges)
+        for node_id in nodes:
+            if node_id not in reachable:
+                problems.append(Problem(path, loaded.line_of(("nodes", node_id)), "E202",
+                                        f"Noden '{node_id}' kan inte nås från start.",
+                                        "Låt något val peka hit (next:), eller ta bort noden."))
+    reverse: dict[str, list[str]] = {node_id: [] for node_id in nodes}
+    for source, targets in edges.items():
+        for target in targets:
+            reverse[target].append(source)
+    can_finish = _reachable_many([n for n, node in nodes.items() if node.is_ending], reverse)
+    for node_id in nodes:
+        if node_id not in can_finish:
+            problems.append(Problem(path, loaded.line_of(("nodes", node_id)), "E203",
+                                    f"Från noden '{node_id}' går det inte att nå något slut.",
+                                    "Någon väg härifrån måste leda till en nod med 'ending:'."))
+    return problems
+
+
+def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:
+    return _reachable_many([start], edges)
+
+
+def _reachable_many(starts: list[str], edges: dict[str, list[str]]) -> set[str]:
+    seen, queue = set(starts), deque(starts)
+    while queue:
+        for target in edges.get(queue.popleft(), []):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return seen
+
+
+def _check_bank(bank: QuestionBank, loaded: LoadedYaml, path: str) -> list[Problem]:
+    problems = []
+    known = legal_sources()
+    if bank.draw > len(bank.questions):
+        problems.append(Problem(path, loaded.line_of(("draw",)), "E303",
+                                f"draw är {bank.draw} men banken har bara {len(bank.questions)} frågor.",
+                                "Sänk draw eller skriv fler frågor."))
+    for index, question in enumerate(bank.questions):
+        loc = ("questions", index)
+        problems += _check_citations(question.cite, loaded, path, loc + ("cite",))
+        correct = len(question.correct_indexes)
+        if correct == 0:
+            problems.append(Problem(path, loaded.line_of(loc), "E301", f"Frågan '{question.id}' har inget rätt svar.",
+                                    "Markera minst ett alternativ med 'correct: true'."))
+        elif correct > 1 and question.type != "multiple":
+            problems.append(Problem(path, loaded.line_of(loc), "E302",
+                                    f"Frågan '{question.id}' ({question.type}) har {correct} rätta svar men får ha ett.",
+                                    "Behåll ett rätt alternativ, eller ändra type till 'multiple'."))
+        if question.type == "true_false" and len(question.options) != 2:
+            problems.append(Problem(path, loaded.line_of(loc + ("options",)), "E304",
+                                    f"Frågan '{question.id}' (true_false) ska ha exakt två alternativ.",
+                                    "Skriv alternativen 'Sant' och 'Falskt'."))
+        cited = [known[c] for c in question.cite if c in known]
+        if cited and all(source.certainty in WEAK_CERTAINTY for source in cited):
+            problems.append(Problem(path, loaded.line_of(loc + ("cite",)), "E602",
+                                    f"Frågan '{question.id}' bygger bara på källor som fakta.md märker EV/OSÄKERT.",
+                                    "Sådana påståenden får aldrig vara rätt svar i en quizfråga; välj en verifierad källa."))
+    return problems
+
+
+def _check_module(module: Module, loaded: LoadedYaml, path: str, scenarios: dict, banks: dict) -> list[Problem]:
+    problems = []
+    for index, scenario_id in enumerate(module.scenarios):
+        if scenario_id not in scenarios:
+            close = difflib.get_close_matches(scenario_id, list(scenarios), n=1)
+            problems.append(Problem(path, loaded.line_of(("scenarios", index)), "E401",
+                                    f"Modulen hänvisar till scenariot '{scenario_id}', som inte finns.",
+                                    f"Menade du '{close[0]}'?" if close else "Skapa filen under scenarios/ eller rätta id:t."))
+    if module.quiz not in banks:
+        close = difflib.get_close_matches(module.quiz, list(banks), n=1)
+        problems.append(Problem(path, loaded.line_of(("quiz",)), "E402",
+                                f"Modulen hänvisar till frågebanken '{module.quiz}', som inte finns.",
+                                f"Menade du '{close[0]}'?" if close else "Skapa filen under quizzes/ eller rätta id:t."))
+    return problems
+
+
+def default_content_root() -> Path:
+    """COURSE_CONTENT_ROOT, or the project folder that holds modules/, scenarios/ and quizzes/."""
+    import os
+
+    return Path(os.environ.get("COURSE_CONTENT_ROOT") or Path(__file__).resolve().parents[2])

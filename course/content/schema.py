@@ -1,0 +1,104 @@
+"""The content schema: what a module, a scenario and a question bank are.
+
+Pydantic v2 models, strict about unknown keys (a typo must not silently drop content), frozen (a loaded
+course never changes under a running app). Cross-file rules (does `next` point to a node, is a citation
+known) live in `loader.py`, where every file is at hand and every value knows its line.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Citation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+Role = Literal["medarbetare", "chef", "fortroendevald", "upphandlare", "myndighetsutovare"]
+Outcome = Literal["bra", "delvis", "svag"]
+QuestionType = Literal["single", "multiple", "true_false"]
+
+DEFAULT_PASS_MARK = 80
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(Strict):
+    text: Text
+    next: str
+    feedback: Text
+    cite: list[Citation] = Field(min_length=1)
+
+
+class Node(Strict):
+    """A situation: either a choice point (choices) or an ending (ending says how well the learner did)."""
+
+    text: Text
+    choices: list[Choice] = Field(default_factory=list)
+    ending: Outcome | None = None
+
+    @model_validator(mode="after")
+    def _choices_or_ending(self) -> "Node":
+        if self.ending is None and not self.choices:
+            raise ValueError("en nod behöver antingen 'choices' eller 'ending'")
+        if self.ending is not None and self.choices:
+            raise ValueError("en nod kan inte ha både 'choices' och 'ending'")
+        return self
+
+    @property
+    def is_ending(self) -> bool:
+        return self.ending is not None
+
+
+class Scenario(Strict):
+    id: Slug
+    title: Text
+    summary: Text | None = None
+    topics: list[Slug] = Field(min_length=1)
+    start: str
+    nodes: dict[str, Node] = Field(min_length=2)
+
+
+class Option(Strict):
+    text: Text
+    correct: bool = False
+    explanation: Text
+
+
+class Question(Strict):
+    id: Slug
+    type: QuestionType
+    topic: Slug
+    text: Text
+    cite: list[Citation] = Field(min_length=1)
+    options: list[Option] = Field(min_length=2)
+
+    @property
+    def correct_indexes(self) -> frozenset[int]:
+        return frozenset(i for i, option in enumerate(self.options) if option.correct)
+
+
+class QuestionBank(Strict):
+    id: Slug
+    title: Text
+    draw: int = Field(ge=1, description="how many questions one attempt draws")
+    questions: list[Question] = Field(min_length=1)
+
+
+class Module(Strict):
+    id: Slug
+    title: Text
+    summary: Text
+    audience: list[Role] = Field(min_length=1)
+    topics: list[Slug] = Field(min_length=1)
+    scenarios: list[Slug] = Field(min_length=1)
+    quiz: Slug
+    pass_mark: int = Field(default=DEFAULT_PASS_MARK, ge=1, le=100, description="percent")
+    estimated_minutes: int = Field(ge=1, le=120)
+
+
+# The folder a file lives in says what it is.
+KINDS: dict[str, type[Strict]] = {"modules": Module, "scenarios": Scenario, "quizzes": QuestionBank}
