@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--history-years", type=int, default=2)
     seed.add_argument("--database-url", help="annars COURSE_DATABASE_URL eller demodatabasen")
     seed.add_argument("--random-seed", type=int, default=7)
+    seed.add_argument("--replace", action="store_true", help="töm databasen först (all data försvinner)")
 
     args = parser.parse_args(argv)
     return {"lint": _lint, "stats": _stats, "seed": _seed}[args.command](args)

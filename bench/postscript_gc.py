@@ -1,0 +1,650 @@
+"""Benchmark: Streamlit's hidden ``runner.postScriptGC`` option, on vs off.
+
+With ``runner.postScriptGC = true`` (Streamlit's default) the script runner
+calls ``gc.collect(2)`` after *every* script run. A full collection walks every
+gc-tracked object in the server process and holds the GIL while doing so, so
+on a server with a realistic heap it stalls every session, not only the one
+that just finished.
+
+This script starts two real Streamlit servers on free 127.0.0.1 ports, one
+with ``--runner.postScriptGC true`` and one with ``--runner.postScriptGC
+false``, both serving ``bench/pages/trivial_page.py``. It then drives N
+concurrent simulated sessions against each over the real websocket protocol
+(``/_stcore/stream``, Streamlit's own protobufs): each session sends a
+``rerun_script`` BackMsg, waits for the ``script_finished`` ForwardMsg, and
+immediately asks again. Measurement rounds alternate between the two servers
+(on/off, then off/on, ...) so that machine noise hits both.
+
+Per configuration it reports completed reruns/s, rerun latency, and the
+server process's CPU time per rerun (from /proc/<pid>/stat).
+
+Usage (from the project root)::
+
+    .venv/bin/python bench/postscript_gc.py --users 20 --seconds 10
+
+Only loopback traffic; both servers are stopped on exit, error or Ctrl-C;
+every wait is bounded. The websocket client is ``websockets``, which is
+already installed as a dependency of streamlit (``websockets<18,>=12``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import atexit
+import contextlib
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+HOST = "127.0.0.1"
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_PAGE = BENCH_DIR / "pages" / "trivial_page.py"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# Upper bounds so that nothing can hang forever.
+RERUN_TIMEOUT_S = 30.0  # one rerun round trip (includes queueing behind others)
+FIRST_RUN_TIMEOUT_S = 120.0  # first run imports pandas/plotly and builds the heap
+CONNECT_TIMEOUT_S = 15.0
+SHUTDOWN_TIMEOUT_S = 10.0
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------
+# Server process management
+# --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def read_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        data = f.read().decode()
+    # The command name (field 2) may contain spaces; it is wrapped in parens.
+    fields = data[data.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat
+    return (utime + stime) / CLK_TCK
+
+
+def read_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# Plain urllib opener that ignores *_proxy environment variables, so the
+# health check can only ever go to the loopback server.
+_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class StreamlitServer:
+    def __init__(
+        self,
+        label: str,
+        post_script_gc: bool,
+        page: Path,
+        heap_objects: int,
+        workdir: Path,
+    ) -> None:
+        self.label = label
+        self.post_script_gc = post_script_gc
+        self.page = page
+        self.heap_objects = heap_objects
+        self.workdir = workdir
+        self.port: int | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / f"server-{label.replace(' ', '_')}.log"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{HOST}:{self.port}/_stcore/stream"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def _command(self, port: int) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(self.page),
+            "--server.address",
+            HOST,
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--server.runOnSave",
+            "false",
+            "--logger.level",
+            "warning",
+            "--runner.postScriptGC",
+            "true" if self.post_script_gc else "false",
+        ]
+
+    def start(self) -> None:
+        self.port = free_port()
+        env = dict(os.environ, BENCH_HEAP_OBJECTS=str(self.heap_objects))
+        with open(self.log_path, "ab") as log:
+            # cwd is a scratch dir: the project's .streamlit/config.toml must
+            # not leak into the comparison (the CLI flags above win anyway).
+            # start_new_session: Ctrl-C in the terminal reaches only us; we
+            # stop the servers ourselves in stop().
+            self.proc = subprocess.Popen(
+                self._command(self.port),
+                cwd=self.workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float) -> None:
+        assert self.proc is not None
+        url = f"http://{HOST}:{self.port}/_stcore/health"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError(
+                    f"server '{self.label}' exited with code {self.proc.returncode}"
+                    f" during startup; log tail:\n{self.log_tail()}"
+                )
+            try:
+                with _NO_PROXY_OPENER.open(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        raise BenchError(
+            f"server '{self.label}' not healthy after {timeout:.0f}s; log tail:\n"
+            f"{self.log_tail()}"
+        )
+
+    def stop(self) -> None:
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        # Signal only the process we started, by its pid.
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
+
+    def log_tail(self, n: int = 25) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-n:])
+
+
+# --------------------------------------------------------------------------
+# Simulated browser session
+# --------------------------------------------------------------------------
+
+
+class Session:
+    """One simulated browser tab speaking Streamlit's websocket protocol."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.ws: ClientConnection | None = None
+        self.page_script_hash = ""
+        self.saw_exception = False
+        self.title_seen = False
+
+    async def open(self) -> None:
+        # Like the frontend, offer the "streamlit" subprotocol. The frontend
+        # also passes an XSRF token and a previous session id as the 2nd/3rd
+        # entries of the header; a new session without auth needs neither.
+        self.ws = await connect(
+            self.url,
+            subprotocols=["streamlit"],  # type: ignore[list-item]
+            proxy=None,  # never route via *_proxy env vars; loopback only
+            compression=None,
+            open_timeout=CONNECT_TIMEOUT_S,
+            ping_interval=None,
+            max_size=None,
+            close_timeout=2,
+        )
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+
+    def _rerun_msg(self) -> bytes:
+        msg = BackMsg()
+        cs = msg.rerun_script  # ClientState: what the frontend sends on rerun
+        cs.query_string = ""
+        cs.page_script_hash = self.page_script_hash  # "" on the very first run
+        cs.page_name = ""
+        cs.widget_states.SetInParent()  # empty WidgetStates (no widgets)
+        cs.context_info.timezone = "UTC"
+        cs.context_info.timezone_offset = 0
+        cs.context_info.locale = "en-US"
+        cs.context_info.url = f"http://{self.url.split('/')[2]}/"
+        cs.context_info.is_embedded = False
+        return msg.SerializeToString()
+
+    async def rerun(self, timeout: float = RERUN_TIMEOUT_S) -> float:
+        """Request a rerun and wait for its script_finished. Returns latency."""
+        assert self.ws is not None
+        t0 = time.perf_counter()
+        await self.ws.send(self._rerun_msg())
+        async with asyncio.timeout(timeout):
+            while True:
+                data = await self.ws.recv()
+                fwd = ForwardMsg()
+                fwd.ParseFromString(data)  # type: ignore[arg-type]
+                kind = fwd.WhichOneof("type")
+                if kind == "new_session":
+                    self.page_script_hash = fwd.new_session.page_script_hash
+                elif kind == "delta":
+                    el = fwd.delta.new_element
+                    etype = el.WhichOneof("type")
+                    if etype == "exception":
+                        self.saw_exception = True
+                    elif etype == "heading" and "Trivial page" in el.heading.body:
+                        self.title_seen = True
+                elif kind == "script_finished":
+                    status = fwd.script_finished
+                    if status != ForwardMsg.FINISHED_SUCCESSFULLY:
+                        name = ForwardMsg.ScriptFinishedStatus.Name(status)
+                        raise BenchError(f"script finished with {name}")
+                    return time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------
+# Measurement
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class RoundResult:
+    window_s: float
+    reruns: int
+    cpu_s: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.reruns / self.window_s if self.window_s > 0 else 0.0
+
+
+@dataclass
+class ConfigStats:
+    rounds: list[RoundResult] = field(default_factory=list)
+
+    @property
+    def reruns(self) -> int:
+        return sum(r.reruns for r in self.rounds)
+
+    @property
+    def window_s(self) -> float:
+        return sum(r.window_s for r in self.rounds)
+
+    @property
+    def rate(self) -> float:
+        return self.reruns / self.window_s if self.window_s else 0.0
+
+    @property
+    def cpu_ms_per_rerun(self) -> float:
+        cpu = sum(r.cpu_s for r in self.rounds)
+        return 1000 * cpu / self.reruns if self.reruns else float("nan")
+
+    @property
+    def cpu_util(self) -> float:
+        return sum(r.cpu_s for r in self.rounds) / self.window_s
+
+    def latency_ms(self, q: float) -> float:
+        lats = sorted(x for r in self.rounds for x in r.latencies)
+        if not lats:
+            return float("nan")
+        return 1000 * lats[min(len(lats) - 1, int(q * len(lats)))]
+
+
+async def measure_round(
+    server: StreamlitServer, sessions: list[Session], window_s: float
+) -> RoundResult:
+    """Drive all sessions flat out; count reruns in a steady-state window.
+
+    All sessions start at once, so the first reruns of a round complete in a
+    burst. The counting window therefore opens only once *every* session has
+    completed one rerun (steady state: every session has a rerun in flight),
+    and lasts ``window_s``. Sessions stop issuing new reruns when the window
+    closes; reruns still in flight then are drained but not counted.
+    Server CPU is sampled from /proc exactly at window open and close.
+    """
+    loop = asyncio.get_running_loop()
+    n = len(sessions)
+    state = {"first_done": 0, "open_t": None, "close_t": None}
+    cpu = {}
+    window_open = asyncio.Event()
+    counted: list[float] = []
+
+    def now() -> float:
+        return loop.time()
+
+    async def worker(s: Session) -> None:
+        first = True
+        while True:
+            close_t = state["close_t"]
+            if close_t is not None and now() >= close_t:
+                return
+            lat = await s.rerun()
+            t_done = now()
+            open_t = state["open_t"]
+            close_t = state["close_t"]
+            if open_t is not None and open_t < t_done <= close_t:
+                counted.append(lat)
+            if first:
+                first = False
+                state["first_done"] += 1
+                if state["first_done"] == n:
+                    cpu["open"] = read_cpu_seconds(server.pid)
+                    state["open_t"] = now()
+                    state["close_t"] = state["open_t"] + window_s
+                    window_open.set()
+
+    async def closer() -> None:
+        await window_open.wait()
+        await asyncio.sleep(max(0.0, state["close_t"] - now()))
+        cpu["close"] = read_cpu_seconds(server.pid)
+
+    ramp_limit = RERUN_TIMEOUT_S + 5
+    async with asyncio.timeout(ramp_limit + window_s + RERUN_TIMEOUT_S + 10):
+        closer_task = asyncio.create_task(closer())
+        try:
+            await asyncio.gather(*(worker(s) for s in sessions))
+        except BaseException:
+            closer_task.cancel()
+            raise
+        # The window closes before the last in-flight reruns drain, so the
+        # closer has normally finished by now.
+        await closer_task
+    actual_window = state["close_t"] - state["open_t"]
+    return RoundResult(
+        window_s=actual_window,
+        reruns=len(counted),
+        cpu_s=cpu["close"] - cpu["open"],
+        latencies=counted,
+    )
+
+
+async def open_sessions(server: StreamlitServer, users: int) -> list[Session]:
+    sessions = [Session(server.ws_url) for _ in range(users)]
+    await asyncio.gather(*(s.open() for s in sessions))
+    # First run of the first session imports pandas/plotly and builds the
+    # cached heap in the server; do it alone, then the rest concurrently.
+    await sessions[0].rerun(timeout=FIRST_RUN_TIMEOUT_S)
+    await asyncio.gather(*(s.rerun(timeout=FIRST_RUN_TIMEOUT_S) for s in sessions[1:]))
+    bad = [i for i, s in enumerate(sessions) if s.saw_exception or not s.title_seen]
+    if bad:
+        raise BenchError(
+            f"server '{server.label}': page did not render cleanly in sessions {bad};"
+            f" log tail:\n{server.log_tail()}"
+        )
+    return sessions
+
+
+async def run_bench(args: argparse.Namespace, servers: list[StreamlitServer]) -> dict:
+    print(f"Connecting {args.users} sessions to each server ...", flush=True)
+    all_sessions: dict[str, list[Session]] = {}
+    try:
+        for srv in servers:
+            all_sessions[srv.label] = await open_sessions(srv, args.users)
+
+        # Untimed warm-up load on each server.
+        if args.warmup > 0:
+            print(f"Warm-up: {args.warmup:g}s of load per server ...", flush=True)
+            for srv in servers:
+                await measure_round(srv, all_sessions[srv.label], args.warmup)
+
+        stats = {srv.label: ConfigStats() for srv in servers}
+        window = args.seconds / args.rounds
+        print(
+            f"Measuring: {args.rounds} rounds x {window:.2f}s per config,"
+            " alternating order ...",
+            flush=True,
+        )
+        for r in range(args.rounds):
+            order = servers if r % 2 == 0 else list(reversed(servers))
+            for srv in order:
+                res = await measure_round(srv, all_sessions[srv.label], window)
+                stats[srv.label].rounds.append(res)
+                print(
+                    f"  round {r + 1}/{args.rounds}  {srv.label:<16}"
+                    f" {res.rate:7.1f} reruns/s  ({res.reruns} in {res.window_s:.2f}s,"
+                    f" server CPU {1000 * res.cpu_s / max(res.reruns, 1):6.1f} ms/rerun)",
+                    flush=True,
+                )
+        return stats
+    finally:
+        for sessions in all_sessions.values():
+            await asyncio.gather(*(s.close() for s in sessions))
+
+
+def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
+    on, off = stats[servers[0].label], stats[servers[1].label]
+    rows = [
+        ("reruns/s", f"{on.rate:.1f}", f"{off.rate:.1f}", off.rate / on.rate),
+        (
+            "server CPU ms/rerun",
+            f"{on.cpu_ms_per_rerun:.1f}",
+            f"{off.cpu_ms_per_rerun:.1f}",
+            off.cpu_ms_per_rerun / on.cpu_ms_per_rerun,
+        ),
+        (
+            "server CPU util (cores)",
+            f"{on.cpu_util:.2f}",
+            f"{off.cpu_util:.2f}",
+            None,
+        ),
+        (
+            "latency p50 ms",
+            f"{on.latency_ms(0.5):.0f}",
+            f"{off.latency_ms(0.5):.0f}",
+            off.latency_ms(0.5) / on.latency_ms(0.5),
+        ),
+        (
+            "latency p95 ms",
+            f"{on.latency_ms(0.95):.0f}",
+            f"{off.latency_ms(0.95):.0f}",
+            off.latency_ms(0.95) / on.latency_ms(0.95),
+        ),
+        ("reruns counted", str(on.reruns), str(off.reruns), None),
+        (
+            "server RSS MB (end)",
+            f"{rss[servers[0].label]:.0f}",
+            f"{rss[servers[1].label]:.0f}",
+            None,
+        ),
+    ]
+    per_round_on = [r.rate for r in on.rounds]
+    per_round_off = [r.rate for r in off.rounds]
+    print()
+    print(
+        f"runner.postScriptGC, {args.users} concurrent sessions,"
+        f" {on.window_s:.1f}s / {off.window_s:.1f}s measured (on/off),"
+        f" {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
+    print(f"{'':<24}{'GC on':>10}{'GC off':>10}{'off/on':>10}")
+    for name, a, b, ratio in rows:
+        rs = f"{ratio:.2f}x" if ratio is not None else ""
+        print(f"{name:<24}{a:>10}{b:>10}{rs:>10}")
+    if len(per_round_on) > 1:
+        print(
+            f"per-round reruns/s: on {min(per_round_on):.1f}..{max(per_round_on):.1f}"
+            f" (sd {statistics.stdev(per_round_on):.1f}),"
+            f" off {min(per_round_off):.1f}..{max(per_round_off):.1f}"
+            f" (sd {statistics.stdev(per_round_off):.1f})"
+        )
+    return {
+        "users": args.users,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "heap_objects": args.heap_objects,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "on": {
+            "reruns_per_s": on.rate,
+            "cpu_ms_per_rerun": on.cpu_ms_per_rerun,
+            "latency_p50_ms": on.latency_ms(0.5),
+            "latency_p95_ms": on.latency_ms(0.95),
+            "per_round_reruns_per_s": per_round_on,
+        },
+        "off": {
+            "reruns_per_s": off.rate,
+            "cpu_ms_per_rerun": off.cpu_ms_per_rerun,
+            "latency_p50_ms": off.latency_ms(0.5),
+            "latency_p95_ms": off.latency_ms(0.95),
+            "per_round_reruns_per_s": per_round_off,
+        },
+        "ratio_off_on": off.rate / on.rate,
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--users", type=int, default=20, help="concurrent sessions per server (default 20)")
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="measured seconds per configuration, split over --rounds (default 10)",
+    )
+    p.add_argument("--rounds", type=int, default=4, help="alternating measurement rounds (default 4)")
+    p.add_argument("--warmup", type=float, default=2.0, help="untimed warm-up seconds per server (default 2)")
+    p.add_argument(
+        "--heap-objects",
+        type=int,
+        default=200_000,
+        help="small live objects the page keeps alive (default 200000)",
+    )
+    p.add_argument("--page", type=Path, default=DEFAULT_PAGE, help="page to serve")
+    p.add_argument("--startup-timeout", type=float, default=90.0, help="seconds to wait for each server")
+    p.add_argument("--json", type=Path, default=None, help="also write results as JSON here")
+    p.add_argument(
+        "--keep-logs",
+        action="store_true",
+        help="keep the server logs (printed path) instead of deleting them",
+    )
+    args = p.parse_args(argv)
+    if args.users < 1 or args.rounds < 1 or args.seconds <= 0:
+        p.error("--users and --rounds must be >= 1 and --seconds > 0")
+    if args.users > 200:
+        p.error("--users > 200 is not supported")
+    return args
+
+
+def _raise_keyboard_interrupt(signum, frame):  # noqa: ARG001
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-postscript-gc-"))
+    servers = [
+        StreamlitServer("GC on", True, args.page.resolve(), args.heap_objects, workdir),
+        StreamlitServer("GC off", False, args.page.resolve(), args.heap_objects, workdir),
+    ]
+
+    def stop_all() -> None:
+        for s in servers:
+            s.stop()
+
+    atexit.register(stop_all)  # belt and braces; stop_all is idempotent
+    ok = False
+    try:
+        for s in servers:
+            s.start()
+        for s in servers:
+            s.wait_ready(args.startup_timeout)
+            print(
+                f"Started '{s.label}': pid {s.pid}, http://{HOST}:{s.port}"
+                f" (--runner.postScriptGC {str(s.post_script_gc).lower()})",
+                flush=True,
+            )
+        # Hard cap on the whole measurement phase.
+        budget = (
+            2 * FIRST_RUN_TIMEOUT_S
+            + 2 * (args.warmup + 2 * RERUN_TIMEOUT_S + 20)
+            + 2 * args.rounds * (2 * RERUN_TIMEOUT_S + 20)
+            + 2 * args.seconds
+        )
+
+        async def bounded() -> dict:
+            return await asyncio.wait_for(run_bench(args, servers), timeout=budget)
+
+        stats = asyncio.run(bounded())
+        rss = {s.label: read_rss_mb(s.pid) for s in servers}
+        result = print_table(args, servers, stats, rss)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(result, indent=2) + "\n")
+            print(f"wrote {args.json}")
+        ok = True
+        return 0
+    except KeyboardInterrupt:
+        print("\ninterrupted; stopping servers", file=sys.stderr)
+        return 130
+    except (BenchError, TimeoutError, OSError) as e:
+        print(f"benchmark failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        stop_all()
+        if ok and not args.keep_logs:
+            for s in servers:
+                with contextlib.suppress(OSError):
+                    s.log_path.unlink()
+            with contextlib.suppress(OSError):
+                workdir.rmdir()
+        else:
+            print(f"server logs: {workdir}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

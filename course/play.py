@@ -1,0 +1,133 @@
+"""Scenario walks and quizzes as pure functions: state is derived by replaying recorded steps.
+
+Like Moodle's question engine, the store keeps raw responses (which choice, which options) numbered from
+step 0, and everything else (where the learner stands, the score) is computed here by replaying them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from course.content.schema import Choice, Node, Question, QuestionBank, Scenario
+
+
+class InvalidStep(ValueError):
+    """A response that does not fit the state it is applied to (e.g. a choice the node does not have)."""
+
+
+# --- scenarios ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScenarioState:
+    node_id: str
+    taken: tuple[tuple[str, int], ...]  # (node id, choice index) for each step so far
+
+    @property
+    def step_no(self) -> int:
+        return len(self.taken)
+
+
+def start_state(scenario: Scenario) -> ScenarioState:
+    return ScenarioState(scenario.start, ())
+
+
+def current_node(scenario: Scenario, state: ScenarioState) -> Node:
+    return scenario.nodes[state.node_id]
+
+
+def apply_choice(scenario: Scenario, state: ScenarioState, choice_index: int) -> tuple[Choice, ScenarioState]:
+    node = current_node(scenario, state)
+    if node.is_ending:
+        raise InvalidStep(f"scenariot är redan slut i noden '{state.node_id}'")
+    if not 0 <= choice_index < len(node.choices):
+        raise InvalidStep(f"noden '{state.node_id}' har inget val nummer {choice_index}")
+    choice = node.choices[choice_index]
+    return choice, ScenarioState(choice.next, state.taken + ((state.node_id, choice_index),))
+
+
+def replay_scenario(scenario: Scenario, choice_indexes: Iterable[int]) -> ScenarioState:
+    state = start_state(scenario)
+    for index in choice_indexes:
+        _, state = apply_choice(scenario, state, index)
+    return state
+
+
+def ending_of(scenario: Scenario, state: ScenarioState) -> str | None:
+    return current_node(scenario, state).ending
+
+
+# --- quizzes -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DrawnQuestion:
+    question_id: str
+    option_order: tuple[int, ...]  # indexes into question.options in the order the learner sees them
+
+
+def draw_quiz(bank: QuestionBank, seed: int) -> list[DrawnQuestion]:
+    """A deterministic draw for one attempt: the same seed gives the same questions and option order, so a
+    reload or a resume shows exactly what the learner saw; a retry uses a new seed and so a fresh draw."""
+    rng = random.Random(seed)
+    drawn = []
+    for question in rng.sample(list(bank.questions), bank.draw):
+        order = list(range(len(question.options)))
+        if question.type != "true_false":  # 'Sant' before 'Falskt' reads better and gives nothing away
+            rng.shuffle(order)
+        drawn.append(DrawnQuestion(question.id, tuple(order)))
+    return drawn
+
+
+def questions_by_id(bank: QuestionBank) -> Mapping[str, Question]:
+    return {question.id: question for question in bank.questions}
+
+
+def validate_selection(question: Question, selected: Sequence[int]) -> frozenset[int]:
+    chosen = frozenset(selected)
+    if not chosen:
+        raise InvalidStep("inget alternativ valt")
+    if any(not 0 <= index < len(question.options) for index in chosen):
+        raise InvalidStep("ett valt alternativ finns inte i frågan")
+    if question.type != "multiple" and len(chosen) != 1:
+        raise InvalidStep("frågan tar ett svar")
+    return chosen
+
+
+def is_correct(question: Question, selected: frozenset[int]) -> bool:
+    """All or nothing: right when exactly the correct options are chosen (also for multiple choice)."""
+    return selected == question.correct_indexes
+
+
+@dataclass(frozen=True)
+class QuizScore:
+    correct: int
+    answered: int
+    total: int
+    pass_mark: int
+
+    @property
+    def finished(self) -> bool:
+        return self.answered >= self.total
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.correct / self.total if self.total else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.finished and passes(self.correct, self.total, self.pass_mark)
+
+
+def passes(correct: int, total: int, pass_mark: int) -> bool:
+    """Exactly at the pass mark passes. Integer arithmetic: 4 of 5 at 80 % must pass, and float rounding
+    (0.8 * 5 = 4.000000000000001) must not decide that."""
+    return total > 0 and correct * 100 >= pass_mark * total
+
+
+def score_quiz(bank: QuestionBank, drawn: Sequence[DrawnQuestion], answers: Mapping[str, frozenset[int]],
+               pass_mark: int) -> QuizScore:
+    questions = questions_by_id(bank)
+    correct = sum(1 for d in drawn if d.question_id in answers and is_correct(questions[d.question_id], answers[d.question_id]))
+    answered = sum(1 for d in drawn if d.question_id in answers)
+    return QuizScore(correct, answered, len(drawn), pass_mark)

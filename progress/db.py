@@ -1,0 +1,147 @@
+"""The database: engine from COURSE_DATABASE_URL (default: a SQLite file under data/), migrations on start,
+one transaction per use case, and retries when the database is locked or unreachable."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "gransfall.sqlite"
+MIGRATIONS = Path(__file__).with_name("migrations")
+T = TypeVar("T")
+
+
+class StoreUnavailable(RuntimeError):
+    """The database stayed locked or unreachable through every retry. The message is for people."""
+
+    def __init__(self, detail: str):
+        super().__init__(
+            "Databasen svarar inte just nu, så ditt svar är inte sparat än. Det finns kvar här: "
+            "försök igen om en stund. Kvarstår felet, kontakta den som förvaltar utbildningen."
+        )
+        self.detail = detail
+
+
+def database_url() -> str:
+    return os.environ.get("COURSE_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def is_configured() -> bool:
+    return bool(os.environ.get("COURSE_DATABASE_URL"))
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 5})
+        _sqlite_pragmas(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         connect_args={"connect_timeout": 5})
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    """WAL (readers never block the writer), a busy timeout, foreign keys on, and BEGIN IMMEDIATE for writes:
+    a deferred transaction that later wants to write can fail at once with 'database is locked' instead of
+    waiting, so write transactions take the lock up front (the SQLAlchemy pysqlite recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # let the 'begin' event below emit BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration. Safe when several app servers start at once: on PostgreSQL an
+    advisory lock serialises them; on SQLite BEGIN IMMEDIATE does."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+    with writer.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(7214031)"))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Database:
+    """Engine plus sessions: `read()` for queries, `write()` for one use case in one transaction."""
+
+    def __init__(self, engine: Engine, retries: int = 4, backoff: float = 0.2):
+        self.engine = engine
+        self.retries = retries
+        self.backoff = backoff
+        self._reader = sessionmaker(engine, expire_on_commit=False)
+        self._writer = sessionmaker(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session:
+            yield session
+
+    def write(self, use_case: Callable[[Session], T]) -> T:
+        """Run `use_case(session)` in one transaction and commit; retry the whole of it when the database is
+        locked or unreachable, then give up with StoreUnavailable. Use cases must be idempotent (they are:
+        every answer carries its idempotency key), so a retry after an unclear commit changes nothing."""
+        return self.retrying(lambda: self._run(use_case))
+
+    def _run(self, use_case: Callable[[Session], T]) -> T:
+        with self._writer() as session, session.begin():
+            return use_case(session)
+
+    def retrying(self, action: Callable[[], T]) -> T:
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            try:
+                return action()
+            except (OperationalError, DBAPIError) as error:
+                if not _is_transient(error) or attempt == self.retries:
+                    if _is_transient(error):
+                        raise StoreUnavailable(str(error.orig)) from error
+                    raise
+                log.warning("database busy or unreachable (%s); retry %d", error.orig, attempt + 1)
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+
+_TRANSIENT_WORDS = ("locked", "busy", "unable to open", "connect", "connection", "timeout", "timed out",
+                    "terminat", "server closed", "could not receive", "could not send")
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    """Locked, busy or unreachable: worth a retry. A missing table or a bad query is not."""
+    if error.connection_invalidated:
+        return True
+    message = str(error.orig).lower()
+    return any(word in message for word in _TRANSIENT_WORDS)

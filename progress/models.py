@@ -1,0 +1,92 @@
+"""Tables. Created and changed only by the Alembic migrations in progress/migrations/."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Times are naive UTC everywhere (SQLite keeps no time zone; PostgreSQL gets the same values)."""
+
+    pass
+
+
+class Unit(Base):
+    """A unit of the organisation: förvaltning, avdelning, enhet, bolag or nämnd; a tree through parent_id."""
+
+    __tablename__ = "units"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), default="enhet")
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
+    manager_id: Mapped[str | None] = mapped_column(String(64), index=True)  # a person id; no FK: people need units
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Attempt(Base):
+    """One play of a scenario or one try at a quiz, numbered per person and item."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        UniqueConstraint("person_id", "item_id", "attempt_no", name="uq_attempt_no"),
+        Index("ix_attempts_person_module", "person_id", "module_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    module_id: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # 'scenario' | 'quiz'
+    item_id: Mapped[str] = mapped_column(String(80))  # scenario id or question bank id
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    content_version: Mapped[str] = mapped_column(String(32))
+    seed: Mapped[int] = mapped_column(Integer, default=0)  # a quiz's draw and option order derive from it
+    started_at: Mapped[datetime] = mapped_column(DateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime())
+    outcome: Mapped[str | None] = mapped_column(String(16))  # scenario ending, or 'godkand'/'underkand'
+    score_percent: Mapped[float | None] = mapped_column()
+
+
+class Step(Base):
+    """One answer: the raw response at step `step_no` of an attempt. State is derived by replaying these."""
+
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("attempt_id", "step_no", name="uq_step_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+    step_no: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(80))  # node id (scenario) or question id (quiz)
+    response: Mapped[str] = mapped_column(Text)  # JSON: a choice index, or a sorted list of option indexes
+    correct: Mapped[bool | None] = mapped_column()  # quiz answers: scored on the server when recorded
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    answered_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Completion(Base):
+    __tablename__ = "completions"
+    __table_args__ = (Index("ix_completions_person_module", "person_id", "module_id", "completed_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    module_id: Mapped[str] = mapped_column(String(80))
+    content_version: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(DateTime())
+    completed_at: Mapped[datetime] = mapped_column(DateTime())
+    score_percent: Mapped[float] = mapped_column()
+    trigger_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), unique=True)  # the answer that completed it

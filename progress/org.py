@@ -1,0 +1,85 @@
+"""People, units and roles; who a manager may see (the units under them, at every depth, and no one else)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from course import rules
+from progress.db import Database
+from progress.models import Person, PersonRole, Unit
+
+ROLE_ORDER = ("admin", "chef", "fortroendevald", "medarbetare", "upphandlare", "myndighetsutovare")
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id: str
+    name: str
+    email: str | None
+    unit_id: str
+    unit_name: str
+    title: str | None
+    start_date: date
+    end_date: date | None
+    roles: tuple[str, ...]
+
+    @property
+    def is_manager(self) -> bool:
+        return "chef" in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @property
+    def learner_role(self) -> str:
+        return rules.learner_role(self.roles)
+
+
+class Org:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def person(self, person_id: str) -> PersonRecord | None:
+        with self.db.read() as session:
+            row = session.execute(select(Person, Unit.name).join(Unit, Person.unit_id == Unit.id)
+                                  .where(Person.id == person_id)).first()
+            if row is None:
+                return None
+            roles = _roles(session, [person_id]).get(person_id, ())
+            return _record(row[0], row[1], roles)
+
+    def people(self, ids: list[str]) -> list[PersonRecord]:
+        with self.db.read() as session:
+            rows = session.execute(select(Person, Unit.name).join(Unit, Person.unit_id == Unit.id)
+                                   .where(Person.id.in_(ids)).order_by(Person.name)).all()
+            roles = _roles(session, ids)
+            return [_record(person, unit_name, roles.get(person.id, ())) for person, unit_name in rows]
+
+    def managed_unit_ids(self, manager_id: str) -> list[str]:
+        with self.db.read() as session:
+            return list(session.scalars(subtree_unit_ids(manager_id)))
+
+
+def subtree_unit_ids(manager_id: str) -> Select:
+    """Every unit under the units `manager_id` manages, at every depth: one recursive query in the database."""
+    tree = select(Unit.id).where(Unit.manager_id == manager_id).cte("managed", recursive=True)
+    tree = tree.union(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _roles(session: Session, ids: list[str]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)
+                                           .where(PersonRole.person_id.in_(ids))):
+        found.setdefault(person_id, []).append(role)
+    return {k: tuple(sorted(v, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 99)) for k, v in found.items()}
+
+
+def _record(person: Person, unit_name: str, roles: tuple[str, ...]) -> PersonRecord:
+    return PersonRecord(person.id, person.name, person.email, person.unit_id, unit_name, person.title,
+                        person.start_date, person.end_date, roles)

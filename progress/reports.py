@@ -1,0 +1,73 @@
+"""Aggregate queries for managers. The database groups (one row per person and module); course.rules turns
+those rows into a status; the view only shapes and draws."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+
+from course import rules
+from course.content.loader import Course
+from progress.db import Database
+from progress.models import Attempt, Completion, Person, PersonRole, Unit
+from progress.org import subtree_unit_ids
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    person_id: str
+    name: str
+    unit_name: str
+    module_id: str
+    status: rules.Status
+    due: date
+    last_completed_at: datetime | None
+    last_score: float | None
+
+
+def team_status(db: Database, course: Course, manager_id: str, today: date) -> list[StatusRow]:
+    """Status per person and assigned module for everyone in the manager's units (people who have left are out)."""
+    units = subtree_unit_ids(manager_id).scalar_subquery()
+    with db.read() as session:
+        people = session.execute(
+            select(Person.id, Person.name, Person.start_date, Unit.name)
+            .join(Unit, Person.unit_id == Unit.id)
+            .where(Person.unit_id.in_(units), Person.id != manager_id,
+                   or_(Person.end_date.is_(None), Person.end_date >= today))
+        ).all()
+        roles: dict[str, set[str]] = {}
+        for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)
+                                               .where(PersonRole.person_id.in_(units_people(units)))):
+            roles.setdefault(person_id, set()).add(role)
+        last_done = {(p, m): (at, score) for p, m, at, score in session.execute(_latest_completions(units))}
+        last_start = {(p, m): at for p, m, at in session.execute(
+            select(Attempt.person_id, Attempt.module_id, func.max(Attempt.started_at))
+            .where(Attempt.person_id.in_(units_people(units)))
+            .group_by(Attempt.person_id, Attempt.module_id))}
+    rows = []
+    for person_id, name, start_date, unit_name in people:
+        for module in course.modules_for_role(rules.learner_role(roles.get(person_id, ()))):
+            completed_at, score = last_done.get((person_id, module.id), (None, None))
+            started_at = last_start.get((person_id, module.id))
+            started_since = started_at is not None and (completed_at is None or started_at > completed_at)
+            due = rules.due_date(start_date, completed_at)
+            rows.append(StatusRow(person_id, name, unit_name, module.id,
+                                  rules.module_status(today, due, completed_at, started_since), due,
+                                  completed_at, score))
+    return rows
+
+
+def units_people(units):
+    return select(Person.id).where(Person.unit_id.in_(units))
+
+
+def _latest_completions(units):
+    """Latest completion per person and module, with its score: a GROUP BY joined back to its row."""
+    latest = (select(Completion.person_id, Completion.module_id, func.max(Completion.completed_at).label("at"))
+              .where(Completion.person_id.in_(units_people(units)))
+              .group_by(Completion.person_id, Completion.module_id).subquery())
+    return (select(Completion.person_id, Completion.module_id, Completion.completed_at, Completion.score_percent)
+            .join(latest, (Completion.person_id == latest.c.person_id) & (Completion.module_id == latest.c.module_id)
+                  & (Completion.completed_at == latest.c.at)))
