@@ -305,6 +305,7 @@ class RoundResult:
     window_s: float
     reruns: int
     cpu_s: float
+    client_cpu_s: float
     latencies: list[float]
 
     @property
@@ -336,6 +337,10 @@ class ConfigStats:
     @property
     def cpu_util(self) -> float:
         return sum(r.cpu_s for r in self.rounds) / self.window_s
+
+    @property
+    def client_cpu_util(self) -> float:
+        return sum(r.client_cpu_s for r in self.rounds) / self.window_s
 
     def latency_ms(self, q: float) -> float:
         lats = sorted(x for r in self.rounds for x in r.latencies)
@@ -383,6 +388,7 @@ async def measure_round(
                 state["first_done"] += 1
                 if state["first_done"] == n:
                     cpu["open"] = read_cpu_seconds(server.pid)
+                    cpu["client_open"] = time.process_time()
                     state["open_t"] = now()
                     state["close_t"] = state["open_t"] + window_s
                     window_open.set()
@@ -391,6 +397,7 @@ async def measure_round(
         await window_open.wait()
         await asyncio.sleep(max(0.0, state["close_t"] - now()))
         cpu["close"] = read_cpu_seconds(server.pid)
+        cpu["client_close"] = time.process_time()
 
     ramp_limit = RERUN_TIMEOUT_S + 5
     async with asyncio.timeout(ramp_limit + window_s + RERUN_TIMEOUT_S + 10):
@@ -408,6 +415,7 @@ async def measure_round(
         window_s=actual_window,
         reruns=len(counted),
         cpu_s=cpu["close"] - cpu["open"],
+        client_cpu_s=cpu["client_close"] - cpu["client_open"],
         latencies=counted,
     )
 
@@ -482,6 +490,12 @@ def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
             None,
         ),
         (
+            "bench client CPU util",
+            f"{on.client_cpu_util:.2f}",
+            f"{off.client_cpu_util:.2f}",
+            None,
+        ),
+        (
             "latency p50 ms",
             f"{on.latency_ms(0.5):.0f}",
             f"{off.latency_ms(0.5):.0f}",
@@ -530,6 +544,8 @@ def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
         "on": {
             "reruns_per_s": on.rate,
             "cpu_ms_per_rerun": on.cpu_ms_per_rerun,
+            "server_cpu_util": on.cpu_util,
+            "client_cpu_util": on.client_cpu_util,
             "latency_p50_ms": on.latency_ms(0.5),
             "latency_p95_ms": on.latency_ms(0.95),
             "per_round_reruns_per_s": per_round_on,
@@ -537,6 +553,8 @@ def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
         "off": {
             "reruns_per_s": off.rate,
             "cpu_ms_per_rerun": off.cpu_ms_per_rerun,
+            "server_cpu_util": off.cpu_util,
+            "client_cpu_util": off.client_cpu_util,
             "latency_p50_ms": off.latency_ms(0.5),
             "latency_p95_ms": off.latency_ms(0.95),
             "per_round_reruns_per_s": per_round_off,

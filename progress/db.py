@@ -21,14 +21,15 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 
 
+UNAVAILABLE_MESSAGE = ("Databasen svarar inte just nu. Det du valde finns kvar här: försök igen om en stund. "
+                       "Kvarstår felet, kontakta den som förvaltar utbildningen.")
+
+
 class StoreUnavailable(RuntimeError):
     """The database stayed locked or unreachable through every retry. The message is for people."""
 
     def __init__(self, detail: str):
-        super().__init__(
-            "Databasen svarar inte just nu, så ditt svar är inte sparat än. Det finns kvar här: "
-            "försök igen om en stund. Kvarstår felet, kontakta den som förvaltar utbildningen."
-        )
+        super().__init__(UNAVAILABLE_MESSAGE)
         self.detail = detail
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from course import rules
@@ -52,6 +52,13 @@ class Org:
                 return None
             roles = _roles(session, [person_id]).get(person_id, ())
             return _record(row[0], row[1], roles)
+
+    def person_by_email(self, email: str) -> PersonRecord | None:
+        if not email:
+            return None
+        with self.db.read() as session:
+            person_id = session.scalar(select(Person.id).where(func.lower(Person.email) == email.lower()).limit(1))
+        return self.person(person_id) if person_id else None
 
     def people(self, ids: list[str]) -> list[PersonRecord]:
         with self.db.read() as session:

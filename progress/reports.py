@@ -71,3 +71,9 @@ def _latest_completions(units):
     return (select(Completion.person_id, Completion.module_id, Completion.completed_at, Completion.score_percent)
             .join(latest, (Completion.person_id == latest.c.person_id) & (Completion.module_id == latest.c.module_id)
                   & (Completion.completed_at == latest.c.at)))
+
+
+def store_counts(db: Database) -> dict[str, int]:
+    with db.read() as session:
+        return {name: session.scalar(select(func.count()).select_from(model))
+                for name, model in (("people", Person), ("attempts", Attempt), ("completions", Completion))}

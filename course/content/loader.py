@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from types import UnionType
+from typing import Annotated, Any, Mapping, Union, get_args, get_origin
 
 import yaml
 from pydantic import ValidationError
@@ -221,29 +222,30 @@ def _describe(item: dict[str, Any]) -> str:
     return item["msg"]
 
 
-def _allowed_keys(model: type[Strict], loc: tuple, data: Any) -> list[str]:
-    """Field names of the model found at `loc` (walks lists and dicts of submodels)."""
-    current: Any = model
+def _allowed_keys(model: type[Strict], loc: tuple, data: Any = None) -> list[str]:
+    """Field names of the model found at `loc`, walking the annotations through lists, dicts and Optionals."""
+    annotation: Any = model
     for part in loc:
-        if isinstance(part, int) or current is None:
-            continue
-        field_info = current.model_fields.get(part) if isinstance(current, type) else None
-        current = _submodel(field_info.annotation) if field_info else None
-        if current is None and field_info is None:
-            break
-    if isinstance(current, type) and issubclass(current, Strict):
-        return list(current.model_fields)
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, Strict):
+            field_info = annotation.model_fields.get(str(part))
+            annotation = field_info.annotation if field_info else None
+        elif get_origin(annotation) in (list, tuple, dict):
+            annotation = get_args(annotation)[-1]  # a list's item, a dict's value
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, Strict):
+        return list(annotation.model_fields)
     return []
 
 
-def _submodel(annotation: Any) -> type[Strict] | None:
-    if isinstance(annotation, type) and issubclass(annotation, Strict):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _submodel(arg)
-        if found:
-            return found
-    return None
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` and `Annotated[X, ...]` -> X."""
+    while get_origin(annotation) in (Union, UnionType, Annotated):
+        args = [arg for arg in get_args(annotation) if arg is not type(None)]
+        annotation = args[0]
+    return annotation
 
 
 # --- cross-file and graph checks -----------------------------------------------------------------------------

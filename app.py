@@ -1,0 +1,105 @@
+"""Gränsfall: entry point. Who the user is, and the pages that user's role may see."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from i18n import LANGUAGES
+from progress.db import StoreUnavailable
+from progress.seed import DEMO_USERS
+from views.context import language, services, t
+
+st.set_page_config(page_title="Gränsfall", page_icon="⚖️", layout="wide")
+
+
+def _pick_demo_user(org) -> str | None:
+    """In demo mode: `?as=<id>` or the switcher in the sidebar decides who the user is."""
+    ids = [user[0] for user in DEMO_USERS]
+    requested = st.query_params.get("as")
+    labels = {user_id: f"{name} ({user_id})" for user_id, name, *_ in DEMO_USERS}
+    current = requested if requested in ids else None
+    chosen = st.sidebar.selectbox(t("demo_switch_user"), ids, index=ids.index(current) if current else None,
+                                  format_func=labels.get, key="demo_user_select", placeholder="—")
+    if chosen and chosen != requested:
+        st.query_params["as"] = chosen
+        requested = chosen
+    if requested and requested not in ids and org.person(requested) is None:
+        st.warning(t("demo_unknown_user", user_id=requested))
+        return None
+    return requested
+
+
+def _identify(current) -> object | None:
+    org = current.org
+    if current.demo:
+        user_id = _pick_demo_user(org)
+        return org.person(user_id) if user_id else None
+    if "as" in st.query_params:
+        st.warning(t("as_only_in_demo"))
+    if not _auth_configured():
+        st.error(t("login_not_configured"))
+        return None
+    if not st.user.is_logged_in:
+        st.info(t("login_needed"))
+        st.button(t("login_button"), on_click=st.login)
+        return None
+    person = org.person_by_email(st.user.get("email", ""))
+    if person is None:
+        st.error(t("person_not_found", email=st.user.get("email", "")))
+    return person
+
+
+def _auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def _content_problems(current) -> None:
+    st.error(t("content_problems_title"))
+    st.markdown(t("content_problems_intro"))
+    st.code("\n".join(problem.as_text() for problem in current.content.problems), language=None)
+
+
+def main() -> None:
+    st.sidebar.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get,
+                         index=list(LANGUAGES).index(language()), key="language")
+    try:
+        current = services()
+    except StoreUnavailable:
+        st.error(f"**{t('store_unavailable_title')}** – {t('store_unavailable')}")
+        st.stop()
+    if not current.content.ok:
+        # Broken content is never served. An admin (or anyone in demo mode) sees why; others a short notice.
+        if current.demo:
+            _content_problems(current)
+        else:
+            st.warning(t("content_closed"))
+        st.stop()
+    try:
+        user = _identify(current)
+    except StoreUnavailable:
+        st.error(f"**{t('store_unavailable_title')}** – {t('store_unavailable')}")
+        st.stop()
+    if user is None:
+        if current.demo:
+            st.info(t("demo_banner"), icon="🧪")
+            st.title(t("app_title"))
+            st.caption(t("app_tagline"))
+            st.info(t("demo_pick_user"))
+        st.stop()
+    st.session_state["current_user"] = user
+    if current.demo:
+        st.info(t("demo_banner"), icon="🧪")
+    pages = [st.Page("views/learner.py", title=t("page_learner"), icon="📘", url_path="min-utbildning",
+                     default=True)]
+    if user.is_manager:
+        pages.append(st.Page("views/manager.py", title=t("page_manager"), icon="📊", url_path="min-enhet"))
+    if user.is_admin:
+        pages.append(st.Page("views/admin.py", title=t("page_admin"), icon="⚙️", url_path="administration"))
+    st.sidebar.caption(f"{user.name} · {user.unit_name}")
+    st.navigation(pages).run()
+
+
+main()

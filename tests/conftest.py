@@ -1,0 +1,69 @@
+"""Shared fixtures: the small fixture course, and the store on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from course.content.loader import load_course
+from progress.db import Database, make_engine, migrate
+from progress.models import Base
+
+FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_ADMIN_URL = os.environ.get("COURSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def fixture_course():
+    result = load_course(FIXTURE_CONTENT)
+    assert result.ok, [p.as_text() for p in result.problems]
+    return result.course
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throw-away database on the local PostgreSQL server, dropped at the end of the session."""
+    if os.environ.get("COURSE_SKIP_POSTGRES") == "1":
+        pytest.skip("COURSE_SKIP_POSTGRES=1")
+    name = f"gransfall_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # a clear failure: CI must test PostgreSQL for real
+        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error}); start it or set "
+                    "COURSE_SKIP_POSTGRES=1 to skip these tests locally.")
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+_migrated: dict[str, Database] = {}
+
+
+def _database(url: str) -> Database:
+    if url not in _migrated:
+        engine = make_engine(url)
+        migrate(engine)
+        _migrated[url] = Database(engine, retries=2, backoff=0.01)
+    database = _migrated[url]
+    with database.engine.begin() as connection:  # each test starts empty
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    return database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path_factory) -> Database:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.getbasetemp() / 'store.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    return _database(url)

@@ -1,0 +1,214 @@
+"""Lint: every kind of mistake is reported with its file and line, all of them in one run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course.content.loader import load_course
+from tests.conftest import FIXTURE_CONTENT, PROJECT_ROOT
+
+
+@pytest.fixture
+def content(tmp_path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    return root
+
+
+def edit(root: Path, relative: str, old: str, new: str) -> int:
+    """Replace `old` by `new` in a content file; returns the line `new` starts on."""
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {relative}"
+    text = text.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    return text[: text.index(new)].count("\n") + 1
+
+
+def problems(root: Path, code: str):
+    found = [p for p in load_course(root).problems if p.code == code]
+    assert found, f"no {code} in {[p.as_text() for p in load_course(root).problems]}"
+    return found
+
+
+def test_fixture_content_is_clean(content):
+    result = load_course(content)
+    assert result.ok and result.course is not None
+    assert result.files == 4
+
+
+def test_yaml_syntax_error_reports_its_line(content):
+    line = edit(content, "scenarios/prov-gava.yaml", "title: Gåvan", "title: [Gåvan")
+    (problem,) = problems(content, "E001")
+    assert problem.path == "scenarios/prov-gava.yaml"
+    assert problem.line >= line  # PyYAML reports where it noticed, at or after the opening bracket
+    assert "YAML" in problem.message and problem.hint
+
+
+def test_duplicate_key_reports_both_lines(content):
+    line = edit(content, "quizzes/prov-fragor.yaml", "draw: 5\n", "draw: 5\ndraw: 3\n")
+    (problem,) = problems(content, "E003")
+    assert (problem.path, problem.line) == ("quizzes/prov-fragor.yaml", line + 1)
+    assert f"rad {line}" in problem.message
+
+
+def test_unknown_key_suggests_the_close_one(content):
+    line = edit(content, "modules/prov.yaml", "audience:", "audiense:")
+    unknown = problems(content, "E101")
+    assert [(p.path, p.line) for p in unknown] == [("modules/prov.yaml", line)]
+    assert "audience" in unknown[0].hint
+    assert problems(content, "E102")[0].message.startswith("Fältet 'audience' saknas")
+
+
+def test_unknown_key_deep_in_a_scenario(content):
+    line = edit(content, "scenarios/prov-middag.yaml", "        feedback: Bra.", "        feedbak: Bra.")
+    found = [p for p in problems(content, "E101") if p.line == line]
+    assert found and "feedback" in found[0].hint
+
+
+def test_missing_required_field(content):
+    edit(content, "scenarios/prov-gava.yaml", "start: start\n", "")
+    (problem,) = problems(content, "E102")
+    assert problem.path == "scenarios/prov-gava.yaml" and problem.line == 1
+    assert "'start'" in problem.message
+
+
+def test_wrong_type(content):
+    line = edit(content, "modules/prov.yaml", "estimated_minutes: 5", "estimated_minutes: fem")
+    (problem,) = problems(content, "E103")
+    assert (problem.path, problem.line) == ("modules/prov.yaml", line)
+    assert "heltal" in problem.message
+
+
+def test_yaml_no_is_text_not_false(content):
+    edit(content, "scenarios/prov-gava.yaml", "title: Gåvan", "title: no")
+    result = load_course(content)
+    assert result.ok
+    assert result.course.scenarios["prov-gava"].title == "no"
+
+
+def test_choice_to_missing_node(content):
+    line = edit(content, "scenarios/prov-middag.yaml", "next: slut-delvis", "next: slut-delvs")
+    (problem,) = problems(content, "E201")
+    assert (problem.path, problem.line) == ("scenarios/prov-middag.yaml", line)
+    assert "slut-delvis" in problem.hint
+
+
+def test_unreachable_node(content):
+    line = edit(content, "scenarios/prov-gava.yaml", "  slut:\n", "  glomd:\n    text: Ingen pekar hit.\n"
+                "    ending: bra\n  slut:\n")
+    (problem,) = problems(content, "E202")
+    assert (problem.path, problem.line) == ("scenarios/prov-gava.yaml", line)
+    assert "glomd" in problem.message
+
+
+def test_node_with_no_way_to_an_ending(content):
+    line = edit(content, "scenarios/prov-middag.yaml", "        next: slut-svag", "        next: loop")
+    path = content / "scenarios/prov-middag.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "  loop:\n    text: Runt runt.\n    choices:\n"
+                    "      - text: Igen\n        next: loop\n        feedback: Igen.\n"
+                    "        cite: [\"BrB 10 kap. 5 a §\"]\n", encoding="utf-8")
+    loop_line = path.read_text(encoding="utf-8").splitlines().index("  loop:") + 1
+    dead_ends = problems(content, "E203")
+    assert [(p.path, p.line) for p in dead_ends] == [("scenarios/prov-middag.yaml", loop_line)]
+    assert line < loop_line
+    # slut-svag is now unreachable too: both are reported in the same run
+    assert problems(content, "E202")[0].message.startswith("Noden 'slut-svag'")
+
+
+def test_question_without_correct_option(content):
+    text = (content / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8")
+    question_line = text.splitlines().index("  - id: prov-q3") + 1
+    edit(content, "quizzes/prov-fragor.yaml", "      - text: Rätt 3\n        correct: true\n", "      - text: Rätt 3\n")
+    (problem,) = problems(content, "E301")
+    assert (problem.path, problem.line) == ("quizzes/prov-fragor.yaml", question_line)
+
+
+def test_single_choice_with_two_correct_options(content):
+    text = (content / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8")
+    question_line = text.splitlines().index("  - id: prov-q2") + 1
+    edit(content, "quizzes/prov-fragor.yaml", "      - text: Fel 2\n", "      - text: Fel 2\n        correct: true\n")
+    (problem,) = problems(content, "E302")
+    assert (problem.path, problem.line) == ("quizzes/prov-fragor.yaml", question_line)
+    # the same two correct answers are fine in a multiple-choice question
+    edit(content, "quizzes/prov-fragor.yaml", "  - id: prov-q2\n    type: single", "  - id: prov-q2\n    type: multiple")
+    assert load_course(content).ok
+
+
+def test_module_with_missing_scenario_and_quiz(content):
+    line = edit(content, "modules/prov.yaml", "scenarios: [prov-middag, prov-gava]", "scenarios: [prov-middag, prov-gavan]")
+    quiz_line = edit(content, "modules/prov.yaml", "quiz: prov-fragor", "quiz: prov-frågor-saknas")
+    # an id with å is also a pattern error (E103); the reference is still checked once the value is valid
+    edit(content, "modules/prov.yaml", "quiz: prov-frågor-saknas", "quiz: prov-saknas")
+    (scenario_problem,) = problems(content, "E401")
+    assert (scenario_problem.path, scenario_problem.line) == ("modules/prov.yaml", line)
+    assert "prov-gava" in scenario_problem.hint
+    (quiz_problem,) = problems(content, "E402")
+    assert (quiz_problem.path, quiz_problem.line) == ("modules/prov.yaml", quiz_line)
+
+
+def test_duplicate_ids_across_files(content):
+    copy = (content / "scenarios/prov-gava.yaml").read_text(encoding="utf-8")
+    (content / "scenarios/zz-kopia.yaml").write_text(copy, encoding="utf-8")
+    (problem,) = problems(content, "E501")
+    assert (problem.path, problem.line) == ("scenarios/zz-kopia.yaml", 1)
+    assert "scenarios/prov-gava.yaml:1" in problem.message
+
+
+def test_unknown_citation(content):
+    line = edit(content, "scenarios/prov-gava.yaml", 'cite: ["BrB 10 kap. 5 a §"]', 'cite: ["BrB 10 kap 5 a §"]')
+    (problem,) = problems(content, "E601")
+    assert (problem.path, problem.line) == ("scenarios/prov-gava.yaml", line)
+    assert "BrB 10 kap. 5 a §" in problem.hint
+
+
+def test_question_resting_only_on_unverified_source(content):
+    edit(content, "quizzes/prov-fragor.yaml", 'cite: ["BrB 10 kap. 5 a §"]', 'cite: ["BrB 10 kap. 1 §"]')
+    assert problems(content, "E602")
+
+
+def test_every_problem_in_one_run(content):
+    edit(content, "modules/prov.yaml", "audience:", "audiense:")
+    edit(content, "scenarios/prov-middag.yaml", "next: slut-delvis", "next: saknas")
+    edit(content, "quizzes/prov-fragor.yaml", "draw: 5", "draw: 50")
+    codes = {p.code for p in load_course(content).problems}
+    assert {"E101", "E102", "E201", "E303"} <= codes
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "course", *args], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=60)
+
+
+def test_cli_text_and_exit_codes(content):
+    clean = run_cli("lint", str(content))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert clean.stdout == ""
+    line = edit(content, "scenarios/prov-middag.yaml", "next: slut-delvis", "next: saknas")
+    broken = run_cli("lint", str(content))
+    assert broken.returncode == 1
+    first = broken.stdout.splitlines()[0]
+    assert first == f"scenarios/prov-middag.yaml:{line}: E201 Valet pekar på noden 'saknas', som inte finns."
+    assert broken.stdout.splitlines()[1].strip().startswith("tips:")
+
+
+def test_cli_json(content):
+    edit(content, "scenarios/prov-middag.yaml", "next: slut-delvis", "next: saknas")
+    result = run_cli("lint", str(content), "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["problems"][0]["code"] == "E201"
+    assert set(report["problems"][0]) == {"path", "line", "code", "message", "hint"}
+
+
+def test_cli_stats(content):
+    result = run_cli("stats", str(content), "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {"modules": 1, "scenarios": 2, "nodes": 7, "questions": 6, "citations": 3,
+                                         "topics": ["muta-tagande"]}

@@ -1,0 +1,22 @@
+"""Administration: the state of the content and of the database."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from course.analytics import content_stats
+from progress.reports import store_counts
+from views.context import services, t
+
+svc = services()
+st.title(t("admin_heading"))
+
+st.subheader(t("admin_content"))
+stats = content_stats(svc.content.course)
+st.success(t("admin_content_ok", **stats))
+st.json(stats, expanded=False)
+
+st.subheader(t("admin_database"))
+st.write(t("admin_database_info", dialect=svc.db.dialect,
+           url=svc.db.engine.url.render_as_string(hide_password=True)))
+st.write(t("admin_counts", **store_counts(svc.db)))

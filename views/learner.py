@@ -1,0 +1,313 @@
+"""Min utbildning: the learner's modules, and playing them (scenarios node by node, then the quiz).
+
+Every answer is written in a widget callback (which runs before the rerun and cannot be cut off by a new
+click), in one transaction, naming the step it answers; the page itself only reads and draws.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from course import play
+from course.content.loader import legal_sources
+from course.content.schema import Module
+from course.rules import Status
+from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
+from progress.db import StoreUnavailable
+from views.context import current_user, services, status_label, t, today
+
+STATUS_ICONS = {Status.DONE: "✅", Status.IN_PROGRESS: "🟡", Status.NOT_STARTED: "⚪", Status.OVERDUE: "🔴"}
+ENDING_STYLE = {"bra": st.success, "delvis": st.warning, "svag": st.error}
+
+svc = services()
+course = svc.content.course
+user = current_user()
+
+
+# --- saving answers: callbacks, with a way back when the database is down ---------------------------------
+
+def _save(action: Callable[[], object]) -> None:
+    try:
+        action()
+        st.session_state.pop("pending_answer", None)
+    except StoreUnavailable:
+        st.session_state["pending_answer"] = action  # kept in the session: nothing the learner chose is lost
+    except StaleAnswer:
+        st.session_state.pop("pending_answer", None)
+        st.session_state["flash"] = ("info", t("stale_answer"))
+
+
+def _retry_pending() -> None:
+    action = st.session_state.get("pending_answer")
+    if action:
+        _save(action)
+
+
+def _show_messages() -> None:
+    if "pending_answer" in st.session_state:
+        st.error(f"{t('answer_not_saved')} {t('store_unavailable')}")
+        st.button(t("answer_retry"), on_click=_retry_pending, type="primary", key="retry_pending")
+    flash = st.session_state.pop("flash", None)
+    if flash:
+        getattr(st, flash[0])(flash[1])
+
+
+def _open_module(module_id: str | None, part: int | None = None) -> None:
+    for key in ("modul", "del"):
+        st.query_params.pop(key, None)
+    if module_id:
+        st.query_params["modul"] = module_id
+    if part is not None:
+        st.query_params["del"] = str(part)
+
+
+def _start(module_id: str, kind: str, item_id: str) -> None:
+    _open_module(module_id, _parts(course.modules[module_id]).index((kind, item_id)))
+    _save(lambda: svc.attempts.start_or_resume(user.id, module_id, kind, item_id))
+
+
+# --- the overview ------------------------------------------------------------------------------------------
+
+def _parts(module: Module) -> list[tuple[str, str]]:
+    return [("scenario", s) for s in module.scenarios] + [("quiz", module.quiz)]
+
+
+def _progress(module: Module) -> ModuleProgress:
+    return svc.attempts.module_progress(user.id, module.id, user.start_date, today())
+
+
+def _parts_done(module: Module, progress: ModuleProgress) -> int:
+    return len(progress.finished_scenarios & set(module.scenarios)) + int(progress.quiz_passed)
+
+
+def overview(modules: list[Module]) -> None:
+    st.title(t("learner_heading", name=user.name.split()[0]))
+    st.write(t("learner_intro"))
+    if not modules:
+        st.info(t("learner_no_modules"))
+        return
+    for module in modules:
+        progress = _progress(module)
+        with st.container(border=True):
+            left, right = st.columns([3, 1])
+            left.subheader(f"{STATUS_ICONS[progress.status]} {module.title}")
+            left.write(module.summary)
+            left.caption(t("module_minutes", minutes=module.estimated_minutes))
+            right.markdown(f"**{status_label(progress.status)}**")
+            if progress.status == Status.DONE:
+                right.caption(t("module_done_on", date=progress.last_completed_at.date().isoformat(),
+                                score=_percent(progress.last_score), due=progress.due.isoformat()))
+            else:
+                right.caption(t("module_due", date=progress.due.isoformat()))
+                total = len(_parts(module))
+                done = _parts_done(module, progress)
+                right.progress(done / total, text=t("module_progress", done=done, total=total))
+            label = t("module_continue") if progress.started else t("module_open")
+            right.button(label, key=f"open-{module.id}", on_click=_open_module, args=(module.id,),
+                         type="primary" if progress.status != Status.DONE else "secondary")
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+# --- one module --------------------------------------------------------------------------------------------
+
+def module_page(module: Module) -> None:
+    st.button(t("module_back"), on_click=_open_module, args=(None,), key="back")
+    st.title(module.title)
+    progress = _progress(module)
+    parts = _parts(module)
+    chosen = st.query_params.get("del")
+    current = int(chosen) if chosen and chosen.isdigit() and int(chosen) < len(parts) else None
+    with st.sidebar:
+        st.markdown(f"**{t('module_parts')}**")
+        for index, (kind, item_id) in enumerate(parts):
+            done = item_id in progress.finished_scenarios if kind == "scenario" else progress.quiz_passed
+            title = course.scenarios[item_id].title if kind == "scenario" else t("module_part_quiz",
+                                                                                  title=course.banks[item_id].title)
+            st.button(f"{'✅' if done else '▫️'} {title}", key=f"part-{index}", on_click=_open_module,
+                      args=(module.id, index), use_container_width=True)
+    if current is None:
+        if progress.status == Status.DONE and not progress.started:
+            st.success(t("module_complete_banner", score=_percent(progress.last_score)))
+            last_quiz = svc.attempts.latest_attempt(user.id, module.quiz)
+            if last_quiz and last_quiz.finished_at:
+                with st.expander(t("quiz_review")):
+                    _quiz_review(module, last_quiz)
+            return
+        current = next((i for i, (kind, item_id) in enumerate(parts)
+                        if (kind == "scenario" and item_id not in progress.finished_scenarios)
+                        or (kind == "quiz" and not progress.quiz_passed)), len(parts) - 1)
+    kind, item_id = parts[current]
+    if kind == "scenario":
+        scenario_part(module, item_id, progress, next_part=current + 1 if current + 1 < len(parts) else None)
+    else:
+        quiz_part(module, progress)
+
+
+def _in_round(attempt: AttemptRecord, progress: ModuleProgress) -> bool:
+    return (attempt.content_version == course.module_version(attempt.module_id)
+            and (progress.last_completed_at is None or attempt.started_at > progress.last_completed_at))
+
+
+# --- a scenario --------------------------------------------------------------------------------------------
+
+def _answer_choice(attempt_id: int, step_no: int, widget_key: str) -> None:
+    index = st.session_state.get(widget_key)
+    if index is None:
+        st.session_state["flash"] = ("warning", t("scenario_pick_first"))
+        return
+    _save(lambda: svc.attempts.record_choice(attempt_id, step_no, index))
+
+
+def _sources(cites) -> str:
+    known = legal_sources()
+    return " · ".join(f"{c} ({known[c].title})" if c in known else c for c in cites)
+
+
+def scenario_part(module: Module, scenario_id: str, progress: ModuleProgress, next_part: int | None) -> None:
+    scenario = course.scenarios[scenario_id]
+    st.header(scenario.title)
+    attempt = svc.attempts.latest_attempt(user.id, scenario_id)
+    if attempt is None or not _in_round(attempt, progress):
+        if scenario.summary:
+            st.write(scenario.summary)
+        st.button(t("scenario_start"), type="primary", key=f"start-{scenario_id}", on_click=_start,
+                  args=(module.id, "scenario", scenario_id))
+        return
+    steps = svc.attempts.steps(attempt.id)
+    state = play.replay_scenario(scenario, [step.response for step in steps])
+    if steps:
+        with st.expander(t("scenario_path"), expanded=False):
+            for node_id, choice_index in state.taken[:-1]:
+                node = scenario.nodes[node_id]
+                st.markdown(node.text)
+                st.markdown(f"➜ *{node.choices[choice_index].text}*")
+                st.divider()
+        node_id, choice_index = state.taken[-1]
+        choice = scenario.nodes[node_id].choices[choice_index]
+        with st.container(border=True):
+            st.markdown(t("scenario_your_choice", choice=choice.text))
+            st.markdown(f"**{t('scenario_feedback')}:** {choice.feedback}")
+            st.caption(f"{t('scenario_sources')}: {_sources(choice.cite)}")
+    node = play.current_node(scenario, state)
+    st.markdown(node.text)
+    if node.is_ending:
+        ENDING_STYLE[node.ending](t(f"scenario_ending_{node.ending}"))
+        left, right = st.columns(2)
+        if next_part is not None:
+            left.button(t("scenario_next_part"), type="primary", key="next-part", on_click=_open_module,
+                        args=(module.id, next_part))
+        right.button(t("scenario_again"), key="again", on_click=_start, args=(module.id, "scenario", scenario_id))
+        return
+    widget_key = f"choice-{attempt.id}-{state.step_no}"
+    with st.form(f"form-{attempt.id}-{state.step_no}"):
+        st.radio(t("scenario_choose"), range(len(node.choices)), index=None, key=widget_key,
+                 format_func=lambda i: node.choices[i].text)
+        st.form_submit_button(t("scenario_answer"), type="primary", on_click=_answer_choice,
+                              args=(attempt.id, state.step_no, widget_key))
+
+
+# --- the quiz ----------------------------------------------------------------------------------------------
+
+def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], multiple: bool,
+                     widget_key: str) -> None:
+    if multiple:
+        shown = [j for j in range(len(order)) if st.session_state.get(f"{widget_key}-{j}")]
+    else:
+        picked = st.session_state.get(widget_key)
+        shown = [] if picked is None else [picked]
+    if not shown:
+        st.session_state["flash"] = ("warning", t("quiz_pick_first"))
+        return
+    selected = [order[j] for j in shown]  # back from display order to the content's option indexes
+    _save(lambda: svc.attempts.record_answer(attempt_id, step_no, question_id, selected))
+
+
+def _explain(question, selected: set[int]) -> None:
+    for index, option in enumerate(question.options):
+        marks = []
+        if option.correct:
+            marks.append(t("quiz_correct_option"))
+        if index in selected:
+            marks.append(t("quiz_your_option"))
+        icon = "✅" if option.correct else ("❌" if index in selected else "▫️")
+        suffix = f" *({', '.join(marks)})*" if marks else ""
+        st.markdown(f"{icon} **{option.text}**{suffix}  \n{option.explanation}")
+    st.caption(f"{t('scenario_sources')}: {_sources(question.cite)}")
+
+
+def _quiz_review(module: Module, attempt: AttemptRecord) -> None:
+    questions = play.questions_by_id(course.banks[module.quiz])
+    for number, step in enumerate(svc.attempts.steps(attempt.id), 1):
+        question = questions.get(step.item)
+        if question is None:
+            continue
+        st.markdown(f"**{number}. {question.text}** {'✅' if step.correct else '❌'}")
+        _explain(question, set(step.response))
+        st.divider()
+
+
+def quiz_part(module: Module, progress: ModuleProgress) -> None:
+    bank = course.banks[module.quiz]
+    st.header(bank.title)
+    attempt = svc.attempts.latest_attempt(user.id, bank.id)
+    if attempt is None or not _in_round(attempt, progress):
+        st.write(t("quiz_intro", count=bank.draw, pass_mark=module.pass_mark))
+        st.button(t("quiz_start"), type="primary", key="quiz-start", on_click=_start,
+                  args=(module.id, "quiz", bank.id))
+        return
+    drawn = play.draw_quiz(bank, attempt.seed)
+    questions = play.questions_by_id(bank)
+    steps = svc.attempts.steps(attempt.id)
+    if attempt.finished_at is not None:
+        correct = sum(1 for step in steps if step.correct)
+        values = dict(correct=correct, total=len(drawn), score=_percent(attempt.score_percent),
+                      pass_mark=module.pass_mark)
+        if attempt.outcome == "godkand":
+            st.success(t("quiz_result_passed", **values))
+        else:
+            st.error(t("quiz_result_failed", **values))
+        st.button(t("quiz_retry"), key="quiz-retry", on_click=_start, args=(module.id, "quiz", bank.id),
+                  type="primary" if attempt.outcome != "godkand" else "secondary")
+        with st.expander(t("quiz_review"), expanded=attempt.outcome != "godkand"):
+            _quiz_review(module, attempt)
+        return
+    if steps:
+        previous = steps[-1]
+        with st.container(border=True):
+            st.markdown(f"**{t('quiz_previous')}:** {questions[previous.item].text}")
+            (st.success if previous.correct else st.error)(t("quiz_right") if previous.correct else t("quiz_wrong"))
+            _explain(questions[previous.item], set(previous.response))
+    step_no = len(steps)
+    current = drawn[step_no]
+    question = questions[current.question_id]
+    st.progress(step_no / len(drawn), text=t("quiz_question", number=step_no + 1, total=len(drawn)))
+    st.markdown(f"#### {question.text}")
+    multiple = question.type == "multiple"
+    widget_key = f"q-{attempt.id}-{step_no}"
+    with st.form(f"quiz-form-{attempt.id}-{step_no}"):
+        if multiple:
+            st.caption(t("quiz_multiple_hint"))
+            for j, option_index in enumerate(current.option_order):
+                st.checkbox(question.options[option_index].text, key=f"{widget_key}-{j}")
+        else:
+            st.radio(t("quiz_single_hint"), range(len(current.option_order)), index=None, key=widget_key,
+                     format_func=lambda j: question.options[current.option_order[j]].text)
+        st.form_submit_button(t("quiz_answer"), type="primary", on_click=_answer_question,
+                              args=(attempt.id, step_no, question.id, current.option_order, multiple, widget_key))
+
+
+# --- page ---------------------------------------------------------------------------------------------------
+
+_show_messages()
+assigned = course.modules_for_role(user.learner_role)
+open_id = st.query_params.get("modul")
+open_module = next((m for m in assigned if m.id == open_id), None)
+if open_module:
+    module_page(open_module)
+else:
+    overview(assigned)
