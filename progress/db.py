@@ -41,20 +41,20 @@ def is_configured() -> bool:
     return bool(os.environ.get("COURSE_DATABASE_URL"))
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, busy_timeout_ms: int = 5000) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 5})
-        _sqlite_pragmas(engine)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        _sqlite_pragmas(engine, busy_timeout_ms)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
                          connect_args={"connect_timeout": 5})
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL (readers never block the writer), a busy timeout, foreign keys on, and BEGIN IMMEDIATE for writes:
     a deferred transaction that later wants to write can fail at once with 'database is locked' instead of
     waiting, so write transactions take the lock up front (the SQLAlchemy pysqlite recipe)."""
@@ -64,7 +64,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # let the 'begin' event below emit BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

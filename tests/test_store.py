@@ -1,0 +1,223 @@
+"""The store, the same tests on SQLite and on the real PostgreSQL at 127.0.0.1:5432."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from course import play
+from progress.attempts import Attempts, StaleAnswer
+from progress.db import Database, StoreUnavailable, make_engine, migrate
+from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit
+from progress.reports import team_status
+from progress.seed import seed
+
+TODAY = date.today()
+
+
+def add_person(db: Database, person_id: str = "p1", unit: str = "u1", start: date | None = None) -> None:
+    with db.engine.begin() as connection:
+        if connection.execute(select(func.count()).select_from(Unit).where(Unit.id == unit)).scalar() == 0:
+            connection.execute(insert(Unit), [{"id": unit, "name": unit, "kind": "enhet"}])
+        connection.execute(insert(Person), [{"id": person_id, "name": "Test Person", "unit_id": unit,
+                                             "start_date": start or TODAY - timedelta(days=3)}])
+        connection.execute(insert(PersonRole), [{"person_id": person_id, "role": "medarbetare"}])
+
+
+def count(db: Database, model) -> int:
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def correct_answers(course, attempt):
+    bank = course.banks[attempt.item_id]
+    questions = play.questions_by_id(bank)
+    return [(d.question_id, sorted(questions[d.question_id].correct_indexes)) for d in play.draw_quiz(bank, attempt.seed)]
+
+
+def test_start_is_idempotent_and_resumes(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    first = attempts.start_or_resume("p1", "prov", "scenario", "prov-middag")
+    again = attempts.start_or_resume("p1", "prov", "scenario", "prov-middag")
+    assert first.id == again.id and first.attempt_no == 1
+    assert count(db, Attempt) == 1
+
+
+def test_concurrent_starts_make_one_attempt(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    results, errors = [], []
+
+    def start():
+        try:
+            results.append(attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor").id)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(results)) == 1
+    assert count(db, Attempt) == 1
+
+
+def test_double_click_and_replay_change_nothing(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    attempt = attempts.start_or_resume("p1", "prov", "scenario", "prov-middag")
+    assert attempts.record_choice(attempt.id, 0, 0).status == "recorded"
+    assert attempts.record_choice(attempt.id, 0, 0).status == "duplicate"  # double click / replayed request
+    assert count(db, Step) == 1
+    with pytest.raises(StaleAnswer):
+        attempts.record_choice(attempt.id, 0, 1)  # another answer to a step already answered (old tab)
+    with pytest.raises(StaleAnswer):
+        attempts.record_choice(attempt.id, 5, 0)  # not the next step
+    with pytest.raises(StaleAnswer):
+        attempts.record_choice(attempt.id, 1, 7)  # a choice the node does not have
+    assert count(db, Step) == 1
+    with db.read() as session:
+        step = session.scalars(select(Step)).one()
+    assert step.idempotency_key == f"a{attempt.id}-s0"
+
+
+def test_concurrent_identical_answers_record_once(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    attempt = attempts.start_or_resume("p1", "prov", "scenario", "prov-middag")
+    statuses, errors = [], []
+
+    def answer():
+        try:
+            statuses.append(attempts.record_choice(attempt.id, 0, 0).status)
+        except Exception as error:  # pragma: no cover
+            errors.append(error)
+
+    threads = [threading.Thread(target=answer) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(statuses) == ["duplicate"] * 4 + ["recorded"]
+    assert count(db, Step) == 1
+
+
+def test_reconnect_resumes_at_the_same_node(db, fixture_course):
+    add_person(db)
+    attempt = Attempts(db, fixture_course).start_or_resume("p1", "prov", "scenario", "prov-middag")
+    Attempts(db, fixture_course).record_choice(attempt.id, 0, 0)
+    # a new process (reconnect, reload, another app server) knows nothing but what the store has
+    fresh = Attempts(Database(make_engine(str(db.engine.url.render_as_string(hide_password=False)))), fixture_course)
+    resumed = fresh.start_or_resume("p1", "prov", "scenario", "prov-middag")
+    assert resumed.id == attempt.id
+    steps = fresh.steps(resumed.id)
+    state = play.replay_scenario(fixture_course.scenarios["prov-middag"], [s.response for s in steps])
+    assert state.node_id == "chefen"
+
+
+def test_module_completion_is_written_once_with_version_score_and_times(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    middag = attempts.start_or_resume("p1", "prov", "scenario", "prov-middag")
+    attempts.record_choice(middag.id, 0, 0)
+    finished = attempts.record_choice(middag.id, 1, 1)
+    assert finished.attempt.outcome == "delvis" and not finished.module_completed
+    gava = attempts.start_or_resume("p1", "prov", "scenario", "prov-gava")
+    assert not attempts.record_choice(gava.id, 0, 0).module_completed  # the quiz is still to pass
+
+    quiz = attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor")
+    answers = correct_answers(fixture_course, quiz)
+    with pytest.raises(StaleAnswer):
+        attempts.record_answer(quiz.id, 0, answers[1][0], answers[1][1])  # not the question at step 0
+    attempts.record_answer(quiz.id, 0, answers[0][0], [(answers[0][1][0] + 1) % 3])  # one wrong: 4/5 = 80 %
+    for step_no, (question_id, selected) in enumerate(answers[1:-1], 1):
+        assert not attempts.record_answer(quiz.id, step_no, question_id, selected).module_completed
+    last = attempts.record_answer(quiz.id, 4, *answers[4])
+    assert last.module_completed
+    assert last.attempt.outcome == "godkand" and last.attempt.score_percent == 80.0
+    assert attempts.record_answer(quiz.id, 4, *answers[4]).status == "duplicate"  # replay: no second completion
+    with db.read() as session:
+        (completion,) = session.scalars(select(Completion)).all()
+    assert completion.content_version == fixture_course.module_version("prov")
+    assert completion.score_percent == 80.0
+    assert completion.started_at <= completion.completed_at
+    progress = attempts.module_progress("p1", "prov", TODAY - timedelta(days=3))
+    assert progress.status.value == "klar" and progress.last_score == 80.0
+
+
+def test_failed_quiz_gets_a_fresh_draw_on_retry(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    quiz = attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor")
+    for step_no, (question_id, selected) in enumerate(correct_answers(fixture_course, quiz)):
+        wrong = [(selected[0] + 1) % 3]
+        result = attempts.record_answer(quiz.id, step_no, question_id, wrong)
+    assert result.attempt.outcome == "underkand" and result.attempt.score_percent == 0.0
+    retry = attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor")
+    assert retry.id != quiz.id and retry.attempt_no == 2
+    progress = attempts.module_progress("p1", "prov", TODAY - timedelta(days=3))
+    assert not progress.quiz_passed and progress.status.value == "pagar"
+
+
+def test_manager_sees_exactly_their_subtree(db, fixture_course):
+    seed(db, fixture_course, employees=40, history_years=1, random_seed=3)
+    rows = team_status(db, fixture_course, "demo-chef", TODAY)
+    units = {row.unit_name for row in rows}
+    assert units == {"Bygglovsenheten", "Miljö- och hälsoskyddsenheten"}  # sbf's units, at every depth
+    assert "demo-nyanstalld" in {row.person_id for row in rows}
+    assert "demo-chef" not in {row.person_id for row in rows}
+    assert len({row.person_id for row in rows}) >= 10
+    other = team_status(db, fixture_course, "chef-vof", TODAY)
+    assert other and not ({row.person_id for row in other} & {row.person_id for row in rows})
+    assert team_status(db, fixture_course, "demo-nyanstalld", TODAY) == []
+
+
+def test_people_who_have_left_are_out(db, fixture_course):
+    seed(db, fixture_course, employees=120, history_years=1, random_seed=5)
+    with db.read() as session:
+        left = set(session.scalars(select(Person.id).where(Person.end_date < TODAY)))
+    assert left
+    everyone = team_status(db, fixture_course, "chef-ks", TODAY)
+    assert not ({row.person_id for row in everyone} & left)
+
+
+def test_locked_sqlite_is_retried_then_reported_and_nothing_is_lost(tmp_path, fixture_course):
+    path = tmp_path / "locked.sqlite"
+    engine = make_engine(f"sqlite:///{path}", busy_timeout_ms=20)
+    migrate(engine)
+    db = Database(engine, retries=2, backoff=0.01)
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    attempt = attempts.start_or_resume("p1", "prov", "scenario", "prov-middag")
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        with pytest.raises(StoreUnavailable) as raised:
+            attempts.record_choice(attempt.id, 0, 0)
+        assert "Databasen svarar inte" in str(raised.value)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert attempts.record_choice(attempt.id, 0, 0).status == "recorded"  # the kept answer, sent again
+    assert len(attempts.steps(attempt.id)) == 1
+
+
+def test_unreachable_postgres_is_reported_in_swedish(fixture_course):
+    engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    db = Database(engine, retries=1, backoff=0.01)
+    with pytest.raises(StoreUnavailable):
+        Attempts(db, fixture_course).start_or_resume("p1", "prov", "scenario", "prov-middag")
+
+
+def test_migrations_run_twice_without_harm(db):
+    migrate(db.engine)
+    migrate(db.engine)
+    assert count(db, Person) == 0
