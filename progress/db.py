@@ -41,8 +41,10 @@ def is_configured() -> bool:
     return bool(os.environ.get("COURSE_DATABASE_URL"))
 
 
-def make_engine(url: str | None = None, busy_timeout_ms: int = 5000) -> Engine:
+def make_engine(url: str | None = None, busy_timeout_ms: int | None = None) -> Engine:
     url = url or database_url()
+    if busy_timeout_ms is None:  # how long SQLite waits for another writer before we retry
+        busy_timeout_ms = int(os.environ.get("COURSE_DB_BUSY_TIMEOUT_MS", "5000"))
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

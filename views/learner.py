@@ -30,8 +30,10 @@ user = current_user()
 
 def _save(action: Callable[[], object]) -> None:
     try:
-        action()
+        result = action()
         st.session_state.pop("pending_answer", None)
+        if getattr(result, "module_completed", False):
+            st.query_params.pop("del", None)  # show the module's completion page
     except StoreUnavailable:
         st.session_state["pending_answer"] = action  # kept in the session: nothing the learner chose is lost
     except StaleAnswer:
@@ -143,14 +145,14 @@ def module_page(module: Module) -> None:
                         or (kind == "quiz" and not progress.quiz_passed)), len(parts) - 1)
     kind, item_id = parts[current]
     if kind == "scenario":
-        scenario_part(module, item_id, progress, next_part=current + 1 if current + 1 < len(parts) else None)
+        scenario_part(module, item_id, next_part=current + 1 if current + 1 < len(parts) else None)
     else:
-        quiz_part(module, progress)
+        quiz_part(module)
 
 
-def _in_round(attempt: AttemptRecord, progress: ModuleProgress) -> bool:
-    return (attempt.content_version == course.module_version(attempt.module_id)
-            and (progress.last_completed_at is None or attempt.started_at > progress.last_completed_at))
+def _playable(attempt: AttemptRecord | None) -> bool:
+    """An attempt on older content cannot be replayed on the new one; the learner starts afresh."""
+    return attempt is not None and attempt.content_version == course.module_version(attempt.module_id)
 
 
 # --- a scenario --------------------------------------------------------------------------------------------
@@ -168,11 +170,11 @@ def _sources(cites) -> str:
     return " · ".join(f"{c} ({known[c].title})" if c in known else c for c in cites)
 
 
-def scenario_part(module: Module, scenario_id: str, progress: ModuleProgress, next_part: int | None) -> None:
+def scenario_part(module: Module, scenario_id: str, next_part: int | None) -> None:
     scenario = course.scenarios[scenario_id]
     st.header(scenario.title)
     attempt = svc.attempts.latest_attempt(user.id, scenario_id)
-    if attempt is None or not _in_round(attempt, progress):
+    if not _playable(attempt):
         if scenario.summary:
             st.write(scenario.summary)
         st.button(t("scenario_start"), type="primary", key=f"start-{scenario_id}", on_click=_start,
@@ -251,11 +253,11 @@ def _quiz_review(module: Module, attempt: AttemptRecord) -> None:
         st.divider()
 
 
-def quiz_part(module: Module, progress: ModuleProgress) -> None:
+def quiz_part(module: Module) -> None:
     bank = course.banks[module.quiz]
     st.header(bank.title)
     attempt = svc.attempts.latest_attempt(user.id, bank.id)
-    if attempt is None or not _in_round(attempt, progress):
+    if not _playable(attempt):
         st.write(t("quiz_intro", count=bank.draw, pass_mark=module.pass_mark))
         st.button(t("quiz_start"), type="primary", key="quiz-start", on_click=_start,
                   args=(module.id, "quiz", bank.id))

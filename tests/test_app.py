@@ -1,0 +1,173 @@
+"""The app through AppTest: a new hire finishes the module, and the manager then sees it on the chart."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from course.content.loader import load_course
+from tests.conftest import PROJECT_ROOT
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def course():
+    result = load_course(PROJECT_ROOT)
+    assert result.ok, [p.as_text() for p in result.problems]
+    return result.course
+
+
+@pytest.fixture
+def demo_env(tmp_path, monkeypatch):
+    database = tmp_path / "demo.sqlite"
+    monkeypatch.setenv("COURSE_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("COURSE_DEMO", "1")
+    monkeypatch.delenv("COURSE_CONTENT_ROOT", raising=False)
+    return database
+
+
+def open_app(user: str | None = None, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if user:
+        at.query_params["as"] = user
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def keyed(elements, prefix: str):
+    return [element for element in elements if (element.key or "").startswith(prefix)]
+
+
+def answer_current_question(at: AppTest, course) -> None:
+    """Pick the right answer(s), found by the option texts the page shows."""
+    questions = {q.text: q for bank in course.banks.values() for q in bank.questions}
+    heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
+    question = questions[heading[5:]]
+    right = {option.text for option in question.options if option.correct}
+    radios = keyed(at.radio, "q-")
+    if radios:
+        radio = radios[0]
+        radio.set_value(radio.options.index(next(label for label in radio.options if label in right)))
+    else:
+        for box in keyed(at.checkbox, "q-"):
+            box.set_value(box.label in right)
+    at.form_submit_button[0].click()
+
+
+def play_module(at: AppTest, course, module_id: str, max_steps: int = 300) -> AppTest:
+    at.button(key=f"open-{module_id}").click().run()
+    for _ in range(max_steps):
+        assert not at.exception, at.exception
+        if any("Modulen är klar" in s.value for s in at.success):
+            return at
+        starts = keyed(at.button, "start-") + keyed(at.button, "quiz-start") + keyed(at.button, "next-part")
+        if keyed(at.radio, "choice-"):
+            keyed(at.radio, "choice-")[0].set_value(0)
+            at.form_submit_button[0].click()
+        elif keyed(at.radio, "q-") or keyed(at.checkbox, "q-"):
+            answer_current_question(at, course)
+        elif starts:
+            starts[0].click()
+        elif keyed(at.button, "quiz-retry"):
+            keyed(at.button, "quiz-retry")[0].click()
+        else:
+            raise AssertionError(f"stuck: {[b.key for b in at.button]} {[m.value for m in at.markdown][:5]}")
+        at.run()
+    raise AssertionError("the module did not finish")
+
+
+def test_new_hire_finishes_the_module_and_the_manager_sees_it(demo_env, course):
+    at = open_app("demo-nyanstalld")
+    assert any("Demo" in info.value for info in at.info)
+    assert "Ej påbörjad" in [m.value.strip("*") for m in at.markdown]
+    play_module(at, course, "mutor")
+    connection = sqlite3.connect(demo_env)
+    (completed,) = connection.execute("SELECT count(*) FROM completions WHERE person_id = 'demo-nyanstalld' "
+                                      "AND module_id = 'mutor'").fetchone()
+    (version,) = connection.execute("SELECT content_version FROM completions WHERE person_id = 'demo-nyanstalld'"
+                                    ).fetchone()
+    assert completed == 1 and version == course.module_version("mutor")
+
+    chef = open_app("demo-chef")
+    chef.switch_page("views/manager.py").run()
+    assert not chef.exception, chef.exception
+    assert chef.get("plotly_chart"), "the completion chart is drawn"
+    table = chef.dataframe[0].value
+    nora = table[table["Namn"] == "Nora Nyström"]
+    assert list(nora["Status"]) == ["Klar"]
+    assert len(table) >= 10
+
+
+def test_reload_in_the_middle_of_a_quiz_resumes_at_the_same_question(demo_env, course):
+    at = open_app("demo-nyanstalld", modul="mutor", **{"del": "3"})
+    at.button(key="quiz-start").click().run()
+    answer_current_question(at, course)
+    at.run()
+    assert any("Fråga 2 av" in p.text for p in at.get("progress") if hasattr(p, "text"))
+    heading = next(m.value for m in at.markdown if m.value.startswith("#### "))
+    reloaded = open_app("demo-nyanstalld", modul="mutor", **{"del": "3"})  # a new session: reload or reconnect
+    assert next(m.value for m in reloaded.markdown if m.value.startswith("#### ")) == heading
+
+
+def test_unknown_demo_user_gets_a_swedish_message(demo_env):
+    at = open_app("demo-finns-inte")
+    assert any("finns ingen demoanvändare" in w.value for w in at.warning)
+
+
+def test_as_parameter_is_refused_outside_demo_mode(demo_env, monkeypatch):
+    monkeypatch.setenv("COURSE_DEMO", "0")
+    at = open_app("demo-admin")
+    assert any("bara i demoläge" in w.value for w in at.warning)
+    assert not any("Hej" in t.value for t in at.title)
+
+
+def test_pages_follow_the_role(demo_env):
+    employee = open_app("demo-medarbetare")
+    with pytest.raises(ValueError):
+        employee.switch_page("views/manager.py")
+    admin = open_app("demo-admin")
+    admin.switch_page("views/admin.py").run()
+    assert not admin.exception
+    assert any("validerat" in s.value for s in admin.success)
+
+
+def test_broken_content_is_not_served(demo_env, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "broken"
+    for folder in ("modules", "scenarios", "quizzes"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder)
+    scenario = sorted((root / "scenarios").glob("*.yaml"))[0]
+    scenario.write_text(scenario.read_text(encoding="utf-8").replace("next:", "nxet:", 1), encoding="utf-8")
+    monkeypatch.setenv("COURSE_CONTENT_ROOT", str(root))
+    at = open_app("demo-nyanstalld")
+    assert any("har fel" in e.value for e in at.error)
+    assert "E101" in at.code[0].value and scenario.name in at.code[0].value
+    assert not at.button  # nothing to play
+
+
+def test_database_down_keeps_the_answer_and_saves_it_on_retry(demo_env, course, monkeypatch):
+    monkeypatch.setenv("COURSE_DB_BUSY_TIMEOUT_MS", "20")
+    at = open_app("demo-nyanstalld", modul="mutor", **{"del": "0"})
+    at.button(key=keyed(at.button, "start-")[0].key).click().run()
+    blocker = sqlite3.connect(demo_env, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        keyed(at.radio, "choice-")[0].set_value(0)
+        at.form_submit_button[0].click().run()
+        assert not at.exception
+        assert any("inte sparat" in e.value for e in at.error)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    at.button(key="retry_pending").click().run()
+    assert not at.error
+    connection = sqlite3.connect(demo_env)
+    assert connection.execute("SELECT count(*) FROM steps s JOIN attempts a ON a.id = s.attempt_id "
+                              "WHERE a.person_id = 'demo-nyanstalld'").fetchone() == (1,)
