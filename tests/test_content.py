@@ -1,0 +1,49 @@
+"""The real course: clean, and as large as the foundation promises."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from course.content.loader import legal_sources, load_course
+from tests.conftest import PROJECT_ROOT
+
+
+def test_the_course_lints_clean():
+    result = load_course(PROJECT_ROOT)
+    assert result.ok, "\n".join(p.as_text() for p in result.problems)
+
+
+def test_the_mutor_module_is_complete():
+    course = load_course(PROJECT_ROOT).course
+    module = course.modules["mutor"]
+    scenarios = [course.scenarios[s] for s in module.scenarios]
+    assert len(scenarios) >= 2
+    assert all(len(s.nodes) >= 6 for s in scenarios)
+    assert all(len({n.ending for n in s.nodes.values() if n.is_ending}) >= 2 for s in scenarios)
+    bank = course.banks[module.quiz]
+    assert len(bank.questions) >= 12
+    assert {q.type for q in bank.questions} == {"single", "multiple", "true_false"}
+    assert {q.topic for q in bank.questions} <= set(module.topics)
+    assert module.pass_mark == 80
+
+
+def test_every_citation_comes_from_the_fact_sheet():
+    fakta = (PROJECT_ROOT.parent / "shared" / "fakta.md")
+    sections = {source.fakta for source in legal_sources().values()}
+    if fakta.exists():  # CI has shared/ beside the clone
+        text = fakta.read_text(encoding="utf-8")
+        for section in sections:
+            heading = f"## {section}." if "." not in section else f"### {section} "
+            assert heading in text, f"fakta.md has no section {section}"
+
+
+def test_stats_json_reports_the_counts():
+    result = subprocess.run([sys.executable, "-m", "course", "stats", "--json"], capture_output=True, text=True,
+                            cwd=PROJECT_ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert set(stats) == {"modules", "scenarios", "nodes", "questions", "citations", "topics"}
+    assert stats["modules"] >= 1 and stats["scenarios"] >= 2 and stats["questions"] >= 12
+    assert stats["nodes"] >= 12 and stats["citations"] >= 1 and "muta-tagande" in stats["topics"]
