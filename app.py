@@ -9,7 +9,7 @@ from progress.db import StoreUnavailable
 from progress.seed import DEMO_USERS
 from views.context import language, services, t
 
-st.set_page_config(page_title="Gränsfall", page_icon="⚖️", layout="wide")
+st.set_page_config(page_title="Gränsfall", page_icon=":material/balance:", layout="wide")
 
 
 def _pick_demo_user(org) -> str | None:
@@ -84,20 +84,20 @@ def main() -> None:
         st.stop()
     if user is None:
         if current.demo:
-            st.info(t("demo_banner"), icon="🧪")
+            st.info(t("demo_banner"), icon=":material/science:")
             st.title(t("app_title"))
             st.caption(t("app_tagline"))
             st.info(t("demo_pick_user"))
         st.stop()
     st.session_state["current_user"] = user
     if current.demo:
-        st.info(t("demo_banner"), icon="🧪")
-    pages = [st.Page("views/learner.py", title=t("page_learner"), icon="📘", url_path="min-utbildning",
+        st.info(t("demo_banner"), icon=":material/science:")
+    pages = [st.Page("views/learner.py", title=t("page_learner"), icon=":material/school:", url_path="min-utbildning",
                      default=True)]
     if user.is_manager:
-        pages.append(st.Page("views/manager.py", title=t("page_manager"), icon="📊", url_path="min-enhet"))
+        pages.append(st.Page("views/manager.py", title=t("page_manager"), icon=":material/monitoring:", url_path="min-enhet"))
     if user.is_admin:
-        pages.append(st.Page("views/admin.py", title=t("page_admin"), icon="⚙️", url_path="administration"))
+        pages.append(st.Page("views/admin.py", title=t("page_admin"), icon=":material/settings:", url_path="administration"))
     st.sidebar.caption(f"{user.name} · {user.unit_name}")
     st.navigation(pages).run()
 

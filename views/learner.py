@@ -18,7 +18,11 @@ from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
 from progress.db import StoreUnavailable
 from views.context import current_user, services, status_label, t, today
 
-STATUS_ICONS = {Status.DONE: "✅", Status.IN_PROGRESS: "🟡", Status.NOT_STARTED: "⚪", Status.OVERDUE: "🔴"}
+# Material icons render in every browser without an emoji font
+STATUS_ICONS = {Status.DONE: ":green[:material/check_circle:]", Status.IN_PROGRESS: ":orange[:material/timelapse:]",
+                Status.NOT_STARTED: ":gray[:material/radio_button_unchecked:]",
+                Status.OVERDUE: ":red[:material/error:]"}
+DONE_ICON, TODO_ICON = ":material/check_circle:", ":material/radio_button_unchecked:"
 ENDING_STYLE = {"bra": st.success, "delvis": st.warning, "svag": st.error}
 
 svc = services()
@@ -130,8 +134,8 @@ def module_page(module: Module) -> None:
             done = item_id in progress.finished_scenarios if kind == "scenario" else progress.quiz_passed
             title = course.scenarios[item_id].title if kind == "scenario" else t("module_part_quiz",
                                                                                   title=course.banks[item_id].title)
-            st.button(f"{'✅' if done else '▫️'} {title}", key=f"part-{index}", on_click=_open_module,
-                      args=(module.id, index), use_container_width=True)
+            st.button(title, icon=DONE_ICON if done else TODO_ICON, key=f"part-{index}", on_click=_open_module,
+                      args=(module.id, index), width="stretch")
     if current is None:
         if progress.status == Status.DONE and not progress.started:
             st.success(t("module_complete_banner", score=_percent(progress.last_score)))
@@ -236,7 +240,8 @@ def _explain(question, selected: set[int]) -> None:
             marks.append(t("quiz_correct_option"))
         if index in selected:
             marks.append(t("quiz_your_option"))
-        icon = "✅" if option.correct else ("❌" if index in selected else "▫️")
+        icon = ":green[:material/check:]" if option.correct else (":red[:material/close:]" if index in selected
+                                                                 else ":gray[:material/remove:]")
         suffix = f" *({', '.join(marks)})*" if marks else ""
         st.markdown(f"{icon} **{option.text}**{suffix}  \n{option.explanation}")
     st.caption(f"{t('scenario_sources')}: {_sources(question.cite)}")
@@ -248,7 +253,7 @@ def _quiz_review(module: Module, attempt: AttemptRecord) -> None:
         question = questions.get(step.item)
         if question is None:
             continue
-        st.markdown(f"**{number}. {question.text}** {'✅' if step.correct else '❌'}")
+        st.markdown(f"**{number}. {question.text}** {':green[:material/check:]' if step.correct else ':red[:material/close:]'}")
         _explain(question, set(step.response))
         st.divider()
 

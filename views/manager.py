@@ -30,6 +30,7 @@ module_id = st.selectbox(t("manager_module"), module_ids, format_func=lambda m: 
                          key="manager_module")
 shown = frame[frame["module_id"] == module_id].copy()
 shown["status_label"] = shown["status"].map(status_label)
+shown["last_completed_at"] = pd.to_datetime(shown["last_completed_at"]).dt.date
 
 done = int((shown["status"] == Status.DONE).sum())
 overdue = int((shown["status"] == Status.OVERDUE).sum())
