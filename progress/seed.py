@@ -136,7 +136,7 @@ def _make_history(db: Database, course: Course, people: list[dict], rng: random.
                 next_attempt_id, next_step_id = ids
         if len(batch["steps"]) > 20000 or done == len(people):
             _flush(db, batch)
-        if show_progress:
+        if show_progress and (done % max(1, len(people) // 100) == 0 or done == len(people)):
             _progress_bar(done, len(people))
     if show_progress:
         print(file=sys.stderr)
