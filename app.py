@@ -67,20 +67,19 @@ def main() -> None:
                          index=list(LANGUAGES).index(language()), key="language")
     try:
         current = services()
+        if not current.content.ok and current.demo:
+            _content_problems(current)  # demo: show everyone why nothing is served
+            st.stop()
+        user = _identify(current)
     except StoreUnavailable:
         st.error(f"**{t('store_unavailable_title')}** – {t('store_unavailable')}")
         st.stop()
     if not current.content.ok:
-        # Broken content is never served. An admin (or anyone in demo mode) sees why; others a short notice.
-        if current.demo:
+        # Broken content is never served: an admin sees the same list as the lint, everyone else a notice.
+        if user is not None and user.is_admin:
             _content_problems(current)
-        else:
+        elif user is not None:
             st.warning(t("content_closed"))
-        st.stop()
-    try:
-        user = _identify(current)
-    except StoreUnavailable:
-        st.error(f"**{t('store_unavailable_title')}** – {t('store_unavailable')}")
         st.stop()
     if user is None:
         if current.demo:
@@ -92,12 +91,14 @@ def main() -> None:
     st.session_state["current_user"] = user
     if current.demo:
         st.info(t("demo_banner"), icon=":material/science:")
-    pages = [st.Page("views/learner.py", title=t("page_learner"), icon=":material/school:", url_path="min-utbildning",
-                     default=True)]
+    pages = [st.Page("views/learner.py", title=t("page_learner"), icon=":material/school:",
+                     url_path="min-utbildning", default=True)]
     if user.is_manager:
-        pages.append(st.Page("views/manager.py", title=t("page_manager"), icon=":material/monitoring:", url_path="min-enhet"))
+        pages.append(st.Page("views/manager.py", title=t("page_manager"), icon=":material/monitoring:",
+                             url_path="min-enhet"))
     if user.is_admin:
-        pages.append(st.Page("views/admin.py", title=t("page_admin"), icon=":material/settings:", url_path="administration"))
+        pages.append(st.Page("views/admin.py", title=t("page_admin"), icon=":material/settings:",
+                             url_path="administration"))
     st.sidebar.caption(f"{user.name} · {user.unit_name}")
     st.navigation(pages).run()
 

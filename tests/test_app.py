@@ -171,3 +171,52 @@ def test_database_down_keeps_the_answer_and_saves_it_on_retry(demo_env, course, 
     connection = sqlite3.connect(demo_env)
     assert connection.execute("SELECT count(*) FROM steps s JOIN attempts a ON a.id = s.attempt_id "
                               "WHERE a.person_id = 'demo-nyanstalld'").fetchone() == (1,)
+
+
+@pytest.fixture
+def logged_in_env(tmp_path, monkeypatch, course):
+    """Not demo: a configured database with a staff list, and people who log in by e-mail (OIDC)."""
+    from progress.db import Database, make_engine, migrate
+    from progress.seed import seed
+
+    url = f"sqlite:///{tmp_path / 'kommun.sqlite'}"
+    engine = make_engine(url)
+    migrate(engine)
+    seed(Database(engine), course, employees=20, history_years=1)
+    monkeypatch.setenv("COURSE_DATABASE_URL", url)
+    monkeypatch.delenv("COURSE_DEMO", raising=False)
+    monkeypatch.delenv("COURSE_CONTENT_ROOT", raising=False)
+    return url
+
+
+def open_logged_in(email: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
+    at.user = {"is_logged_in": True, "email": email, "name": "Test"}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_login_by_email_outside_demo_mode(logged_in_env):
+    at = open_logged_in("milad.berg@gransby.example")
+    assert any("Hej Milad" in title.value for title in at.title)
+    assert not any("Demo" in info.value for info in at.info)
+    stranger = open_logged_in("okand@annanstans.example")
+    assert any("hittar dig inte" in error.value for error in stranger.error)
+
+
+def test_broken_content_is_shown_to_an_admin_and_closed_for_others(logged_in_env, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "broken"
+    for folder in ("modules", "scenarios", "quizzes"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder)
+    quiz = root / "quizzes" / "mutor-fragor.yaml"
+    quiz.write_text(quiz.read_text(encoding="utf-8").replace("draw:", "drow:", 1), encoding="utf-8")
+    monkeypatch.setenv("COURSE_CONTENT_ROOT", str(root))
+    admin = open_logged_in("anna.holm@gransby.example")
+    assert "E101" in admin.code[0].value and "mutor-fragor.yaml" in admin.code[0].value
+    employee = open_logged_in("milad.berg@gransby.example")
+    assert any("tillfälligt stängd" in warning.value for warning in employee.warning)
+    assert not employee.code and not employee.button

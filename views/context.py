@@ -37,11 +37,11 @@ def demo_mode() -> bool:
 @st.cache_resource(show_spinner="Startar utbildningen …", max_entries=4)
 def _services(content_root: str, database_url: str, demo: bool) -> Services:
     content = load_course(content_root)
-    if not content.ok:
-        return Services(content, None, None, None, demo)
     engine = store_db.make_engine(database_url)
     database = store_db.Database(engine)
     database.retrying(lambda: store_db.migrate(engine))
+    if not content.ok:  # the store still answers who is an admin, so they can be shown the problems
+        return Services(content, database, None, Org(database), demo)
     if demo:
         from progress.seed import is_empty, seed
 
