@@ -39,6 +39,25 @@ def correct_answers(course, attempt):
     return [(d.question_id, sorted(questions[d.question_id].correct_indexes)) for d in play.draw_quiz(bank, attempt.seed)]
 
 
+def run_concurrently(action, times: int) -> list:
+    """Run `action` in `times` threads at once; every result, and no exception, or the test fails."""
+    results, errors = [], []
+
+    def worker():
+        try:
+            results.append(action())
+        except Exception as error:  # pragma: no cover - reported by the assert below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results
+
+
 def test_start_is_idempotent_and_resumes(db, fixture_course):
     add_person(db)
     attempts = Attempts(db, fixture_course)
@@ -51,21 +70,8 @@ def test_start_is_idempotent_and_resumes(db, fixture_course):
 def test_concurrent_starts_make_one_attempt(db, fixture_course):
     add_person(db)
     attempts = Attempts(db, fixture_course)
-    results, errors = [], []
-
-    def start():
-        try:
-            results.append(attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor").id)
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=start) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    assert len(set(results)) == 1
+    ids = run_concurrently(lambda: attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor").id, 6)
+    assert len(ids) == 6 and len(set(ids)) == 1
     assert count(db, Attempt) == 1
 
 
@@ -92,20 +98,7 @@ def test_concurrent_identical_answers_record_once(db, fixture_course):
     add_person(db)
     attempts = Attempts(db, fixture_course)
     attempt = attempts.start_or_resume("p1", "prov", "scenario", "prov-middag")
-    statuses, errors = [], []
-
-    def answer():
-        try:
-            statuses.append(attempts.record_choice(attempt.id, 0, 0).status)
-        except Exception as error:  # pragma: no cover
-            errors.append(error)
-
-    threads = [threading.Thread(target=answer) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    statuses = run_concurrently(lambda: attempts.record_choice(attempt.id, 0, 0).status, 5)
     assert sorted(statuses) == ["duplicate"] * 4 + ["recorded"]
     assert count(db, Step) == 1
 
