@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
@@ -392,6 +393,4 @@ def _check_module(module: Module, loaded: LoadedYaml, path: str, scenarios: dict
 
 def default_content_root() -> Path:
     """COURSE_CONTENT_ROOT, or the project folder that holds modules/, scenarios/ and quizzes/."""
-    import os
-
     return Path(os.environ.get("COURSE_CONTENT_ROOT") or Path(__file__).resolve().parents[2])
