@@ -342,6 +342,17 @@ class ConfigStats:
     def client_cpu_util(self) -> float:
         return sum(r.client_cpu_s for r in self.rounds) / self.window_s
 
+    def little_rate(self, users: int) -> float:
+        """Closed-loop cross-check (Little's law): users / mean latency.
+
+        Every session always has exactly one rerun in flight, so throughput is
+        users / mean rerun latency. Unlike the completion count, this is not
+        quantized when many sessions finish in the same burst (as they do with
+        GC on), so it is steadier for short windows.
+        """
+        lats = [x for r in self.rounds for x in r.latencies]
+        return users / statistics.fmean(lats) if lats else float("nan")
+
     def latency_ms(self, q: float) -> float:
         lats = sorted(x for r in self.rounds for x in r.latencies)
         if not lats:
@@ -349,74 +360,62 @@ class ConfigStats:
         return 1000 * lats[min(len(lats) - 1, int(q * len(lats)))]
 
 
-async def measure_round(
-    server: StreamlitServer, sessions: list[Session], window_s: float
-) -> RoundResult:
-    """Drive all sessions flat out; count reruns in a steady-state window.
+async def settled_cpu_seconds(pid: int, max_wait: float = 3.0) -> float:
+    """Server CPU time once it has gone idle.
 
-    All sessions start at once, so the first reruns of a round complete in a
-    burst. The counting window therefore opens only once *every* session has
-    completed one rerun (steady state: every session has a rerun in flight),
-    and lasts ``window_s``. Sessions stop issuing new reruns when the window
-    closes; reruns still in flight then are drained but not counted.
-    Server CPU is sampled from /proc exactly at window open and close.
+    With GC on, the collection runs *after* script_finished has been queued
+    for the client, so the last reruns' collections may still be running when
+    the client has seen them finish. Wait (bounded) until the CPU counter
+    stops moving so that their cost is included.
+    """
+    deadline = time.monotonic() + max_wait
+    prev = read_cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        cur = read_cpu_seconds(pid)
+        if cur - prev <= 1.0 / CLK_TCK:  # at most one clock tick: idle
+            return cur
+        prev = cur
+    return read_cpu_seconds(pid)
+
+
+async def measure_round(
+    server: StreamlitServer, sessions: list[Session], target_s: float
+) -> RoundResult:
+    """One busy period: all sessions rerun flat out for ``target_s``.
+
+    The round starts with the server idle; every session then keeps exactly
+    one rerun in flight (send ``rerun_script``, wait for ``script_finished``,
+    repeat) until ``target_s`` has passed, and the round ends when the last
+    in-flight rerun has finished (server idle again). Throughput is
+    ``reruns completed / (end - start)``: each rerun is counted exactly once
+    and the interval ends on a completion, so the figure is not skewed when
+    many sessions finish in the same burst (which they do with GC on, where a
+    short fixed window would see 0 or 20 completions at its edge). Server CPU
+    is read from /proc at the start and after the server has gone idle.
     """
     loop = asyncio.get_running_loop()
-    n = len(sessions)
-    state = {"first_done": 0, "open_t": None, "close_t": None}
-    cpu = {}
-    window_open = asyncio.Event()
-    counted: list[float] = []
-
-    def now() -> float:
-        return loop.time()
+    latencies: list[float] = []
+    cpu0 = read_cpu_seconds(server.pid)
+    client0 = time.process_time()
+    t0 = loop.time()
+    stop_t = t0 + target_s
 
     async def worker(s: Session) -> None:
-        first = True
-        while True:
-            close_t = state["close_t"]
-            if close_t is not None and now() >= close_t:
-                return
-            lat = await s.rerun()
-            t_done = now()
-            open_t = state["open_t"]
-            close_t = state["close_t"]
-            if open_t is not None and open_t < t_done <= close_t:
-                counted.append(lat)
-            if first:
-                first = False
-                state["first_done"] += 1
-                if state["first_done"] == n:
-                    cpu["open"] = read_cpu_seconds(server.pid)
-                    cpu["client_open"] = time.process_time()
-                    state["open_t"] = now()
-                    state["close_t"] = state["open_t"] + window_s
-                    window_open.set()
+        while loop.time() < stop_t:
+            latencies.append(await s.rerun())
 
-    async def closer() -> None:
-        await window_open.wait()
-        await asyncio.sleep(max(0.0, state["close_t"] - now()))
-        cpu["close"] = read_cpu_seconds(server.pid)
-        cpu["client_close"] = time.process_time()
-
-    ramp_limit = RERUN_TIMEOUT_S + 5
-    async with asyncio.timeout(ramp_limit + window_s + RERUN_TIMEOUT_S + 10):
-        closer_task = asyncio.create_task(closer())
-        try:
-            await asyncio.gather(*(worker(s) for s in sessions))
-        except BaseException:
-            closer_task.cancel()
-            raise
-        # The window closes before the last in-flight reruns drain, so the
-        # closer has normally finished by now.
-        await closer_task
-    actual_window = state["close_t"] - state["open_t"]
+    async with asyncio.timeout(target_s + RERUN_TIMEOUT_S + 10):
+        await asyncio.gather(*(worker(s) for s in sessions))
+    t_end = loop.time()
+    client1 = time.process_time()
+    cpu1 = await settled_cpu_seconds(server.pid)
     return RoundResult(
-        window_s=actual_window,
-        reruns=len(counted),
-        cpu_s=cpu["close"] - cpu["open"],
-        client_cpu_s=cpu["client_close"] - cpu["client_open"],
-        latencies=counted,
+        window_s=t_end - t0,
+        reruns=len(latencies),
+        cpu_s=cpu1 - cpu0,
+        client_cpu_s=client1 - client0,
+        latencies=latencies,
     )
 
 
@@ -452,7 +451,7 @@ async def run_bench(args: argparse.Namespace, servers: list[StreamlitServer]) ->
         stats = {srv.label: ConfigStats() for srv in servers}
         window = args.seconds / args.rounds
         print(
-            f"Measuring: {args.rounds} rounds x {window:.2f}s per config,"
+            f"Measuring: {args.rounds} rounds x ~{window:.2f}s of load per config,"
             " alternating order ...",
             flush=True,
         )
@@ -477,6 +476,12 @@ def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
     on, off = stats[servers[0].label], stats[servers[1].label]
     rows = [
         ("reruns/s", f"{on.rate:.1f}", f"{off.rate:.1f}", off.rate / on.rate),
+        (
+            "  (users/mean latency)",
+            f"{on.little_rate(args.users):.1f}",
+            f"{off.little_rate(args.users):.1f}",
+            off.little_rate(args.users) / on.little_rate(args.users),
+        ),
         (
             "server CPU ms/rerun",
             f"{on.cpu_ms_per_rerun:.1f}",
@@ -543,6 +548,7 @@ def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
         "python": platform.python_version(),
         "on": {
             "reruns_per_s": on.rate,
+            "reruns_per_s_little": on.little_rate(args.users),
             "cpu_ms_per_rerun": on.cpu_ms_per_rerun,
             "server_cpu_util": on.cpu_util,
             "client_cpu_util": on.client_cpu_util,
@@ -552,6 +558,7 @@ def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
         },
         "off": {
             "reruns_per_s": off.rate,
+            "reruns_per_s_little": off.little_rate(args.users),
             "cpu_ms_per_rerun": off.cpu_ms_per_rerun,
             "server_cpu_util": off.cpu_util,
             "client_cpu_util": off.client_cpu_util,
@@ -570,7 +577,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--seconds",
         type=float,
         default=10.0,
-        help="measured seconds per configuration, split over --rounds (default 10)",
+        help="seconds of load per configuration, split over --rounds (default 10)",
     )
     p.add_argument("--rounds", type=int, default=4, help="alternating measurement rounds (default 4)")
     p.add_argument("--warmup", type=float, default=2.0, help="untimed warm-up seconds per server (default 2)")
@@ -593,6 +600,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--users and --rounds must be >= 1 and --seconds > 0")
     if args.users > 200:
         p.error("--users > 200 is not supported")
+    if not args.page.is_file():
+        p.error(f"--page {args.page} does not exist")
     return args
 
 
