@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from course import play, rules
 from course.content.loader import Course
 from progress.db import Database
-from progress.models import Attempt, Completion, Step
+from progress.models import Attempt, Completion, Person, Step
 
 Kind = Literal["scenario", "quiz"]
 PASSED, FAILED = "godkand", "underkand"
@@ -101,6 +101,9 @@ class Attempts:
         version = self.course.module_version(module_id)
 
         def use_case(session: Session) -> AttemptRecord:
+            # Serialise starts per person: under READ COMMITTED each statement sees new commits, so a start
+            # that found no open attempt could otherwise still see another start's attempt_no and add a second.
+            session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
             open_attempt = session.scalars(
                 select(Attempt).where(Attempt.person_id == person_id, Attempt.item_id == item_id,
                                       Attempt.finished_at.is_(None), Attempt.content_version == version)
