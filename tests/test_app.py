@@ -97,6 +97,7 @@ def test_new_hire_finishes_the_module_and_the_manager_sees_it(demo_env, course):
     chef = open_app("demo-chef")
     chef.switch_page("views/manager.py").run()
     assert not chef.exception, chef.exception
+    chef.selectbox(key="manager_module").select("mutor").run()
     assert chef.get("plotly_chart"), "the completion chart is drawn"
     table = chef.dataframe[0].value
     nora = table[table["Namn"] == "Nora Nyström"]

@@ -43,6 +43,17 @@ def test_fixture_content_is_clean(content):
     assert result.files == 4
 
 
+def test_every_object_knows_its_file_and_line(content):
+    origins = load_course(content).course.origins
+    lines = (content / "scenarios/prov-middag.yaml").read_text(encoding="utf-8").splitlines()
+    assert origins["scenario:prov-middag"].path == "scenarios/prov-middag.yaml"
+    assert lines[origins["node:prov-middag/chefen"].line - 1] == "  chefen:"
+    assert lines[origins["choice:prov-middag/chefen/1"].line - 1] == "      - text: Nej"
+    question = origins["question:prov-q4"]
+    quiz_lines = (content / question.path).read_text(encoding="utf-8").splitlines()
+    assert quiz_lines[question.line - 1] == "  - id: prov-q4"
+
+
 def test_yaml_syntax_error_reports_its_line(content):
     line = edit(content, "scenarios/prov-gava.yaml", "title: Gåvan", "title: [Gåvan")
     (problem,) = problems(content, "E001")

@@ -66,7 +66,7 @@ class Course:
     modules: Mapping[str, Module]
     scenarios: Mapping[str, Scenario]
     banks: Mapping[str, QuestionBank]
-    origins: Mapping[str, Origin]
+    origins: Mapping[str, Origin]  # "module:id", "scenario:id", "quiz:id", "node:s/n", "choice:s/n/i", "question:id"
     versions: Mapping[str, str]  # module id -> content version (hash of the module with its scenarios and quiz)
 
     def module_version(self, module_id: str) -> str:
@@ -146,6 +146,15 @@ def _build_course(modules, scenarios, banks) -> Course:
     for kind, items in (("module", modules), ("scenario", scenarios), ("quiz", banks)):
         for item_id, (_, loaded, path) in items.items():
             origins[f"{kind}:{item_id}"] = Origin(path, loaded.line_of(()))
+    for scenario_id, (scenario, loaded, path) in scenarios.items():
+        for node_id, node in scenario.nodes.items():
+            origins[f"node:{scenario_id}/{node_id}"] = Origin(path, loaded.line_of(("nodes", node_id)))
+            for index in range(len(node.choices)):
+                origins[f"choice:{scenario_id}/{node_id}/{index}"] = Origin(
+                    path, loaded.line_of(("nodes", node_id, "choices", index)))
+    for bank_id, (bank, loaded, path) in banks.items():
+        for index, question in enumerate(bank.questions):
+            origins[f"question:{question.id}"] = Origin(path, loaded.line_of(("questions", index)))
     versions = {}
     for module_id, (module, _, _) in modules.items():
         material = {
