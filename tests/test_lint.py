@@ -223,3 +223,36 @@ def test_cli_stats(content):
     assert result.returncode == 0
     assert json.loads(result.stdout) == {"modules": 1, "scenarios": 2, "nodes": 7, "questions": 6, "citations": 3,
                                          "topics": ["muta-tagande"]}
+
+
+def test_placeholder_is_filled_from_the_organisation_and_an_unknown_one_is_reported(content):
+    edit(content, "scenarios/prov-gava.yaml", "text: En leverantör skickar vin.",
+         "text: 'En leverantör skickar vin. Rapportera till {org.visselblasning.epost}.'")
+    course = load_course(content).course
+    text = course.scenarios["prov-gava"].nodes["start"].text
+    assert "visselblasning@gransby.example" in text and "{org." not in text
+    line = edit(content, "scenarios/prov-gava.yaml", "{org.visselblasning.epost}", "{org.visselblasning.epst}")
+    (problem,) = problems(content, "E701")
+    assert (problem.path, problem.line) == ("scenarios/prov-gava.yaml", line)
+    assert "{org.visselblasning.epost}" in problem.hint
+
+
+def test_organisation_values_do_not_change_the_content_version(content, tmp_path):
+    organisation = (PROJECT_ROOT / "config" / "organisation.yaml").read_text(encoding="utf-8")
+    (content / "config").mkdir()
+    (content / "config" / "organisation.yaml").write_text(organisation, encoding="utf-8")
+    edit(content, "scenarios/prov-gava.yaml", "text: Klart.", "text: 'Ring {org.visselblasning.telefon}.'")
+    before = load_course(content).course
+    edit(content, "config/organisation.yaml", "telefon: 0123-456 00", "telefon: 0123-999 99")
+    after = load_course(content).course
+    assert after.scenarios["prov-gava"].nodes["slut"].text == "Ring 0123-999 99."
+    assert after.module_version("prov") == before.module_version("prov")
+
+
+def test_a_broken_organisation_file_is_reported_with_its_line(content):
+    organisation = (PROJECT_ROOT / "config" / "organisation.yaml").read_text(encoding="utf-8")
+    (content / "config").mkdir()
+    (content / "config" / "organisation.yaml").write_text(organisation, encoding="utf-8")
+    line = edit(content, "config/organisation.yaml", "  epost: visselblasning@", "  e_post: visselblasning@")
+    found = [p for p in problems(content, "E101") if p.path == "config/organisation.yaml"]
+    assert [p.line for p in found] == [line] and "epost" in found[0].hint

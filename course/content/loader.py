@@ -22,10 +22,12 @@ from typing import Annotated, Any, Mapping, Union, get_args, get_origin
 import yaml
 from pydantic import ValidationError
 
-from course.content.schema import KINDS, Module, QuestionBank, Scenario, Strict
+from course.content import placeholders
+from course.content.schema import KINDS, Module, Organisation, QuestionBank, Scenario, Strict
 from course.content.yamlload import LoadedYaml, load_yaml
 
 LEGAL_SOURCES_FILE = Path(__file__).with_name("legal_sources.yaml")
+PROJECT_ORGANISATION_FILE = Path(__file__).resolve().parents[2] / "config" / "organisation.yaml"
 WEAK_CERTAINTY = {"EV", "OSÄKERT"}
 
 
@@ -68,6 +70,7 @@ class Course:
     banks: Mapping[str, QuestionBank]
     origins: Mapping[str, Origin]  # "module:id", "scenario:id", "quiz:id", "node:s/n", "choice:s/n/i", "question:id"
     versions: Mapping[str, str]  # module id -> content version (hash of the module with its scenarios and quiz)
+    organisation: Organisation | None = None
 
     def module_version(self, module_id: str) -> str:
         return self.versions[module_id]
@@ -93,9 +96,11 @@ def legal_sources() -> Mapping[str, LegalSource]:
     return MappingProxyType({entry["cite"]: LegalSource(**entry) for entry in data["sources"]})
 
 
-def load_course(root: Path | str) -> LoadResult:
+def load_course(root: Path | str, organisation_file: Path | str | None = None) -> LoadResult:
+    """Load the content under `root`, with the municipality's settings from `organisation_file` (default:
+    `root/config/organisation.yaml` if there is one, else the project's)."""
     root = Path(root)
-    problems: list[Problem] = []
+    organisation, values, problems = _load_organisation(root, organisation_file)
     parsed: dict[str, list[tuple[Strict, LoadedYaml, str]]] = {kind: [] for kind in KINDS}
     files = 0
     for kind, model in KINDS.items():
@@ -106,6 +111,8 @@ def load_course(root: Path | str) -> LoadResult:
             problems += [Problem(relative, p.line, p.code, p.message, p.hint) for p in loaded.problems]
             if loaded.data is None:
                 continue
+            if values is not None:
+                problems += _check_placeholders(loaded, relative, values)
             if not isinstance(loaded.data, dict):
                 problems.append(Problem(relative, 1, "E103", "Filen ska vara en mappning (nyckel: värde) överst.",
                                         "Börja filen med t.ex. 'id: ...' på första raden."))
@@ -131,7 +138,7 @@ def load_course(root: Path | str) -> LoadResult:
     problems.sort()
     if problems:
         return LoadResult(None, problems, files)
-    return LoadResult(_build_course(modules, scenarios, banks), [], files)
+    return LoadResult(_build_course(modules, scenarios, banks, organisation, values), [], files)
 
 
 def _by_id(items: list[tuple[Any, LoadedYaml, str]]) -> dict[str, tuple[Any, LoadedYaml, str]]:
@@ -141,7 +148,38 @@ def _by_id(items: list[tuple[Any, LoadedYaml, str]]) -> dict[str, tuple[Any, Loa
     return result
 
 
-def _build_course(modules, scenarios, banks) -> Course:
+def _load_organisation(root: Path, organisation_file) -> tuple[Organisation | None, dict | None, list[Problem]]:
+    path = Path(organisation_file) if organisation_file else root / "config" / "organisation.yaml"
+    if organisation_file is None and not path.exists():
+        path = PROJECT_ORGANISATION_FILE
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+    if not path.exists():
+        return None, None, [Problem(shown, 1, "E702", "Kommunens inställningar saknas.",
+                                    "Skapa config/organisation.yaml; se projektets exempel.")]
+    loaded = load_yaml(path)
+    problems = [Problem(shown, p.line, p.code, p.message, p.hint) for p in loaded.problems]
+    if loaded.data is None:
+        return None, None, problems
+    try:
+        organisation = Organisation.model_validate(loaded.data)
+    except ValidationError as error:
+        return None, None, problems + _schema_problems(error, loaded, shown, Organisation)
+    return organisation, placeholders.flatten(organisation), problems
+
+
+def _check_placeholders(loaded: LoadedYaml, path: str, values: dict[str, str]) -> list[Problem]:
+    problems = []
+    for loc, name in placeholders.placeholders_in(loaded.data):
+        if name in values:
+            continue
+        close = difflib.get_close_matches(name, list(values), n=1, cutoff=0.6)
+        problems.append(Problem(path, loaded.line_of(loc), "E701", f"Okänd platshållare '{{{name}}}'.",
+                                f"Menade du '{{{close[0]}}}'?" if close else
+                                "Platshållare hämtar värden ur config/organisation.yaml, t.ex. {org.namn}."))
+    return problems
+
+
+def _build_course(modules, scenarios, banks, organisation=None, values=None) -> Course:
     origins: dict[str, Origin] = {}
     for kind, items in (("module", modules), ("scenario", scenarios), ("quiz", banks)):
         for item_id, (_, loaded, path) in items.items():
@@ -164,12 +202,18 @@ def _build_course(modules, scenarios, banks) -> Course:
         }
         canonical = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         versions[module_id] = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    # The version is taken before the municipality's values are filled in: a new phone number for the
+    # whistleblowing channel is not a change of the course that should send people back to it.
+    def filled(model):
+        return type(model).model_validate(placeholders.render(model.model_dump(mode="json"), values or {}))
+
     return Course(
-        modules=MappingProxyType({k: v[0] for k, v in modules.items()}),
-        scenarios=MappingProxyType({k: v[0] for k, v in scenarios.items()}),
-        banks=MappingProxyType({k: v[0] for k, v in banks.items()}),
+        modules=MappingProxyType({k: filled(v[0]) for k, v in modules.items()}),
+        scenarios=MappingProxyType({k: filled(v[0]) for k, v in scenarios.items()}),
+        banks=MappingProxyType({k: filled(v[0]) for k, v in banks.items()}),
         origins=MappingProxyType(origins),
         versions=MappingProxyType(versions),
+        organisation=organisation,
     )
 
 

@@ -100,5 +100,45 @@ class Module(Strict):
     estimated_minutes: int = Field(ge=1, le=120)
 
 
+class Guidelines(Strict):
+    titel: Text
+    lank: Text
+    version: Text
+    antagen_av: Text | None = None
+
+
+class Whistleblowing(Strict):
+    e_tjanst: Text
+    epost: Text
+    postadress: Text
+    telefon: Text
+    anonymt: Text | None = None
+
+
+class GiftRule(Strict):
+    text: Text
+    max_belopp: Text | None = None
+    nolltolerans: Text | None = None
+
+
+class Contact(Strict):
+    roll: Text
+    namn: Text
+    epost: Text
+    telefon: Text | None = None
+
+
+class Organisation(Strict):
+    """config/organisation.yaml: what differs between municipalities. Keys are Swedish: admins edit this file,
+    and authors write them in placeholders such as {org.visselblasning.epost}."""
+
+    namn: Text
+    kort_namn: Text
+    riktlinjer: Guidelines
+    visselblasning: Whistleblowing
+    gavoregel: GiftRule
+    kontaktpersoner: dict[Slug | str, Contact] = Field(default_factory=dict)
+
+
 # The folder a file lives in says what it is.
 KINDS: dict[str, type[Strict]] = {"modules": Module, "scenarios": Scenario, "quizzes": QuestionBank}
