@@ -20,19 +20,37 @@ class Status(str, Enum):
 
 @dataclass(frozen=True)
 class DueRules:
-    onboarding_days: int = 30  # a new hire's first round is due this many days after the start date
-    recurrence_months: int = 12  # after a completion the module is due again this many months later
+    onboarding_days: int = 30  # the first round is due this many days after the start date
+    recurrence_months: int | None = 12  # due again this many months after a completion; None: never again
 
 
 DEFAULT_RULES = DueRules()
 
 
-def learner_role(roles) -> str:
-    """The role that decides which modules a person is assigned (an admin alone takes the employee's course)."""
-    for role in ("fortroendevald", "chef", "medarbetare"):
-        if role in roles:
-            return role
-    return "medarbetare"
+@dataclass(frozen=True)
+class Assignment:
+    """One module a person must take, the tracks it comes from, and its due rules."""
+
+    module_id: str
+    tracks: tuple[str, ...]
+    due_rules: DueRules
+
+
+def assignments(course, roles: Collection[str]) -> list[Assignment]:
+    """The modules of every track of every role the person has; a module in several tracks is due by the
+    earliest: the shortest onboarding time and the shortest recurrence among them."""
+    by_module: dict[str, list] = {}
+    for track in course.tracks_for(roles):
+        for module_id in track.modules:
+            by_module.setdefault(module_id, []).append(track)
+    result = []
+    for module_id, tracks in by_module.items():
+        onboarding = [t.onboarding_days for t in tracks if t.onboarding_days]
+        recurrence = [t.recurrence_months for t in tracks if t.recurrence_months]
+        rules = DueRules(min(onboarding) if onboarding else DEFAULT_RULES.onboarding_days,
+                         min(recurrence) if recurrence else None)
+        result.append(Assignment(module_id, tuple(t.id for t in tracks), rules))
+    return result
 
 
 def add_months(day: date, months: int) -> date:
@@ -46,20 +64,25 @@ def is_module_complete(module: Module, finished_scenarios: Collection[str], quiz
     return quiz_passed and all(scenario_id in finished_scenarios for scenario_id in module.scenarios)
 
 
-def due_date(start_date: date, last_completed: datetime | date | None, rules: DueRules = DEFAULT_RULES) -> date:
+def due_date(start_date: date, last_completed: datetime | date | None,
+             rules: DueRules = DEFAULT_RULES) -> date | None:
+    """When the next round is due; None when a completed module never falls due again."""
     if last_completed is None:
         return date.fromordinal(start_date.toordinal() + rules.onboarding_days)
+    if rules.recurrence_months is None:
+        return None
     completed_day = last_completed.date() if isinstance(last_completed, datetime) else last_completed
     return add_months(completed_day, rules.recurrence_months)
 
 
-def module_status(today: date, due: date, last_completed: datetime | date | None, started_since: bool) -> Status:
+def module_status(today: date, due: date | None, last_completed: datetime | date | None,
+                  started_since: bool) -> Status:
     """Status of one module for one person.
 
     `last_completed`: the latest completion (any), `started_since`: the person has an attempt in the current
     round (since that completion). A completion counts as "klar" until the next round falls due.
     """
-    if last_completed is not None and today < due:
+    if last_completed is not None and (due is None or today < due):
         return Status.DONE
     if today > due:
         return Status.OVERDUE

@@ -85,7 +85,7 @@ class ModuleProgress:
     quiz_passed: bool  # in the current round
     best_quiz_score: float | None  # in the current round
     started: bool  # any attempt in the current round
-    due: object  # date
+    due: object  # date, or None when a completed module never falls due again
     status: rules.Status
 
 
@@ -229,7 +229,8 @@ class Attempts:
         session.flush()
         return True
 
-    def module_progress(self, person_id: str, module_id: str, start_date, today=None) -> ModuleProgress:
+    def module_progress(self, person_id: str, module_id: str, start_date, today=None,
+                        due_rules: rules.DueRules = rules.DEFAULT_RULES) -> ModuleProgress:
         today = today or self.clock().date()
         version = self.course.module_version(module_id)
         with self.db.read() as session:
@@ -237,7 +238,7 @@ class Attempts:
             attempts = _round_attempts(session, person_id, module_id, version, last.completed_at if last else None)
         finished = [a for a in attempts if a.finished_at is not None]
         quiz_scores = [a.score_percent for a in finished if a.kind == "quiz" and a.score_percent is not None]
-        due = rules.due_date(start_date, last.completed_at if last else None)
+        due = rules.due_date(start_date, last.completed_at if last else None, due_rules)
         return ModuleProgress(
             module_id=module_id,
             last_completed_at=last.completed_at if last else None,

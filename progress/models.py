@@ -90,3 +90,15 @@ class Completion(Base):
     completed_at: Mapped[datetime] = mapped_column(DateTime())
     score_percent: Mapped[float] = mapped_column()
     trigger_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), unique=True)  # the answer that completed it
+
+
+class Attestation(Base):
+    """The learner confirms, at the end of a track, having read the municipality's guidelines (this version)."""
+
+    __tablename__ = "attestations"
+    __table_args__ = (UniqueConstraint("person_id", "track_id", "guideline_version", name="uq_attestation"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    track_id: Mapped[str] = mapped_column(String(80))
+    guideline_version: Mapped[str] = mapped_column(String(64))
+    attested_at: Mapped[datetime] = mapped_column(DateTime())

@@ -8,7 +8,6 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from course import rules
 from progress.db import Database
 from progress.models import Person, PersonRole, Unit
 
@@ -35,9 +34,6 @@ class PersonRecord:
     def is_admin(self) -> bool:
         return "admin" in self.roles
 
-    @property
-    def learner_role(self) -> str:
-        return rules.learner_role(self.roles)
 
 
 class Org:

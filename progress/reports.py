@@ -22,7 +22,7 @@ class StatusRow:
     unit_name: str
     module_id: str
     status: rules.Status
-    due: date
+    due: date | None
     last_completed_at: datetime | None
     last_score: float | None
 
@@ -48,12 +48,12 @@ def team_status(db: Database, course: Course, manager_id: str, today: date) -> l
             .group_by(Attempt.person_id, Attempt.module_id))}
     rows = []
     for person_id, name, start_date, unit_name in people:
-        for module in course.modules_for_role(rules.learner_role(roles.get(person_id, ()))):
-            completed_at, score = last_done.get((person_id, module.id), (None, None))
-            started_at = last_start.get((person_id, module.id))
+        for assignment in rules.assignments(course, roles.get(person_id, ())):
+            completed_at, score = last_done.get((person_id, assignment.module_id), (None, None))
+            started_at = last_start.get((person_id, assignment.module_id))
             started_since = started_at is not None and (completed_at is None or started_at > completed_at)
-            due = rules.due_date(start_date, completed_at)
-            rows.append(StatusRow(person_id, name, unit_name, module.id,
+            due = rules.due_date(start_date, completed_at, assignment.due_rules)
+            rows.append(StatusRow(person_id, name, unit_name, assignment.module_id,
                                   rules.module_status(today, due, completed_at, started_since), due,
                                   completed_at, score))
     return rows

@@ -127,8 +127,8 @@ def _make_history(db: Database, course: Course, people: list[dict], rng: random.
     attempt_numbers: dict[tuple[str, str], int] = {}
     batch: dict[str, list[dict]] = {"attempts": [], "steps": [], "completions": []}
     for done, person in enumerate(people, 1):
-        modules = course.modules_for_role(rules.learner_role(role_of.get(person["id"], ())))
-        for module in modules:
+        for assignment in rules.assignments(course, role_of.get(person["id"], ())):
+            module = course.modules[assignment.module_id]
             plan = _plan(rng, person, today, history_years, force_done=person["id"] == "demo-medarbetare")
             for day, finish in plan:
                 ids = _play_round(course, module.id, person["id"], day, finish, rng, next_attempt_id, next_step_id,

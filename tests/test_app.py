@@ -61,7 +61,7 @@ def answer_current_question(at: AppTest, course) -> None:
 
 
 def play_module(at: AppTest, course, module_id: str, max_steps: int = 300) -> AppTest:
-    at.button(key=f"open-{module_id}").click().run()
+    next(b for b in keyed(at.button, "open-") if b.key.endswith(f"-{module_id}")).click().run()
     for _ in range(max_steps):
         assert not at.exception, at.exception
         if any("Modulen är klar" in s.value for s in at.success):
@@ -93,6 +93,17 @@ def test_new_hire_finishes_the_module_and_the_manager_sees_it(demo_env, course):
     (version,) = connection.execute("SELECT content_version FROM completions WHERE person_id = 'demo-nyanstalld'"
                                     ).fetchone()
     assert completed == 1 and version == course.module_version("mutor")
+
+    # the end of the track: confirm the municipality's guidelines
+    at.button(key="back").click().run()
+    at.button(key="attest-button-nyanstalld").click().run()
+    assert any("Kryssa i rutan" in w.value for w in at.warning)  # nothing recorded without the tick
+    at.checkbox(key="attest-nyanstalld").check()
+    at.button(key="attest-button-nyanstalld").click().run()
+    assert any("Du har bekräftat" in s.value for s in at.success)
+    (version_attested,) = connection.execute("SELECT guideline_version FROM attestations WHERE person_id = "
+                                             "'demo-nyanstalld' AND track_id = 'nyanstalld'").fetchone()
+    assert version_attested == course.organisation.riktlinjer.version
 
     chef = open_app("demo-chef")
     chef.switch_page("views/manager.py").run()

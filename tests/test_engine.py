@@ -127,3 +127,30 @@ def test_content_version_changes_with_content(fixture_course, tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("En leverantör skickar vin.",
                                                              "En leverantör skickar en vinflaska."), encoding="utf-8")
     assert load_course(tmp_path / "c").course.module_version("prov") != fixture_course.module_version("prov")
+
+
+def test_tracks_give_each_role_its_modules_and_the_earliest_due_rules(tmp_path):
+    import shutil
+
+    from tests.conftest import FIXTURE_CONTENT
+
+    shutil.copytree(FIXTURE_CONTENT, tmp_path / "c")
+    (tmp_path / "c" / "config" / "tracks.yaml").write_text(
+        "tracks:\n"
+        "  - {id: intro, title: Intro, roles: [medarbetare], modules: [prov], onboarding_days: 30}\n"
+        "  - {id: arlig, title: Årlig, roles: [medarbetare], modules: [prov], recurrence_months: 12}\n"
+        "  - {id: inkop, title: Inköp, roles: [upphandlare], modules: [prov], onboarding_days: 10,"
+        " recurrence_months: 6}\n", encoding="utf-8")
+    course = load_course(tmp_path / "c").course
+    (employee,) = rules.assignments(course, {"medarbetare"})
+    assert employee.tracks == ("intro", "arlig")
+    assert employee.due_rules == rules.DueRules(onboarding_days=30, recurrence_months=12)
+    (buyer,) = rules.assignments(course, {"medarbetare", "upphandlare"})
+    assert buyer.due_rules == rules.DueRules(onboarding_days=10, recurrence_months=6)
+    assert rules.assignments(course, {"fortroendevald"}) == []
+
+
+def test_a_module_without_recurrence_stays_done():
+    once = rules.DueRules(onboarding_days=30, recurrence_months=None)
+    assert rules.due_date(date(2026, 1, 1), datetime(2026, 1, 20), once) is None
+    assert rules.module_status(date(2030, 1, 1), None, datetime(2026, 1, 20), False) == Status.DONE

@@ -239,7 +239,7 @@ def test_placeholder_is_filled_from_the_organisation_and_an_unknown_one_is_repor
 
 def test_organisation_values_do_not_change_the_content_version(content, tmp_path):
     organisation = (PROJECT_ROOT / "config" / "organisation.yaml").read_text(encoding="utf-8")
-    (content / "config").mkdir()
+    (content / "config").mkdir(exist_ok=True)
     (content / "config" / "organisation.yaml").write_text(organisation, encoding="utf-8")
     edit(content, "scenarios/prov-gava.yaml", "text: Klart.", "text: 'Ring {org.visselblasning.telefon}.'")
     before = load_course(content).course
@@ -251,8 +251,15 @@ def test_organisation_values_do_not_change_the_content_version(content, tmp_path
 
 def test_a_broken_organisation_file_is_reported_with_its_line(content):
     organisation = (PROJECT_ROOT / "config" / "organisation.yaml").read_text(encoding="utf-8")
-    (content / "config").mkdir()
+    (content / "config").mkdir(exist_ok=True)
     (content / "config" / "organisation.yaml").write_text(organisation, encoding="utf-8")
     line = edit(content, "config/organisation.yaml", "  epost: visselblasning@", "  e_post: visselblasning@")
     found = [p for p in problems(content, "E101") if p.path == "config/organisation.yaml"]
     assert [p.line for p in found] == [line] and "epost" in found[0].hint
+
+
+def test_track_with_a_missing_module(content):
+    line = edit(content, "config/tracks.yaml", "modules: [prov]", "modules: [prov, provet]")
+    (problem,) = problems(content, "E403")
+    assert (problem.path, problem.line) == ("config/tracks.yaml", line)
+    assert "provet" in problem.message

@@ -216,3 +216,17 @@ def test_migrations_run_twice_without_harm(db):
     migrate(db.engine)
     migrate(db.engine)
     assert count(db, Person) == 0
+
+
+def test_attestation_is_recorded_once_per_guideline_version(db):
+    from progress.attestations import Attestations
+
+    add_person(db)
+    attestations = Attestations(db)
+    first = attestations.attest("p1", "nyanstalld", "2026-02")
+    again = attestations.attest("p1", "nyanstalld", "2026-02")  # double click
+    assert first == again
+    newer = attestations.attest("p1", "nyanstalld", "2027-01")
+    assert attestations.latest("p1")["nyanstalld"] == newer
+    from progress.models import Attestation
+    assert count(db, Attestation) == 2

@@ -12,6 +12,7 @@ from course.content.loader import LoadResult, default_content_root, load_course
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from progress import db as store_db
 from progress.attempts import Attempts
+from progress.attestations import Attestations
 from progress.org import Org, PersonRecord
 
 
@@ -22,6 +23,7 @@ class Services:
     attempts: Attempts | None
     org: Org | None
     demo: bool
+    attestations: Attestations | None = None
 
 
 def demo_mode() -> bool:
@@ -47,7 +49,8 @@ def _services(content_root: str, database_url: str, demo: bool) -> Services:
 
         if is_empty(database):
             seed(database, content.course)
-    return Services(content, database, Attempts(database, content.course), Org(database), demo)
+    return Services(content, database, Attempts(database, content.course), Org(database), demo,
+                    Attestations(database))
 
 
 def services() -> Services:

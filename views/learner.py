@@ -10,7 +10,7 @@ from typing import Callable
 
 import streamlit as st
 
-from course import play
+from course import play, rules
 from course.content.loader import legal_sources
 from course.content.schema import Module
 from course.rules import Status
@@ -81,38 +81,83 @@ def _parts(module: Module) -> list[tuple[str, str]]:
 
 
 def _progress(module: Module) -> ModuleProgress:
-    return svc.attempts.module_progress(user.id, module.id, user.start_date, today())
+    return svc.attempts.module_progress(user.id, module.id, user.start_date, today(), due_rules[module.id])
 
 
 def _parts_done(module: Module, progress: ModuleProgress) -> int:
     return len(progress.finished_scenarios & set(module.scenarios)) + int(progress.quiz_passed)
 
 
-def overview(modules: list[Module]) -> None:
+def _attest(track_id: str, version: str, widget_key: str) -> None:
+    if not st.session_state.get(widget_key):
+        st.session_state["flash"] = ("warning", t("attest_check_first"))
+        return
+    _save(lambda: svc.attestations.attest(user.id, track_id, version))
+
+
+def _module_card(module: Module, progress: ModuleProgress, key: str) -> None:
+    with st.container(border=True):
+        left, right = st.columns([3, 1])
+        left.subheader(f"{STATUS_ICONS[progress.status]} {module.title}")
+        left.write(module.summary)
+        left.caption(t("module_minutes", minutes=module.estimated_minutes))
+        right.markdown(f"**{status_label(progress.status)}**")
+        if progress.status == Status.DONE:
+            next_round = t("module_next_round", due=progress.due.isoformat()) if progress.due else ""
+            right.caption(t("module_done_on", date=progress.last_completed_at.date().isoformat(),
+                            score=_percent(progress.last_score)) + next_round)
+        else:
+            right.caption(t("module_due", date=progress.due.isoformat()))
+            total = len(_parts(module))
+            done = _parts_done(module, progress)
+            right.progress(done / total, text=t("module_progress", done=done, total=total))
+        label = t("module_continue") if progress.started else t("module_open")
+        right.button(label, key=key, on_click=_open_module, args=(module.id,),
+                     type="primary" if progress.status != Status.DONE else "secondary")
+
+
+def _attestation_box(track, progress: dict[str, ModuleProgress], attested) -> None:
+    guidelines = course.organisation.riktlinjer
+    with st.container(border=True):
+        st.markdown(f"**{t('attest_heading')}**")
+        record = attested.get(track.id)
+        if record and record.guideline_version == guidelines.version:
+            st.success(t("attest_done", title=guidelines.titel, version=record.guideline_version,
+                         date=record.attested_at.date().isoformat()), icon=":material/verified:")
+            return
+        if not all(progress[m].status == Status.DONE for m in track.modules):
+            st.caption(t("attest_after_modules"))
+            return
+        st.markdown(t("attest_intro", title=guidelines.titel, link=guidelines.lank, version=guidelines.version))
+        widget_key = f"attest-{track.id}"
+        st.checkbox(t("attest_checkbox", title=guidelines.titel), key=widget_key)
+        st.button(t("attest_button"), key=f"attest-button-{track.id}", type="primary", on_click=_attest,
+                  args=(track.id, guidelines.version, widget_key))
+
+
+def overview() -> None:
     st.title(t("learner_heading", name=user.name.split()[0]))
     st.write(t("learner_intro"))
-    if not modules:
+    tracks = course.tracks_for(user.roles)
+    if not tracks:
         st.info(t("learner_no_modules"))
         return
-    for module in modules:
-        progress = _progress(module)
-        with st.container(border=True):
-            left, right = st.columns([3, 1])
-            left.subheader(f"{STATUS_ICONS[progress.status]} {module.title}")
-            left.write(module.summary)
-            left.caption(t("module_minutes", minutes=module.estimated_minutes))
-            right.markdown(f"**{status_label(progress.status)}**")
-            if progress.status == Status.DONE:
-                right.caption(t("module_done_on", date=progress.last_completed_at.date().isoformat(),
-                                score=_percent(progress.last_score), due=progress.due.isoformat()))
-            else:
-                right.caption(t("module_due", date=progress.due.isoformat()))
-                total = len(_parts(module))
-                done = _parts_done(module, progress)
-                right.progress(done / total, text=t("module_progress", done=done, total=total))
-            label = t("module_continue") if progress.started else t("module_open")
-            right.button(label, key=f"open-{module.id}", on_click=_open_module, args=(module.id,),
-                         type="primary" if progress.status != Status.DONE else "secondary")
+    progress = {module_id: _progress(course.modules[module_id]) for module_id in due_rules}
+    attested = svc.attestations.latest(user.id)
+    shown: set[str] = set()
+    for track in tracks:
+        st.header(track.title)
+        if track.summary:
+            st.caption(track.summary)
+        also = [course.modules[m].title for m in track.modules if m in shown]
+        for module_id in track.modules:
+            if module_id not in shown:
+                _module_card(course.modules[module_id], progress[module_id], key=f"open-{track.id}-{module_id}")
+                shown.add(module_id)
+        if also:
+            st.caption(t("track_also_includes", modules=", ".join(also)))
+        if track.attestation:
+            _attestation_box(track, progress, attested)
 
 
 def _percent(value: float | None) -> str:
@@ -311,10 +356,9 @@ def quiz_part(module: Module) -> None:
 # --- page ---------------------------------------------------------------------------------------------------
 
 _show_messages()
-assigned = course.modules_for_role(user.learner_role)
+due_rules = {a.module_id: a.due_rules for a in rules.assignments(course, user.roles)}
 open_id = st.query_params.get("modul")
-open_module = next((m for m in assigned if m.id == open_id), None)
-if open_module:
-    module_page(open_module)
+if open_id in due_rules:
+    module_page(course.modules[open_id])
 else:
-    overview(assigned)
+    overview()

@@ -23,11 +23,11 @@ import yaml
 from pydantic import ValidationError
 
 from course.content import placeholders
-from course.content.schema import KINDS, Module, Organisation, QuestionBank, Scenario, Strict
+from course.content.schema import KINDS, Module, Organisation, QuestionBank, Scenario, Strict, Track, TrackSet
 from course.content.yamlload import LoadedYaml, load_yaml
 
 LEGAL_SOURCES_FILE = Path(__file__).with_name("legal_sources.yaml")
-PROJECT_ORGANISATION_FILE = Path(__file__).resolve().parents[2] / "config" / "organisation.yaml"
+PROJECT_CONFIG = Path(__file__).resolve().parents[2] / "config"
 WEAK_CERTAINTY = {"EV", "OSÄKERT"}
 
 
@@ -71,12 +71,13 @@ class Course:
     origins: Mapping[str, Origin]  # "module:id", "scenario:id", "quiz:id", "node:s/n", "choice:s/n/i", "question:id"
     versions: Mapping[str, str]  # module id -> content version (hash of the module with its scenarios and quiz)
     organisation: Organisation | None = None
+    tracks: Mapping[str, Track] = field(default_factory=lambda: MappingProxyType({}))
 
     def module_version(self, module_id: str) -> str:
         return self.versions[module_id]
 
-    def modules_for_role(self, role: str) -> list[Module]:
-        return [module for module in self.modules.values() if role in module.audience]
+    def tracks_for(self, roles) -> list[Track]:
+        return [track for track in self.tracks.values() if set(track.roles) & set(roles)]
 
 
 @dataclass
@@ -96,11 +97,15 @@ def legal_sources() -> Mapping[str, LegalSource]:
     return MappingProxyType({entry["cite"]: LegalSource(**entry) for entry in data["sources"]})
 
 
-def load_course(root: Path | str, organisation_file: Path | str | None = None) -> LoadResult:
-    """Load the content under `root`, with the municipality's settings from `organisation_file` (default:
-    `root/config/organisation.yaml` if there is one, else the project's)."""
+def load_course(root: Path | str, organisation_file: Path | str | None = None,
+                tracks_file: Path | str | None = None) -> LoadResult:
+    """Load the content under `root`, with the municipality's settings and tracks (default:
+    `root/config/organisation.yaml` and `root/config/tracks.yaml` where they exist, else the project's)."""
     root = Path(root)
-    organisation, values, problems = _load_organisation(root, organisation_file)
+    organisation, _, _, problems = _load_settings(root, organisation_file, "organisation.yaml", Organisation)
+    values = placeholders.flatten(organisation) if organisation else None
+    track_set, tracks_yaml, tracks_path, track_problems = _load_settings(root, tracks_file, "tracks.yaml", TrackSet)
+    problems += track_problems
     parsed: dict[str, list[tuple[Strict, LoadedYaml, str]]] = {kind: [] for kind in KINDS}
     files = 0
     for kind, model in KINDS.items():
@@ -135,10 +140,12 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None) -
         problems += _check_bank(bank, loaded, path)
     for module, loaded, path in modules.values():
         problems += _check_module(module, loaded, path, scenarios, banks)
+    if track_set is not None:
+        problems += _check_tracks(track_set, tracks_yaml, tracks_path, modules)
     problems.sort()
     if problems:
         return LoadResult(None, problems, files)
-    return LoadResult(_build_course(modules, scenarios, banks, organisation, values), [], files)
+    return LoadResult(_build_course(modules, scenarios, banks, organisation, values, track_set), [], files)
 
 
 def _by_id(items: list[tuple[Any, LoadedYaml, str]]) -> dict[str, tuple[Any, LoadedYaml, str]]:
@@ -148,23 +155,41 @@ def _by_id(items: list[tuple[Any, LoadedYaml, str]]) -> dict[str, tuple[Any, Loa
     return result
 
 
-def _load_organisation(root: Path, organisation_file) -> tuple[Organisation | None, dict | None, list[Problem]]:
-    path = Path(organisation_file) if organisation_file else root / "config" / "organisation.yaml"
-    if organisation_file is None and not path.exists():
-        path = PROJECT_ORGANISATION_FILE
+def _load_settings(root: Path, explicit, filename: str, model: type[Strict]) -> tuple[Any, LoadedYaml | None,
+                                                                                    str, list[Problem]]:
+    """A settings file: `explicit`, else `root/config/<filename>`, else the project's own config/<filename>."""
+    path = Path(explicit) if explicit else root / "config" / filename
+    if explicit is None and not path.exists():
+        path = PROJECT_CONFIG / filename
     shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
     if not path.exists():
-        return None, None, [Problem(shown, 1, "E702", "Kommunens inställningar saknas.",
-                                    "Skapa config/organisation.yaml; se projektets exempel.")]
+        return None, None, shown, [Problem(shown, 1, "E702", f"Inställningsfilen {filename} saknas.",
+                                           f"Skapa config/{filename}; se projektets exempel.")]
     loaded = load_yaml(path)
     problems = [Problem(shown, p.line, p.code, p.message, p.hint) for p in loaded.problems]
     if loaded.data is None:
-        return None, None, problems
+        return None, loaded, shown, problems
     try:
-        organisation = Organisation.model_validate(loaded.data)
+        return model.model_validate(loaded.data), loaded, shown, problems
     except ValidationError as error:
-        return None, None, problems + _schema_problems(error, loaded, shown, Organisation)
-    return organisation, placeholders.flatten(organisation), problems
+        return None, loaded, shown, problems + _schema_problems(error, loaded, shown, model)
+
+
+def _check_tracks(track_set: TrackSet, loaded: LoadedYaml, path: str, modules: dict) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for index, track in enumerate(track_set.tracks):
+        if track.id in seen:
+            problems.append(Problem(path, loaded.line_of(("tracks", index, "id")), "E501",
+                                    f"Spåret '{track.id}' finns redan.", "Varje spår behöver ett eget id."))
+        seen.add(track.id)
+        for position, module_id in enumerate(track.modules):
+            if module_id not in modules:
+                close = difflib.get_close_matches(module_id, list(modules), n=1)
+                problems.append(Problem(path, loaded.line_of(("tracks", index, "modules", position)), "E403",
+                                        f"Spåret '{track.id}' hänvisar till modulen '{module_id}', som inte finns.",
+                                        f"Menade du '{close[0]}'?" if close else "Skapa modulen eller rätta id:t."))
+    return problems
 
 
 def _check_placeholders(loaded: LoadedYaml, path: str, values: dict[str, str]) -> list[Problem]:
@@ -179,7 +204,7 @@ def _check_placeholders(loaded: LoadedYaml, path: str, values: dict[str, str]) -
     return problems
 
 
-def _build_course(modules, scenarios, banks, organisation=None, values=None) -> Course:
+def _build_course(modules, scenarios, banks, organisation=None, values=None, track_set=None) -> Course:
     origins: dict[str, Origin] = {}
     for kind, items in (("module", modules), ("scenario", scenarios), ("quiz", banks)):
         for item_id, (_, loaded, path) in items.items():
@@ -214,6 +239,7 @@ def _build_course(modules, scenarios, banks, organisation=None, values=None) -> 
         origins=MappingProxyType(origins),
         versions=MappingProxyType(versions),
         organisation=organisation,
+        tracks=MappingProxyType({track.id: filled(track) for track in track_set.tracks} if track_set else {}),
     )
 
 

@@ -100,6 +100,23 @@ class Module(Strict):
     estimated_minutes: int = Field(ge=1, le=120)
 
 
+class Track(Strict):
+    """A list of modules that everyone with one of `roles` must take, and when."""
+
+    id: Slug
+    title: Text
+    summary: Text | None = None
+    roles: list[Role] = Field(min_length=1)
+    modules: list[Slug] = Field(min_length=1)
+    onboarding_days: int | None = Field(default=None, ge=1, description="first round due this long after start")
+    recurrence_months: int | None = Field(default=None, ge=1, description="due again this long after completion")
+    attestation: bool = Field(default=True, description="end with confirming the municipality's guidelines")
+
+
+class TrackSet(Strict):
+    tracks: list[Track] = Field(min_length=1)
+
+
 class Guidelines(Strict):
     titel: Text
     lank: Text
