@@ -99,6 +99,32 @@ def is_correct(question: Question, selected: frozenset[int]) -> bool:
     return selected == question.correct_indexes
 
 
+# Certainty-based marking as Gardner-Medwin devised it and Moodle implements it: the learner says how sure they
+# are; a right answer earns 1/2/3, a wrong one costs 0/-2/-6. Being sure and wrong is what costs most.
+CONFIDENCE_LEVELS = (1, 2, 3)  # 1 gissar, 2 ganska säker, 3 säker
+CBM_MARKS = {1: (1, 0), 2: (2, -2), 3: (3, -6)}
+
+
+def validate_confidence(confidence: int | None, required: bool) -> int | None:
+    if confidence is None:
+        if required:
+            raise InvalidStep("ange hur säker du är")
+        return None
+    if confidence not in CONFIDENCE_LEVELS:
+        raise InvalidStep("okänd säkerhetsnivå")
+    return confidence
+
+
+def cbm_mark(correct: bool, confidence: int) -> int:
+    right, wrong = CBM_MARKS[confidence]
+    return right if correct else wrong
+
+
+def is_misconception(correct: bool | None, confidence: int | None) -> bool:
+    """Wrong while sure: a belief to talk about, not a guess."""
+    return correct is False and confidence == 3
+
+
 @dataclass(frozen=True)
 class QuizScore:
     correct: int

@@ -67,6 +67,7 @@ class StepRecord:
     response: object
     correct: bool | None
     answered_at: datetime
+    confidence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class Attempts:
 
     def steps(self, attempt_id: int) -> list[StepRecord]:
         with self.db.read() as session:
-            return [StepRecord(s.step_no, s.item, json.loads(s.response), s.correct, s.answered_at)
+            return [StepRecord(s.step_no, s.item, json.loads(s.response), s.correct, s.answered_at, s.confidence)
                     for s in _steps(session, attempt_id)]
 
     # --- answers -------------------------------------------------------------------------------------------
@@ -151,7 +152,8 @@ class Attempts:
 
         return self._record(attempt_id, step_no, json.dumps(choice_index), apply)
 
-    def record_answer(self, attempt_id: int, step_no: int, question_id: str, selected: Sequence[int]) -> AnswerResult:
+    def record_answer(self, attempt_id: int, step_no: int, question_id: str, selected: Sequence[int],
+                      confidence: int | None = None) -> AnswerResult:
         chosen_sorted = sorted(set(selected))
 
         def apply(session: Session, attempt: Attempt, steps: Sequence[Step]) -> tuple[Step, bool]:
@@ -162,10 +164,11 @@ class Attempts:
             question = play.questions_by_id(bank)[question_id]
             try:
                 chosen = play.validate_selection(question, chosen_sorted)
+                play.validate_confidence(confidence, required=bank.confidence)
             except play.InvalidStep as error:
                 raise StaleAnswer(str(error)) from error
             step = self._add_step(session, attempt, step_no, question_id, chosen_sorted,
-                                  play.is_correct(question, chosen))
+                                  play.is_correct(question, chosen), confidence)
             if step_no == len(drawn) - 1:
                 answers = {s.item: frozenset(json.loads(s.response)) for s in [*steps, step]}
                 module = self.course.modules[attempt.module_id]
@@ -175,15 +178,16 @@ class Attempts:
                 attempt.outcome = PASSED if score.passed else FAILED
             return step, attempt.finished_at is not None
 
-        return self._record(attempt_id, step_no, json.dumps(chosen_sorted), apply)
+        return self._record(attempt_id, step_no, json.dumps(chosen_sorted), apply, confidence)
 
     def _record(self, attempt_id: int, step_no: int, response: str,
-                apply: Callable[[Session, Attempt, Sequence[Step]], tuple[Step, bool]]) -> AnswerResult:
+                apply: Callable[[Session, Attempt, Sequence[Step]], tuple[Step, bool]],
+                confidence: int | None = None) -> AnswerResult:
         def use_case(session: Session) -> AnswerResult:
             attempt = session.scalars(select(Attempt).where(Attempt.id == attempt_id).with_for_update()).one()
             steps = _steps(session, attempt_id)
             if step_no < len(steps):
-                if steps[step_no].response == response:
+                if steps[step_no].response == response and steps[step_no].confidence == confidence:
                     return AnswerResult("duplicate", AttemptRecord.of(attempt))
                 raise StaleAnswer(f"steg {step_no} är redan besvarat med ett annat svar")
             if step_no > len(steps) or attempt.finished_at is not None:
@@ -195,9 +199,9 @@ class Attempts:
         return self._write_once_more_on_conflict(use_case)
 
     def _add_step(self, session: Session, attempt: Attempt, step_no: int, item: str, response: object,
-                  correct: bool | None) -> Step:
+                  correct: bool | None, confidence: int | None = None) -> Step:
         step = Step(attempt_id=attempt.id, step_no=step_no, item=item, response=json.dumps(response),
-                    correct=correct, idempotency_key=f"a{attempt.id}-s{step_no}", answered_at=self.clock())
+                    correct=correct, confidence=confidence, idempotency_key=f"a{attempt.id}-s{step_no}", answered_at=self.clock())
         session.add(step)
         session.flush()
         return step

@@ -75,6 +75,7 @@ class Step(Base):
     item: Mapped[str] = mapped_column(String(80))  # node id (scenario) or question id (quiz)
     response: Mapped[str] = mapped_column(Text)  # JSON: a choice index, or a sorted list of option indexes
     correct: Mapped[bool | None] = mapped_column()  # quiz answers: scored on the server when recorded
+    confidence: Mapped[int | None] = mapped_column()  # 1 gissar, 2 ganska säker, 3 säker (certainty-based marking)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     answered_at: Mapped[datetime] = mapped_column(DateTime())
 

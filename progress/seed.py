@@ -181,10 +181,10 @@ def _play_round(course, module_id, person_id, when, finish, rng, attempt_id, ste
             attempt = {"id": attempt_id, "person_id": person_id, "module_id": module_id, "kind": kind,
                        "item_id": item_id, "attempt_no": attempt_no, "content_version": version, "seed": seed,
                        "started_at": clock, "finished_at": None, "outcome": None, "score_percent": None}
-            for step_no, (item, response, correct) in enumerate(steps):
+            for step_no, (item, response, correct, confidence) in enumerate(steps):
                 clock += timedelta(seconds=rng.randint(15, 90))
                 batch["steps"].append({"id": step_id, "attempt_id": attempt_id, "step_no": step_no, "item": item,
-                                       "response": json.dumps(response), "correct": correct,
+                                       "response": json.dumps(response), "correct": correct, "confidence": confidence,
                                        "idempotency_key": f"a{attempt_id}-s{step_no}", "answered_at": clock})
                 last_step_id = step_id
                 step_id += 1
@@ -203,7 +203,8 @@ def _play_round(course, module_id, person_id, when, finish, rng, attempt_id, ste
 
 
 def _play_item(course, kind, item_id, pass_mark, rng, stop_early, seed, attempt_no=1):
-    """Steps of one attempt, played with the engine: (item, response, correct) each; plus outcome and score."""
+    """Steps of one attempt, played with the engine: (item, response, correct, confidence) each; plus the
+    outcome and the score."""
     if kind == "scenario":
         scenario = course.scenarios[item_id]
         state = play.start_state(scenario)
@@ -214,7 +215,7 @@ def _play_item(course, kind, item_id, pass_mark, rng, stop_early, seed, attempt_
             node_id = state.node_id
             index = rng.randrange(len(play.current_node(scenario, state).choices))
             _, state = play.apply_choice(scenario, state, index)
-            steps.append((node_id, index, None))
+            steps.append((node_id, index, None, None))
         return steps, play.ending_of(scenario, state), None
     bank = course.banks[item_id]
     drawn = play.draw_quiz(bank, seed)
@@ -227,7 +228,8 @@ def _play_item(course, kind, item_id, pass_mark, rng, stop_early, seed, attempt_
         question = questions[drawn_question.question_id]
         selected = question.correct_indexes if rng.random() < skill else frozenset([rng.randrange(len(question.options))])
         answers[question.id] = frozenset(selected)
-        steps.append((question.id, sorted(selected), play.is_correct(question, frozenset(selected))))
+        confidence = rng.choice(play.CONFIDENCE_LEVELS) if bank.confidence else None
+        steps.append((question.id, sorted(selected), play.is_correct(question, frozenset(selected)), confidence))
     score = play.score_quiz(bank, drawn, answers, pass_mark)
     return steps, ("godkand" if score.passed else "underkand"), round(score.percent, 2)
 

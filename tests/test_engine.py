@@ -154,3 +154,20 @@ def test_a_module_without_recurrence_stays_done():
     once = rules.DueRules(onboarding_days=30, recurrence_months=None)
     assert rules.due_date(date(2026, 1, 1), datetime(2026, 1, 20), once) is None
     assert rules.module_status(date(2030, 1, 1), None, datetime(2026, 1, 20), False) == Status.DONE
+
+
+@pytest.mark.parametrize("correct,confidence,mark", [
+    (True, 1, 1), (True, 2, 2), (True, 3, 3), (False, 1, 0), (False, 2, -2), (False, 3, -6)])
+def test_certainty_based_marks(correct, confidence, mark):
+    assert play.cbm_mark(correct, confidence) == mark
+
+
+def test_only_a_sure_wrong_answer_is_a_misconception():
+    assert play.is_misconception(False, 3)
+    assert not play.is_misconception(False, 2) and not play.is_misconception(True, 3)
+    assert not play.is_misconception(False, None)
+    with pytest.raises(play.InvalidStep):
+        play.validate_confidence(None, required=True)
+    with pytest.raises(play.InvalidStep):
+        play.validate_confidence(4, required=False)
+    assert play.validate_confidence(None, required=False) is None

@@ -230,3 +230,15 @@ def test_attestation_is_recorded_once_per_guideline_version(db):
     assert attestations.latest("p1")["nyanstalld"] == newer
     from progress.models import Attestation
     assert count(db, Attestation) == 2
+
+
+def test_confidence_is_part_of_the_answer(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    quiz = attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor")
+    question_id, selected = correct_answers(fixture_course, quiz)[0]
+    assert attempts.record_answer(quiz.id, 0, question_id, selected, confidence=3).status == "recorded"
+    assert attempts.record_answer(quiz.id, 0, question_id, selected, confidence=3).status == "duplicate"
+    with pytest.raises(StaleAnswer):
+        attempts.record_answer(quiz.id, 0, question_id, selected, confidence=1)  # another answer to the same step
+    assert attempts.steps(quiz.id)[0].confidence == 3

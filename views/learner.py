@@ -265,7 +265,7 @@ def scenario_part(module: Module, scenario_id: str, next_part: int | None) -> No
 # --- the quiz ----------------------------------------------------------------------------------------------
 
 def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], multiple: bool,
-                     widget_key: str) -> None:
+                     widget_key: str, asks_confidence: bool) -> None:
     if multiple:
         shown = [j for j in range(len(order)) if st.session_state.get(f"{widget_key}-{j}")]
     else:
@@ -274,8 +274,12 @@ def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tup
     if not shown:
         st.session_state["flash"] = ("warning", t("quiz_pick_first"))
         return
+    confidence = st.session_state.get(f"{widget_key}-confidence") if asks_confidence else None
+    if asks_confidence and confidence is None:
+        st.session_state["flash"] = ("warning", t("quiz_confidence_first"))
+        return
     selected = [order[j] for j in shown]  # back from display order to the content's option indexes
-    _save(lambda: svc.attempts.record_answer(attempt_id, step_no, question_id, selected))
+    _save(lambda: svc.attempts.record_answer(attempt_id, step_no, question_id, selected, confidence))
 
 
 def _explain(question, selected: set[int]) -> None:
@@ -292,6 +296,26 @@ def _explain(question, selected: set[int]) -> None:
     st.caption(f"{t('scenario_sources')}: {_sources(question.cite)}")
 
 
+def _confidence_note(step) -> None:
+    if step.confidence is None:
+        return
+    mark = play.cbm_mark(bool(step.correct), step.confidence)
+    st.caption(t("quiz_confidence_mark", level=t(f"confidence_{step.confidence}").lower(), mark=f"{mark:+d}"))
+    if play.is_misconception(step.correct, step.confidence):
+        st.warning(t("quiz_misconception"), icon=":material/lightbulb:")
+
+
+def _confidence_summary(steps) -> None:
+    rated = [s for s in steps if s.confidence is not None]
+    if not rated:
+        return
+    total = sum(play.cbm_mark(bool(s.correct), s.confidence) for s in rated)
+    st.metric(t("quiz_cbm_total"), f"{total:+d}", help=t("quiz_cbm_help", best=3 * len(rated)))
+    misconceptions = [s for s in rated if play.is_misconception(s.correct, s.confidence)]
+    if misconceptions:
+        st.warning(t("quiz_misconceptions", count=len(misconceptions)), icon=":material/lightbulb:")
+
+
 def _quiz_review(module: Module, attempt: AttemptRecord) -> None:
     questions = play.questions_by_id(course.banks[module.quiz])
     for number, step in enumerate(svc.attempts.steps(attempt.id), 1):
@@ -299,6 +323,7 @@ def _quiz_review(module: Module, attempt: AttemptRecord) -> None:
         if question is None:
             continue
         st.markdown(f"**{number}. {question.text}** {':green[:material/check:]' if step.correct else ':red[:material/close:]'}")
+        _confidence_note(step)
         _explain(question, set(step.response))
         st.divider()
 
@@ -323,6 +348,7 @@ def quiz_part(module: Module) -> None:
             st.success(t("quiz_result_passed", **values))
         else:
             st.error(t("quiz_result_failed", **values))
+        _confidence_summary(steps)
         st.button(t("quiz_retry"), key="quiz-retry", on_click=_start, args=(module.id, "quiz", bank.id),
                   type="primary" if attempt.outcome != "godkand" else "secondary")
         with st.expander(t("quiz_review"), expanded=attempt.outcome != "godkand"):
@@ -333,6 +359,7 @@ def quiz_part(module: Module) -> None:
         with st.container(border=True):
             st.markdown(f"**{t('quiz_previous')}:** {questions[previous.item].text}")
             (st.success if previous.correct else st.error)(t("quiz_right") if previous.correct else t("quiz_wrong"))
+            _confidence_note(previous)
             _explain(questions[previous.item], set(previous.response))
     step_no = len(steps)
     current = drawn[step_no]
@@ -349,8 +376,12 @@ def quiz_part(module: Module) -> None:
         else:
             st.radio(t("quiz_single_hint"), range(len(current.option_order)), index=None, key=widget_key,
                      format_func=lambda j: question.options[current.option_order[j]].text)
+        if bank.confidence:
+            st.radio(t("quiz_confidence"), play.CONFIDENCE_LEVELS[::-1], index=None, horizontal=True,
+                     key=f"{widget_key}-confidence", format_func=lambda c: t(f"confidence_{c}"))
         st.form_submit_button(t("quiz_answer"), type="primary", on_click=_answer_question,
-                              args=(attempt.id, step_no, question.id, current.option_order, multiple, widget_key))
+                              args=(attempt.id, step_no, question.id, current.option_order, multiple, widget_key,
+                                    bank.confidence))
 
 
 # --- page ---------------------------------------------------------------------------------------------------

@@ -85,6 +85,7 @@ class QuestionBank(Strict):
     id: Slug
     title: Text
     draw: int = Field(ge=1, description="how many questions one attempt draws")
+    confidence: bool = Field(default=False, description="ask how sure the learner is (certainty-based marking)")
     questions: list[Question] = Field(min_length=1)
 
 
