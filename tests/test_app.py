@@ -97,6 +97,9 @@ def test_new_hire_finishes_the_module_and_the_manager_sees_it(demo_env, course):
                                     ).fetchone()
     assert completed == 1 and version == course.module_version("mutor")
 
+    assert any("Sammanfattning" in e.label for e in at.expander)  # the printable summary, open on completion
+    assert at.get("download_button")
+
     # the end of the track: confirm the municipality's guidelines
     at.button(key="back").click().run()
     at.button(key="attest-button-nyanstalld").click().run()

@@ -171,3 +171,16 @@ def test_only_a_sure_wrong_answer_is_a_misconception():
     with pytest.raises(play.InvalidStep):
         play.validate_confidence(4, required=False)
     assert play.validate_confidence(None, required=False) is None
+
+
+def test_printable_summary_has_every_key_point_its_sources_and_where_to_report():
+    from course.summary import summary_html
+
+    course = load_course(PROJECT_ROOT).course
+    module = course.modules["mutor"]
+    html = summary_html(course, module, {"report_heading": "Här slår du larm", "guidelines_heading": "Riktlinjer",
+                                         "footer": "version"})
+    assert html.count("<li>") == len(module.key_points) >= 3
+    assert "BrB 10 kap. 5 a § (Tagande av muta)" in html
+    assert course.organisation.visselblasning.epost in html and "{org." not in html
+    assert "@media print" in html

@@ -11,7 +11,7 @@ from typing import Callable
 import streamlit as st
 
 from course import play, rules
-from course.content.loader import legal_sources
+from course.summary import sources_text, summary_html
 from course.content.schema import Module
 from course.rules import Status
 from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
@@ -184,6 +184,7 @@ def module_page(module: Module) -> None:
     if current is None:
         if progress.status == Status.DONE and not progress.started:
             st.success(t("module_complete_banner", score=_percent(progress.last_score)))
+            _summary(module, expanded=True)
             last_quiz = svc.attempts.latest_attempt(user.id, module.quiz)
             if last_quiz and last_quiz.finished_at:
                 with st.expander(t("quiz_review")):
@@ -192,6 +193,7 @@ def module_page(module: Module) -> None:
         current = next((i for i, (kind, item_id) in enumerate(parts)
                         if (kind == "scenario" and item_id not in progress.finished_scenarios)
                         or (kind == "quiz" and not progress.quiz_passed)), len(parts) - 1)
+    _summary(module, expanded=False)
     kind, item_id = parts[current]
     if kind == "scenario":
         scenario_part(module, item_id, next_part=current + 1 if current + 1 < len(parts) else None)
@@ -214,9 +216,15 @@ def _answer_choice(attempt_id: int, step_no: int, widget_key: str) -> None:
     _save(lambda: svc.attempts.record_choice(attempt_id, step_no, index))
 
 
-def _sources(cites) -> str:
-    known = legal_sources()
-    return " · ".join(f"{c} ({known[c].title})" if c in known else c for c in cites)
+def _summary(module: Module, expanded: bool) -> None:
+    with st.expander(t("summary_heading"), expanded=expanded, icon=":material/print:"):
+        for point in module.key_points:
+            st.markdown(f"- {point.text}  \n  :gray[{sources_text(point.cite)}]")
+        labels = {"report_heading": t("summary_report"), "guidelines_heading": t("summary_guidelines"),
+                  "footer": t("summary_footer", version=course.module_version(module.id))}
+        st.download_button(t("summary_download"), summary_html(course, module, labels),
+                           file_name=f"sammanfattning-{module.id}.html", mime="text/html", key="summary-download",
+                           icon=":material/download:")
 
 
 def scenario_part(module: Module, scenario_id: str, next_part: int | None) -> None:
@@ -243,7 +251,7 @@ def scenario_part(module: Module, scenario_id: str, next_part: int | None) -> No
         with st.container(border=True):
             st.markdown(t("scenario_your_choice", choice=choice.text))
             st.markdown(f"**{t('scenario_feedback')}:** {choice.feedback}")
-            st.caption(f"{t('scenario_sources')}: {_sources(choice.cite)}")
+            st.caption(f"{t('scenario_sources')}: {sources_text(choice.cite)}")
     node = play.current_node(scenario, state)
     st.markdown(node.text)
     if node.is_ending:
@@ -293,7 +301,7 @@ def _explain(question, selected: set[int]) -> None:
                                                                  else ":gray[:material/remove:]")
         suffix = f" *({', '.join(marks)})*" if marks else ""
         st.markdown(f"{icon} **{option.text}**{suffix}  \n{option.explanation}")
-    st.caption(f"{t('scenario_sources')}: {_sources(question.cite)}")
+    st.caption(f"{t('scenario_sources')}: {sources_text(question.cite)}")
 
 
 def _confidence_note(step) -> None:

@@ -456,6 +456,8 @@ def _check_bank(bank: QuestionBank, loaded: LoadedYaml, path: str) -> list[Probl
 
 def _check_module(module: Module, loaded: LoadedYaml, path: str, scenarios: dict, banks: dict) -> list[Problem]:
     problems = []
+    for index, point in enumerate(module.key_points):
+        problems += _check_citations(point.cite, loaded, path, ("key_points", index, "cite"))
     for index, scenario_id in enumerate(module.scenarios):
         if scenario_id not in scenarios:
             close = difflib.get_close_matches(scenario_id, list(scenarios), n=1)

@@ -89,6 +89,11 @@ class QuestionBank(Strict):
     questions: list[Question] = Field(min_length=1)
 
 
+class KeyPoint(Strict):
+    text: Text
+    cite: list[Citation] = Field(min_length=1)
+
+
 class Module(Strict):
     id: Slug
     title: Text
@@ -99,6 +104,7 @@ class Module(Strict):
     quiz: Slug
     pass_mark: int = Field(default=DEFAULT_PASS_MARK, ge=1, le=100, description="percent")
     estimated_minutes: int = Field(ge=1, le=120)
+    key_points: list[KeyPoint] = Field(min_length=3, max_length=10, description="the printable summary")
 
 
 class Track(Strict):
