@@ -136,13 +136,13 @@ class Whistleblowing(Strict):
     epost: Text
     postadress: Text
     telefon: Text
-    anonymt: Text | None = None
+    anonymt: Text  # how the channel takes anonymous reports: the law's sources disagree (fakta 7.4)
 
 
 class GiftRule(Strict):
     text: Text
     max_belopp: Text | None = None
-    nolltolerans: Text | None = None
+    nolltolerans: Text  # where nothing at all may be accepted, e.g. "myndighetsutövning och upphandling"
 
 
 class Contact(Strict):
