@@ -47,3 +47,28 @@ def test_stats_json_reports_the_counts():
     assert set(stats) == {"modules", "scenarios", "nodes", "questions", "citations", "topics"}
     assert stats["modules"] >= 1 and stats["scenarios"] >= 2 and stats["questions"] >= 12
     assert stats["nodes"] >= 12 and stats["citations"] >= 1 and "muta-tagande" in stats["topics"]
+
+
+def test_the_whole_course_is_as_large_as_promised():
+    course = load_course(PROJECT_ROOT).course
+    expected = {"grunder", "mutor", "jav-anstallda", "jav-fortroendevalda", "grazoner", "upphandling", "larm",
+                "chefens-ansvar"}
+    assert expected <= set(course.modules)
+    for module in course.modules.values():
+        assert len(module.scenarios) >= 3, module.id
+        assert all(len(course.scenarios[s].nodes) >= 6 for s in module.scenarios), module.id
+        assert 10 <= module.estimated_minutes <= 20, module.id
+        assert len(module.key_points) >= 3, module.id
+    assert len(course.scenarios) >= 24
+    assert sum(len(bank.questions) for bank in course.banks.values()) >= 160
+
+
+def test_every_role_has_a_track_and_every_track_resolves():
+    course = load_course(PROJECT_ROOT).course
+    for role in ("medarbetare", "chef", "fortroendevald", "upphandlare", "myndighetsutovare"):
+        assert course.tracks_for({role}), role
+    for track in course.tracks.values():
+        assert all(module_id in course.modules for module_id in track.modules)
+    assert {"grunder", "larm"} <= set(course.tracks["nyanstalld"].modules)
+    assert "jav-fortroendevalda" in course.tracks["fortroendevald"].modules
+    assert "chefens-ansvar" in course.tracks["chef"].modules
