@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Collection, Iterable, Mapping, Sequence
 
 from course.content.schema import Choice, Node, Question, QuestionBank, Scenario
 
@@ -66,17 +66,52 @@ class DrawnQuestion:
     option_order: tuple[int, ...]  # indexes into question.options in the order the learner sees them
 
 
-def draw_quiz(bank: QuestionBank, seed: int) -> list[DrawnQuestion]:
-    """A deterministic draw for one attempt: the same seed gives the same questions and option order, so a
-    reload or a resume shows exactly what the learner saw; a retry uses a new seed and so a fresh draw."""
+def draw_quiz(bank: QuestionBank, seed: int, avoid: Collection[str] = frozenset()) -> list[DrawnQuestion]:
+    """A deterministic draw for one attempt: the same seed gives the same questions and option order; a retry
+    uses a new seed and so a fresh draw. Questions in `avoid` (the learner's last attempt) are drawn only when
+    the bank has too few others."""
     rng = random.Random(seed)
-    drawn = []
-    for question in rng.sample(list(bank.questions), bank.draw):
-        order = list(range(len(question.options)))
-        if question.type != "true_false":  # 'Sant' before 'Falskt' reads better and gives nothing away
-            rng.shuffle(order)
-        drawn.append(DrawnQuestion(question.id, tuple(order)))
-    return drawn
+    fresh = [question for question in bank.questions if question.id not in avoid]
+    picked = rng.sample(fresh, min(bank.draw, len(fresh)))
+    if len(picked) < bank.draw:
+        seen = [question for question in bank.questions if question.id in avoid]
+        picked += rng.sample(seen, bank.draw - len(picked))
+    return [_with_option_order(question, rng) for question in picked]
+
+
+def draw_across_topics(pool: Sequence[Question], topics: Sequence[str], count: int, seed: int,
+                       avoid: Collection[str] = frozenset()) -> list[DrawnQuestion]:
+    """Up to `count` questions spread over `topics`: one per topic in turn, fresh ones (not in `avoid`) first.
+    For the refresher's diagnostic and the spaced booster."""
+    rng = random.Random(seed)
+    by_topic: dict[str, list[Question]] = {}
+    for topic in topics:
+        candidates = [q for q in pool if q.topic == topic]
+        rng.shuffle(candidates)
+        candidates.sort(key=lambda q: q.id in avoid)  # stable: fresh first, in shuffled order
+        if candidates:
+            by_topic[topic] = candidates
+    picked: list[Question] = []
+    while len(picked) < count and any(by_topic.values()):
+        for topic in list(by_topic):
+            if by_topic[topic] and len(picked) < count:
+                picked.append(by_topic[topic].pop(0))
+    return [_with_option_order(question, rng) for question in picked]
+
+
+def _with_option_order(question: Question, rng: random.Random) -> DrawnQuestion:
+    order = list(range(len(question.options)))
+    if question.type != "true_false":  # 'Sant' before 'Falskt' reads better and gives nothing away
+        rng.shuffle(order)
+    return DrawnQuestion(question.id, tuple(order))
+
+
+def mastered_topics(answers: Iterable[tuple[str, bool, int | None]]) -> frozenset[str]:
+    """Topics where every answer was right and given with confidence (ganska säker or säker)."""
+    verdict: dict[str, bool] = {}
+    for topic, correct, confidence in answers:
+        verdict[topic] = verdict.get(topic, True) and correct and (confidence or 0) >= 2
+    return frozenset(topic for topic, ok in verdict.items() if ok)
 
 
 def questions_by_id(bank: QuestionBank) -> Mapping[str, Question]:

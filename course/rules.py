@@ -15,7 +15,18 @@ class Status(str, Enum):
     NOT_STARTED = "ej_paborjad"
     IN_PROGRESS = "pagar"
     DONE = "klar"
+    WAIVED = "klar_via_diagnos"  # passed by the refresher's diagnostic; kept apart from DONE (cmi5's waiver)
     OVERDUE = "forsenad"
+
+
+DONE_STATUSES = (Status.DONE, Status.WAIVED)
+
+# The spaced booster after a track's first round: retrieval after 5-10 % of a yearly interval retains best
+# (Cepeda et al. 2008), i.e. about 3 to 5 weeks.
+BOOSTER_OPENS_DAYS = 21
+BOOSTER_DUE_DAYS = 35
+BOOSTER_QUESTIONS = 6
+DIAGNOSTIC_QUESTIONS_PER_MODULE = 3  # spread over the module's topics
 
 
 @dataclass(frozen=True)
@@ -59,9 +70,10 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def is_module_complete(module: Module, finished_scenarios: Collection[str], quiz_passed: bool) -> bool:
-    """Complete = every scenario of the module played through to an ending, and its quiz passed."""
-    return quiz_passed and all(scenario_id in finished_scenarios for scenario_id in module.scenarios)
+def is_module_complete(required_scenarios: Collection[str], finished_scenarios: Collection[str],
+                       quiz_passed: bool) -> bool:
+    """Complete = the round's scenarios (see required_scenarios) played through to an ending, and the quiz passed."""
+    return quiz_passed and all(scenario_id in finished_scenarios for scenario_id in required_scenarios)
 
 
 def due_date(start_date: date, last_completed: datetime | date | None,
@@ -76,14 +88,38 @@ def due_date(start_date: date, last_completed: datetime | date | None,
 
 
 def module_status(today: date, due: date | None, last_completed: datetime | date | None,
-                  started_since: bool) -> Status:
+                  started_since: bool, via_diagnosis: bool = False) -> Status:
     """Status of one module for one person.
 
-    `last_completed`: the latest completion (any), `started_since`: the person has an attempt in the current
-    round (since that completion). A completion counts as "klar" until the next round falls due.
+    `last_completed`: the latest completion or waiver, `started_since`: the person has an attempt in the
+    current round (since then), `via_diagnosis`: the latest was a waiver. Done counts until the next round
+    falls due.
     """
     if last_completed is not None and (due is None or today < due):
-        return Status.DONE
+        return Status.WAIVED if via_diagnosis else Status.DONE
     if today > due:
         return Status.OVERDUE
     return Status.IN_PROGRESS if started_since else Status.NOT_STARTED
+
+
+def required_scenarios(module: Module, first_round: bool, last_finished: dict[str, datetime]) -> list[str]:
+    """The scenarios a round asks for. The first round: all of them. A refresher round: one, one the learner has
+    not played before where there is any, else the one played longest ago."""
+    if first_round:
+        return list(module.scenarios)
+    unseen = [scenario for scenario in module.scenarios if scenario not in last_finished]
+    if unseen:
+        return unseen[:1]
+    return [min(module.scenarios, key=lambda scenario: last_finished[scenario])]
+
+
+def modules_to_waive(asked: dict[str, set[str]], mastered: Collection[str]) -> list[str]:
+    """`asked`: module id -> the topics the diagnostic asked about for it. A module is passed by the diagnostic
+    when every topic asked for it was mastered (right, and answered with confidence)."""
+    return [module_id for module_id, topics in asked.items() if topics and topics <= set(mastered)]
+
+
+def booster_window(track_first_done: date) -> tuple[date, date]:
+    """When the booster opens and when it is due, after a track's first round was completed."""
+    return (date.fromordinal(track_first_done.toordinal() + BOOSTER_OPENS_DAYS),
+            date.fromordinal(track_first_done.toordinal() + BOOSTER_DUE_DAYS))

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from course import play, rules
 from course.content.loader import Course
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, Step
+from progress.models import Attempt, Completion, Person, Step, Waiver
 
-Kind = Literal["scenario", "quiz"]
-PASSED, FAILED = "godkand", "underkand"
+Kind = Literal["scenario", "quiz", "diagnostic", "booster"]
+TOPIC_QUIZZES = ("diagnostic", "booster")  # drawn across a track's topics; always ask how sure the learner is
+PASSED, FAILED, DONE = "godkand", "underkand", "klar"
 
 
 def utcnow() -> datetime:
@@ -53,11 +54,15 @@ class AttemptRecord:
     finished_at: datetime | None
     outcome: str | None
     score_percent: float | None
+    drawn: tuple[play.DrawnQuestion, ...] | None = None  # stored draw (quizzes); None: derive from the seed
+    scope: tuple[str, ...] = ()  # diagnostic: the modules it may pass
 
     @classmethod
     def of(cls, row: Attempt) -> "AttemptRecord":
+        drawn = tuple(play.DrawnQuestion(q, tuple(order)) for q, order in json.loads(row.drawn)) if row.drawn else None
         return cls(row.id, row.person_id, row.module_id, row.kind, row.item_id, row.attempt_no, row.content_version,
-                   row.seed, row.started_at, row.finished_at, row.outcome, row.score_percent)
+                   row.seed, row.started_at, row.finished_at, row.outcome, row.score_percent, drawn,
+                   tuple(json.loads(row.scope)) if row.scope else ())
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class AnswerResult:
 @dataclass(frozen=True)
 class ModuleProgress:
     module_id: str
-    last_completed_at: datetime | None
+    last_completed_at: datetime | None  # the latest completion or waiver
     last_score: float | None
     finished_scenarios: frozenset[str]  # played through in the current round, on the current content version
     quiz_passed: bool  # in the current round
@@ -88,6 +93,8 @@ class ModuleProgress:
     started: bool  # any attempt in the current round
     due: object  # date, or None when a completed module never falls due again
     status: rules.Status
+    required_scenarios: tuple[str, ...] = ()  # this round: all in the first, one new one in a refresher round
+    via_diagnosis: bool = False  # the latest "done" is a waiver by the refresher's diagnostic
 
 
 class Attempts:
@@ -105,28 +112,81 @@ class Attempts:
             # Serialise starts per person: under READ COMMITTED each statement sees new commits, so a start
             # that found no open attempt could otherwise still see another start's attempt_no and add a second.
             session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
-            open_attempt = session.scalars(
-                select(Attempt).where(Attempt.person_id == person_id, Attempt.item_id == item_id,
-                                      Attempt.finished_at.is_(None), Attempt.content_version == version)
-                .order_by(Attempt.attempt_no.desc()).limit(1)
-            ).first()
+            open_attempt = _open(session, person_id, item_id, version)
             if open_attempt:
                 return AttemptRecord.of(open_attempt)
-            last_no = session.scalar(select(func.max(Attempt.attempt_no)).where(
-                Attempt.person_id == person_id, Attempt.item_id == item_id)) or 0
-            attempt = Attempt(person_id=person_id, module_id=module_id, kind=kind, item_id=item_id,
-                              attempt_no=last_no + 1, content_version=version, seed=secrets.randbelow(2**31),
-                              started_at=self.clock())
-            session.add(attempt)
-            session.flush()
-            return AttemptRecord.of(attempt)
+            last = _latest(session, person_id, item_id)
+            seed = secrets.randbelow(2**31)
+            drawn = None
+            if kind == "quiz":
+                avoid = {d.question_id for d in self.draw_of(AttemptRecord.of(last))} if last else set()
+                drawn = play.draw_quiz(self.course.banks[item_id], seed, avoid)
+            return self._insert_attempt(session, person_id, module_id, kind, item_id, last, version, seed, drawn)
 
         return self._write_once_more_on_conflict(use_case)
 
+    def start_topic_quiz(self, person_id: str, kind: Kind, track_id: str, scope: Sequence[str]) -> AttemptRecord:
+        """The refresher's diagnostic (kind 'diagnostic', over the `scope` modules that are due again) or the
+        spaced booster (kind 'booster', over the whole track): questions across topics, fresh ones first."""
+        item_id, version = f"{kind}:{track_id}", self.course.track_version(track_id)
+
+        def use_case(session: Session) -> AttemptRecord:
+            session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
+            open_attempt = _open(session, person_id, item_id, version)
+            if open_attempt:
+                return AttemptRecord.of(open_attempt)
+            seen = self._recently_seen(session, person_id, scope)
+            seed = secrets.randbelow(2**31)
+            rng_seed = seed
+            drawn: list[play.DrawnQuestion] = []
+            if kind == "diagnostic":
+                for module_id in scope:  # a few questions per module, spread over its topics
+                    module = self.course.modules[module_id]
+                    drawn += play.draw_across_topics(self.course.banks[module.quiz].questions, module.topics,
+                                                     rules.DIAGNOSTIC_QUESTIONS_PER_MODULE, rng_seed, seen)
+                    rng_seed += 1
+            else:
+                pool = [q for m in scope for q in self.course.banks[self.course.modules[m].quiz].questions]
+                topics = list(dict.fromkeys(t for m in scope for t in self.course.modules[m].topics))
+                drawn = play.draw_across_topics(pool, topics, rules.BOOSTER_QUESTIONS, seed, seen)
+            last = _latest(session, person_id, item_id)
+            return self._insert_attempt(session, person_id, f"track:{track_id}", kind, item_id, last, version, seed,
+                                        drawn, scope)
+
+        return self._write_once_more_on_conflict(use_case)
+
+    def _insert_attempt(self, session, person_id, module_id, kind, item_id, last, version, seed, drawn,
+                        scope=None) -> AttemptRecord:
+        attempt = Attempt(person_id=person_id, module_id=module_id, kind=kind, item_id=item_id,
+                          attempt_no=(last.attempt_no if last else 0) + 1, content_version=version, seed=seed,
+                          started_at=self.clock(),
+                          drawn=json.dumps([[d.question_id, list(d.option_order)] for d in drawn]) if drawn else None,
+                          scope=json.dumps(list(scope)) if scope else None)
+        session.add(attempt)
+        session.flush()
+        return AttemptRecord.of(attempt)
+
+    def _recently_seen(self, session: Session, person_id: str, module_ids: Sequence[str]) -> set[str]:
+        """The questions of the learner's last quiz attempt in each of these modules."""
+        seen: set[str] = set()
+        for module_id in module_ids:
+            last = _latest(session, person_id, self.course.modules[module_id].quiz)
+            if last is not None:
+                seen |= {d.question_id for d in self.draw_of(AttemptRecord.of(last))}
+        return seen
+
+    def draw_of(self, attempt: AttemptRecord) -> list[play.DrawnQuestion]:
+        """The questions of a quiz attempt in the order shown: stored, or (older attempts) derived from the seed."""
+        if attempt.drawn is not None:
+            return list(attempt.drawn)
+        return play.draw_quiz(self.course.banks[attempt.item_id], attempt.seed)
+
+    def latest_topic_quiz(self, person_id: str, kind: Kind, track_id: str) -> AttemptRecord | None:
+        return self.latest_attempt(person_id, f"{kind}:{track_id}")
+
     def latest_attempt(self, person_id: str, item_id: str) -> AttemptRecord | None:
         with self.db.read() as session:
-            row = session.scalars(select(Attempt).where(Attempt.person_id == person_id, Attempt.item_id == item_id)
-                                  .order_by(Attempt.attempt_no.desc()).limit(1)).first()
+            row = _latest(session, person_id, item_id)
             return AttemptRecord.of(row) if row else None
 
     def steps(self, attempt_id: int) -> list[StepRecord]:
@@ -157,28 +217,50 @@ class Attempts:
         chosen_sorted = sorted(set(selected))
 
         def apply(session: Session, attempt: Attempt, steps: Sequence[Step]) -> tuple[Step, bool]:
-            bank = self.course.banks[attempt.item_id]
-            drawn = play.draw_quiz(bank, attempt.seed)
+            drawn = self.draw_of(AttemptRecord.of(attempt))
             if step_no >= len(drawn) or drawn[step_no].question_id != question_id:
                 raise StaleAnswer(f"steg {step_no} är inte frågan {question_id}")
-            question = play.questions_by_id(bank)[question_id]
+            question = self.course.questions[question_id]
+            asks_confidence = attempt.kind in TOPIC_QUIZZES or self.course.banks[attempt.item_id].confidence
             try:
                 chosen = play.validate_selection(question, chosen_sorted)
-                play.validate_confidence(confidence, required=bank.confidence)
+                play.validate_confidence(confidence, required=asks_confidence)
             except play.InvalidStep as error:
                 raise StaleAnswer(str(error)) from error
             step = self._add_step(session, attempt, step_no, question_id, chosen_sorted,
                                   play.is_correct(question, chosen), confidence)
             if step_no == len(drawn) - 1:
-                answers = {s.item: frozenset(json.loads(s.response)) for s in [*steps, step]}
-                module = self.course.modules[attempt.module_id]
-                score = play.score_quiz(bank, drawn, answers, module.pass_mark)
-                attempt.finished_at = step.answered_at
-                attempt.score_percent = round(score.percent, 2)
-                attempt.outcome = PASSED if score.passed else FAILED
+                self._finish_quiz(session, attempt, [*steps, step], drawn)
             return step, attempt.finished_at is not None
 
         return self._record(attempt_id, step_no, json.dumps(chosen_sorted), apply, confidence)
+
+    def _finish_quiz(self, session: Session, attempt: Attempt, steps: Sequence[Step],
+                     drawn: Sequence[play.DrawnQuestion]) -> None:
+        attempt.finished_at = steps[-1].answered_at
+        correct = sum(1 for step in steps if step.correct)
+        attempt.score_percent = round(100.0 * correct / len(drawn), 2)
+        if attempt.kind == "quiz":
+            module = self.course.modules[attempt.module_id]
+            attempt.outcome = PASSED if play.passes(correct, len(drawn), module.pass_mark) else FAILED
+            return
+        attempt.outcome = DONE
+        if attempt.kind == "diagnostic":
+            self._waive_mastered(session, attempt, steps)
+
+    def _waive_mastered(self, session: Session, attempt: Attempt, steps: Sequence[Step]) -> None:
+        """Record "klarad via diagnos" for each module in scope whose asked topics were all mastered."""
+        questions, module_of = self.course.questions, self.course.module_of_question
+        mastered = play.mastered_topics((questions[s.item].topic, bool(s.correct), s.confidence) for s in steps)
+        asked: dict[str, set[str]] = {}
+        for step in steps:
+            asked.setdefault(module_of[step.item], set()).add(questions[step.item].topic)
+        scope = json.loads(attempt.scope or "[]")
+        for module_id in rules.modules_to_waive({m: asked.get(m, set()) for m in scope}, mastered):
+            session.add(Waiver(person_id=attempt.person_id, module_id=module_id,
+                               content_version=self.course.module_version(module_id),
+                               waived_at=attempt.finished_at, diagnostic_attempt_id=attempt.id))
+        session.flush()
 
     def _record(self, attempt_id: int, step_no: int, response: str,
                 apply: Callable[[Session, Attempt, Sequence[Step]], tuple[Step, bool]],
@@ -193,7 +275,8 @@ class Attempts:
             if step_no > len(steps) or attempt.finished_at is not None:
                 raise StaleAnswer(f"steg {step_no} är inte nästa steg ({len(steps)})")
             step, finished = apply(session, attempt, steps)
-            completed = finished and self._complete_if_done(session, attempt, step)
+            completed = finished and attempt.kind in ("scenario", "quiz") and self._complete_if_done(session, attempt,
+                                                                                                   step)
             return AnswerResult("recorded", AttemptRecord.of(attempt), completed)
 
         return self._write_once_more_on_conflict(use_case)
@@ -216,19 +299,37 @@ class Attempts:
 
     # --- completion ----------------------------------------------------------------------------------------
 
+    def _round(self, session: Session, person_id: str, module_id: str) -> "_Round":
+        """Where the person stands with a module: the latest completion or waiver, and the current round."""
+        module = self.course.modules[module_id]
+        last = _last_completion(session, person_id, module_id)
+        waiver = session.scalars(select(Waiver).where(Waiver.person_id == person_id, Waiver.module_id == module_id)
+                                 .order_by(Waiver.waived_at.desc()).limit(1)).first()
+        via_diagnosis = waiver is not None and (last is None or waiver.waived_at > last.completed_at)
+        last_done = waiver.waived_at if via_diagnosis else (last.completed_at if last else None)
+        attempts = _round_attempts(session, person_id, module_id, self.course.module_version(module_id), last_done)
+        history: dict[str, datetime] = {}
+        if last_done is not None:  # scenarios played before this round: a refresher round asks for a new one
+            for item_id, finished_at in session.execute(
+                    select(Attempt.item_id, func.max(Attempt.finished_at))
+                    .where(Attempt.person_id == person_id, Attempt.module_id == module_id,
+                           Attempt.kind == "scenario", Attempt.finished_at <= last_done)
+                    .group_by(Attempt.item_id)):
+                history[item_id] = finished_at
+        required = rules.required_scenarios(module, first_round=last_done is None, last_finished=history)
+        return _Round(last_done, None if via_diagnosis else (last.score_percent if last else None), via_diagnosis,
+                      attempts, tuple(required))
+
     def _complete_if_done(self, session: Session, attempt: Attempt, step: Step) -> bool:
-        module = self.course.modules[attempt.module_id]
-        last = _last_completion(session, attempt.person_id, module.id)
-        attempts = _round_attempts(session, attempt.person_id, module.id, self.course.module_version(module.id),
-                                   last.completed_at if last else None)
-        finished = [a for a in attempts if a.finished_at is not None]
+        current = self._round(session, attempt.person_id, attempt.module_id)
+        finished = [a for a in current.attempts if a.finished_at is not None]
         scenarios_done = {a.item_id for a in finished if a.kind == "scenario"}
         passed = [a for a in finished if a.kind == "quiz" and a.outcome == PASSED]
-        if not rules.is_module_complete(module, scenarios_done, bool(passed)):
+        if not rules.is_module_complete(current.required, scenarios_done, bool(passed)):
             return False
-        session.add(Completion(person_id=attempt.person_id, module_id=module.id,
+        session.add(Completion(person_id=attempt.person_id, module_id=attempt.module_id,
                                content_version=attempt.content_version,
-                               started_at=min(a.started_at for a in attempts), completed_at=step.answered_at,
+                               started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
                                score_percent=max(a.score_percent or 0.0 for a in passed), trigger_step_id=step.id))
         session.flush()
         return True
@@ -236,24 +337,44 @@ class Attempts:
     def module_progress(self, person_id: str, module_id: str, start_date, today=None,
                         due_rules: rules.DueRules = rules.DEFAULT_RULES) -> ModuleProgress:
         today = today or self.clock().date()
-        version = self.course.module_version(module_id)
         with self.db.read() as session:
-            last = _last_completion(session, person_id, module_id)
-            attempts = _round_attempts(session, person_id, module_id, version, last.completed_at if last else None)
-        finished = [a for a in attempts if a.finished_at is not None]
+            current = self._round(session, person_id, module_id)
+        finished = [a for a in current.attempts if a.finished_at is not None]
         quiz_scores = [a.score_percent for a in finished if a.kind == "quiz" and a.score_percent is not None]
-        due = rules.due_date(start_date, last.completed_at if last else None, due_rules)
+        due = rules.due_date(start_date, current.last_done, due_rules)
         return ModuleProgress(
             module_id=module_id,
-            last_completed_at=last.completed_at if last else None,
-            last_score=last.score_percent if last else None,
+            last_completed_at=current.last_done,
+            last_score=current.last_score,
             finished_scenarios=frozenset(a.item_id for a in finished if a.kind == "scenario"),
             quiz_passed=any(a.kind == "quiz" and a.outcome == PASSED for a in finished),
             best_quiz_score=max(quiz_scores) if quiz_scores else None,
-            started=bool(attempts),
+            started=bool(current.attempts),
             due=due,
-            status=rules.module_status(today, due, last.completed_at if last else None, bool(attempts)),
+            status=rules.module_status(today, due, current.last_done, bool(current.attempts), current.via_diagnosis),
+            required_scenarios=current.required,
+            via_diagnosis=current.via_diagnosis,
         )
+
+
+@dataclass(frozen=True)
+class _Round:
+    last_done: datetime | None
+    last_score: float | None
+    via_diagnosis: bool
+    attempts: list
+    required: tuple[str, ...]
+
+
+def _open(session: Session, person_id: str, item_id: str, version: str) -> Attempt | None:
+    return session.scalars(select(Attempt).where(Attempt.person_id == person_id, Attempt.item_id == item_id,
+                                                 Attempt.finished_at.is_(None), Attempt.content_version == version)
+                           .order_by(Attempt.attempt_no.desc()).limit(1)).first()
+
+
+def _latest(session: Session, person_id: str, item_id: str) -> Attempt | None:
+    return session.scalars(select(Attempt).where(Attempt.person_id == person_id, Attempt.item_id == item_id)
+                           .order_by(Attempt.attempt_no.desc()).limit(1)).first()
 
 
 def _steps(session: Session, attempt_id: int) -> list[Step]:

@@ -62,6 +62,11 @@ class Attempt(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime())
     outcome: Mapped[str | None] = mapped_column(String(16))  # scenario ending, or 'godkand'/'underkand'
     score_percent: Mapped[float | None] = mapped_column()
+    # The questions drawn at the start, with each one's option order, as JSON: [[question id, [order]], ...].
+    # Stored (like Moodle's slots) because a draw that avoids the last attempt's questions cannot be re-derived
+    # from the seed alone. Older attempts have none and are re-derived from the seed.
+    drawn: Mapped[str | None] = mapped_column(Text)
+    scope: Mapped[str | None] = mapped_column(Text)  # diagnostic: JSON list of the module ids it may waive
 
 
 class Step(Base):
@@ -103,3 +108,18 @@ class Attestation(Base):
     track_id: Mapped[str] = mapped_column(String(80))
     guideline_version: Mapped[str] = mapped_column(String(64))
     attested_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Waiver(Base):
+    """A module passed by the refresher's diagnostic ("klarad via diagnos"), kept apart from a completion the way
+    cmi5 records a waiver: the learner showed they know it, without playing it this round."""
+
+    __tablename__ = "waivers"
+    __table_args__ = (UniqueConstraint("person_id", "module_id", "diagnostic_attempt_id", name="uq_waiver"),
+                      Index("ix_waivers_person_module", "person_id", "module_id", "waived_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    module_id: Mapped[str] = mapped_column(String(80))
+    content_version: Mapped[str] = mapped_column(String(32))
+    waived_at: Mapped[datetime] = mapped_column(DateTime())
+    diagnostic_attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))

@@ -97,9 +97,11 @@ def test_score_quiz_counts_only_answered_questions(fixture_course):
 
 def test_module_complete_needs_every_scenario_and_a_passed_quiz(fixture_course):
     module = fixture_course.modules["prov"]
-    assert not rules.is_module_complete(module, {"prov-middag"}, quiz_passed=True)
-    assert not rules.is_module_complete(module, {"prov-middag", "prov-gava"}, quiz_passed=False)
-    assert rules.is_module_complete(module, {"prov-middag", "prov-gava"}, quiz_passed=True)
+    required = rules.required_scenarios(module, first_round=True, last_finished={})
+    assert required == ["prov-middag", "prov-gava"]
+    assert not rules.is_module_complete(required, {"prov-middag"}, quiz_passed=True)
+    assert not rules.is_module_complete(required, {"prov-middag", "prov-gava"}, quiz_passed=False)
+    assert rules.is_module_complete(required, {"prov-middag", "prov-gava"}, quiz_passed=True)
 
 
 def test_due_dates_and_status():

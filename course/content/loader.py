@@ -13,7 +13,7 @@ import json
 import os
 from collections import deque
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from types import MappingProxyType
 from types import UnionType
@@ -23,7 +23,8 @@ import yaml
 from pydantic import ValidationError
 
 from course.content import placeholders
-from course.content.schema import KINDS, Module, Organisation, QuestionBank, Scenario, Strict, Track, TrackSet
+from course.content.schema import (KINDS, Module, Organisation, Question, QuestionBank, Scenario, Strict, Track,
+                                   TrackSet)
 from course.content.yamlload import LoadedYaml, load_yaml
 
 LEGAL_SOURCES_FILE = Path(__file__).with_name("legal_sources.yaml")
@@ -75,6 +76,21 @@ class Course:
 
     def module_version(self, module_id: str) -> str:
         return self.versions[module_id]
+
+    @cached_property
+    def questions(self) -> Mapping[str, Question]:
+        """Every question of the course by id (ids are unique across banks)."""
+        return MappingProxyType({q.id: q for bank in self.banks.values() for q in bank.questions})
+
+    @cached_property
+    def module_of_question(self) -> Mapping[str, str]:
+        return MappingProxyType({q.id: module.id for module in self.modules.values()
+                                 for q in self.banks[module.quiz].questions})
+
+    def track_version(self, track_id: str) -> str:
+        """A track's version: its modules' versions together (a diagnostic or booster draws from all of them)."""
+        joined = ",".join(self.versions[m] for m in self.tracks[track_id].modules)
+        return hashlib.sha256(joined.encode()).hexdigest()[:12]
 
     def tracks_for(self, roles) -> list[Track]:
         return [track for track in self.tracks.values() if set(track.roles) & set(roles)]
