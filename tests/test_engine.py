@@ -186,3 +186,47 @@ def test_printable_summary_has_every_key_point_its_sources_and_where_to_report()
     assert "BrB 10 kap. 5 a § (Tagande av muta)" in html
     assert course.organisation.visselblasning.epost in html and "{org." not in html
     assert "@media print" in html
+
+
+def test_a_retry_avoids_the_last_attempts_questions_when_the_bank_allows(fixture_course):
+    bank = fixture_course.banks["prov-fragor"]  # 6 questions, 5 drawn
+    first = play.draw_quiz(bank, seed=11)
+    seen = {d.question_id for d in first}
+    for seed in range(20):
+        retry = {d.question_id for d in play.draw_quiz(bank, seed, avoid=seen)}
+        assert (set(q.id for q in bank.questions) - seen) <= retry  # the one unseen question is always drawn
+    real = load_course(PROJECT_ROOT).course.banks["mutor-fragor"]  # 23 questions, 8 drawn: no repeats at all
+    last = {d.question_id for d in play.draw_quiz(real, seed=1)}
+    for seed in range(20):
+        assert not last & {d.question_id for d in play.draw_quiz(real, seed, avoid=last)}
+
+
+def test_draw_across_topics_spreads_and_prefers_fresh_questions():
+    course = load_course(PROJECT_ROOT).course
+    module = course.modules["mutor"]
+    pool = course.banks[module.quiz].questions
+    drawn = play.draw_across_topics(pool, module.topics, 6, seed=4)
+    topics = [course.questions[d.question_id].topic for d in drawn]
+    assert len(drawn) == 6 and len(set(topics)) == 6  # one per topic before any topic gets a second
+    avoid = {d.question_id for d in drawn}
+    again = play.draw_across_topics(pool, module.topics, 6, seed=4, avoid=avoid)
+    assert not avoid & {d.question_id for d in again}
+
+
+def test_mastery_needs_every_answer_right_and_confident():
+    answers = [("a", True, 3), ("a", True, 2), ("b", True, 1), ("c", True, 3), ("c", False, 3), ("d", True, None)]
+    assert play.mastered_topics(answers) == {"a"}
+    assert rules.modules_to_waive({"m1": {"a"}, "m2": {"a", "b"}, "m3": set()}, {"a"}) == ["m1"]
+
+
+def test_a_refresher_round_asks_for_one_new_scenario(fixture_course):
+    module = fixture_course.modules["prov"]
+    played = {"prov-middag": datetime(2025, 1, 1), "prov-gava": datetime(2025, 6, 1)}
+    assert rules.required_scenarios(module, first_round=False, last_finished={"prov-middag": played["prov-middag"]}) \
+        == ["prov-gava"]
+    assert rules.required_scenarios(module, first_round=False, last_finished=played) == ["prov-middag"]
+
+
+def test_booster_window_is_three_to_five_weeks():
+    opens, due = rules.booster_window(date(2026, 1, 1))
+    assert (opens, due) == (date(2026, 1, 22), date(2026, 2, 5))

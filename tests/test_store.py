@@ -242,3 +242,71 @@ def test_confidence_is_part_of_the_answer(db, fixture_course):
     with pytest.raises(StaleAnswer):
         attempts.record_answer(quiz.id, 0, question_id, selected, confidence=1)  # another answer to the same step
     assert attempts.steps(quiz.id)[0].confidence == 3
+
+
+def complete_module(attempts, course, person="p1", quiz_wrong=0):
+    """Play the fixture module's current round: its required scenarios, then the quiz."""
+    progress = attempts.module_progress(person, "prov", TODAY - timedelta(days=3))
+    for scenario_id in progress.required_scenarios:
+        attempt = attempts.start_or_resume(person, "prov", "scenario", scenario_id)
+        state = play.start_state(course.scenarios[scenario_id])
+        while not play.current_node(course.scenarios[scenario_id], state).is_ending:
+            attempts.record_choice(attempt.id, state.step_no, 0)
+            _, state = play.apply_choice(course.scenarios[scenario_id], state, 0)
+    quiz = attempts.start_or_resume(person, "prov", "quiz", "prov-fragor")
+    for step_no, drawn in enumerate(attempts.draw_of(quiz)):
+        right = sorted(course.questions[drawn.question_id].correct_indexes)
+        answer = [(right[0] + 1) % 3] if step_no < quiz_wrong else right
+        result = attempts.record_answer(quiz.id, step_no, drawn.question_id, answer)
+    return result
+
+
+def test_a_quiz_retry_in_the_store_avoids_the_last_questions(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    first = attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor")
+    for step_no, drawn in enumerate(attempts.draw_of(first)):
+        right = sorted(fixture_course.questions[drawn.question_id].correct_indexes)
+        attempts.record_answer(first.id, step_no, drawn.question_id, [(right[0] + 1) % 3])  # all wrong: failed
+    retry = attempts.start_or_resume("p1", "prov", "quiz", "prov-fragor")
+    assert retry.id != first.id and retry.drawn is not None
+    unseen = {q.id for q in fixture_course.banks["prov-fragor"].questions} - {d.question_id
+                                                                            for d in attempts.draw_of(first)}
+    assert unseen <= {d.question_id for d in attempts.draw_of(retry)}
+
+
+def test_refresher_round_then_diagnostic_waives_a_mastered_module(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    assert complete_module(attempts, fixture_course).module_completed  # first round: both scenarios
+    progress = attempts.module_progress("p1", "prov", TODAY - timedelta(days=3))
+    assert progress.status.value == "klar" and len(progress.required_scenarios) == 1  # the next round asks for one
+
+    diagnostic = attempts.start_topic_quiz("p1", "diagnostic", "alla", ["prov"])
+    assert attempts.start_topic_quiz("p1", "diagnostic", "alla", ["prov"]).id == diagnostic.id  # resumed
+    drawn = attempts.draw_of(diagnostic)
+    assert len(drawn) >= 1
+    with pytest.raises(StaleAnswer):  # the diagnostic always asks how sure the learner is
+        attempts.record_answer(diagnostic.id, 0, drawn[0].question_id,
+                               sorted(fixture_course.questions[drawn[0].question_id].correct_indexes))
+    for step_no, question in enumerate(drawn):
+        right = sorted(fixture_course.questions[question.question_id].correct_indexes)
+        attempts.record_answer(diagnostic.id, step_no, question.question_id, right, confidence=3)
+    from progress.models import Waiver
+    with db.read() as session:
+        (waiver,) = session.scalars(select(Waiver)).all()
+    assert (waiver.module_id, waiver.diagnostic_attempt_id) == ("prov", diagnostic.id)
+    progress = attempts.module_progress("p1", "prov", TODAY - timedelta(days=3))
+    assert progress.status.value == "klar_via_diagnos" and progress.via_diagnosis
+
+
+def test_a_diagnostic_with_a_guess_waives_nothing(db, fixture_course):
+    add_person(db)
+    attempts = Attempts(db, fixture_course)
+    complete_module(attempts, fixture_course)
+    diagnostic = attempts.start_topic_quiz("p1", "diagnostic", "alla", ["prov"])
+    for step_no, question in enumerate(attempts.draw_of(diagnostic)):
+        right = sorted(fixture_course.questions[question.question_id].correct_indexes)
+        attempts.record_answer(diagnostic.id, step_no, question.question_id, right, confidence=1)  # right, guessed
+    from progress.models import Waiver
+    assert count(db, Waiver) == 0
