@@ -246,3 +246,47 @@ def test_broken_content_is_shown_to_an_admin_and_closed_for_others(logged_in_env
     employee = open_logged_in("milad.berg@gransby.example")
     assert any("tillfälligt stängd" in warning.value for warning in employee.warning)
     assert not employee.code and not employee.button
+
+
+def test_refresher_starts_with_a_diagnostic_that_passes_what_the_learner_knows(demo_env, course):
+    open_app("demo-medarbetare")  # seeds the demo; Milad has completed his modules before
+    with sqlite3.connect(demo_env) as connection:  # a year and more has passed: everything is due again
+        for table, columns in (("completions", ("started_at", "completed_at")), ("attempts", ("started_at",
+                                                                                            "finished_at"))):
+            for column in columns:
+                connection.execute(f"UPDATE {table} SET {column} = datetime({column}, '-400 days') "
+                                   "WHERE person_id = 'demo-medarbetare'")
+    at = open_app("demo-medarbetare")
+    at.button(key="refresher-medarbetare").click().run()
+    for _ in range(40):
+        assert not at.exception, at.exception
+        if not keyed(at.radio, "q-") and not keyed(at.checkbox, "q-"):
+            break
+        answer_current_question(at, course)
+        at.run()
+    assert any("Klarade via diagnos" in s.value for s in at.success)
+    with sqlite3.connect(demo_env) as connection:
+        waived = {row[0] for row in connection.execute(
+            "SELECT module_id FROM waivers WHERE person_id = 'demo-medarbetare'")}
+    assert waived and waived <= set(course.tracks["medarbetare"].modules)
+    at.button(key="back").click().run()
+    assert "Klar via diagnos" in [m.value.strip("*") for m in at.markdown]
+
+
+def test_booster_is_offered_three_to_five_weeks_after_a_track_is_done(demo_env, course):
+    open_app("demo-medarbetare")
+    with sqlite3.connect(demo_env) as connection:  # he finished everything 25 days ago
+        connection.execute("UPDATE completions SET completed_at = datetime('now', '-25 days') "
+                           "WHERE person_id = 'demo-medarbetare'")
+    at = open_app("demo-medarbetare")
+    at.button(key="booster-nyanstalld").click().run()
+    answered = 0
+    while keyed(at.radio, "q-") or keyed(at.checkbox, "q-"):
+        answer_current_question(at, course)
+        at.run()
+        answered += 1
+        assert not at.exception and answered <= 10
+    assert answered == 6
+    assert any("6 av 6 rätt" in s.value for s in at.success)
+    at.button(key="back").click().run()
+    assert not keyed(at.button, "booster-nyanstalld")  # done: not offered again this round

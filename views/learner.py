@@ -13,13 +13,14 @@ import streamlit as st
 from course import play, rules
 from course.summary import sources_text, summary_html
 from course.content.schema import Module
-from course.rules import Status
+from course.rules import DONE_STATUSES, Status
 from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
 from progress.db import StoreUnavailable
 from views.context import current_user, services, status_label, t, today
 
 # Material icons render in every browser without an emoji font
-STATUS_ICONS = {Status.DONE: ":green[:material/check_circle:]", Status.IN_PROGRESS: ":orange[:material/timelapse:]",
+STATUS_ICONS = {Status.DONE: ":green[:material/check_circle:]", Status.WAIVED: ":green[:material/task_alt:]",
+                Status.IN_PROGRESS: ":orange[:material/timelapse:]",
                 Status.NOT_STARTED: ":gray[:material/radio_button_unchecked:]",
                 Status.OVERDUE: ":red[:material/error:]"}
 DONE_ICON, TODO_ICON = ":material/check_circle:", ":material/radio_button_unchecked:"
@@ -70,14 +71,16 @@ def _open_module(module_id: str | None, part: int | None = None) -> None:
 
 
 def _start(module_id: str, kind: str, item_id: str) -> None:
-    _open_module(module_id, _parts(course.modules[module_id]).index((kind, item_id)))
+    module = course.modules[module_id]
+    _open_module(module_id, _parts(module, _progress(module)).index((kind, item_id)))
     _save(lambda: svc.attempts.start_or_resume(user.id, module_id, kind, item_id))
 
 
 # --- the overview ------------------------------------------------------------------------------------------
 
-def _parts(module: Module) -> list[tuple[str, str]]:
-    return [("scenario", s) for s in module.scenarios] + [("quiz", module.quiz)]
+def _parts(module: Module, progress: ModuleProgress) -> list[tuple[str, str]]:
+    """This round's parts: all scenarios in the first round, one new one in a refresher round; then the quiz."""
+    return [("scenario", s) for s in progress.required_scenarios] + [("quiz", module.quiz)]
 
 
 def _progress(module: Module) -> ModuleProgress:
@@ -85,7 +88,7 @@ def _progress(module: Module) -> ModuleProgress:
 
 
 def _parts_done(module: Module, progress: ModuleProgress) -> int:
-    return len(progress.finished_scenarios & set(module.scenarios)) + int(progress.quiz_passed)
+    return len(progress.finished_scenarios & set(progress.required_scenarios)) + int(progress.quiz_passed)
 
 
 def _attest(track_id: str, version: str, widget_key: str) -> None:
@@ -102,18 +105,19 @@ def _module_card(module: Module, progress: ModuleProgress, key: str) -> None:
         left.write(module.summary)
         left.caption(t("module_minutes", minutes=module.estimated_minutes))
         right.markdown(f"**{status_label(progress.status)}**")
-        if progress.status == Status.DONE:
+        if progress.status in DONE_STATUSES:
             next_round = t("module_next_round", due=progress.due.isoformat()) if progress.due else ""
-            right.caption(t("module_done_on", date=progress.last_completed_at.date().isoformat(),
-                            score=_percent(progress.last_score)) + next_round)
+            done_on = progress.last_completed_at.date().isoformat()
+            right.caption((t("module_waived_on", date=done_on) if progress.via_diagnosis else
+                           t("module_done_on", date=done_on, score=_percent(progress.last_score))) + next_round)
         else:
             right.caption(t("module_due", date=progress.due.isoformat()))
-            total = len(_parts(module))
+            total = len(_parts(module, progress))
             done = _parts_done(module, progress)
             right.progress(done / total, text=t("module_progress", done=done, total=total))
         label = t("module_continue") if progress.started else t("module_open")
         right.button(label, key=key, on_click=_open_module, args=(module.id,),
-                     type="primary" if progress.status != Status.DONE else "secondary")
+                     type="secondary" if progress.status in DONE_STATUSES else "primary")
 
 
 def _attestation_box(track, progress: dict[str, ModuleProgress], attested) -> None:
@@ -125,7 +129,7 @@ def _attestation_box(track, progress: dict[str, ModuleProgress], attested) -> No
             st.success(t("attest_done", title=guidelines.titel, version=record.guideline_version,
                          date=record.attested_at.date().isoformat()), icon=":material/verified:")
             return
-        if not all(progress[m].status == Status.DONE for m in track.modules):
+        if not all(progress[m].status in DONE_STATUSES for m in track.modules):
             st.caption(t("attest_after_modules"))
             return
         st.markdown(t("attest_intro", title=guidelines.titel, link=guidelines.lank, version=guidelines.version))
@@ -156,6 +160,8 @@ def overview() -> None:
                 shown.add(module_id)
         if also:
             st.caption(t("track_also_includes", modules=", ".join(also)))
+        _refresher_box(track, progress)
+        _booster_box(track, progress)
         if track.attestation:
             _attestation_box(track, progress, attested)
 
@@ -170,7 +176,7 @@ def module_page(module: Module) -> None:
     st.button(t("module_back"), on_click=_open_module, args=(None,), key="back")
     st.title(module.title)
     progress = _progress(module)
-    parts = _parts(module)
+    parts = _parts(module, progress)
     chosen = st.query_params.get("del")
     current = int(chosen) if chosen and chosen.isdigit() and int(chosen) < len(parts) else None
     with st.sidebar:
@@ -182,13 +188,13 @@ def module_page(module: Module) -> None:
             st.button(title, icon=DONE_ICON if done else TODO_ICON, key=f"part-{index}", on_click=_open_module,
                       args=(module.id, index), width="stretch")
     if current is None:
-        if progress.status == Status.DONE and not progress.started:
+        if progress.status in DONE_STATUSES and not progress.started:
             st.success(t("module_complete_banner", score=_percent(progress.last_score)))
             _summary(module, expanded=True)
             last_quiz = svc.attempts.latest_attempt(user.id, module.quiz)
             if last_quiz and last_quiz.finished_at:
                 with st.expander(t("quiz_review")):
-                    _quiz_review(module, last_quiz)
+                    _quiz_review(last_quiz)
             return
         current = next((i for i, (kind, item_id) in enumerate(parts)
                         if (kind == "scenario" and item_id not in progress.finished_scenarios)
@@ -324,8 +330,8 @@ def _confidence_summary(steps) -> None:
         st.warning(t("quiz_misconceptions", count=len(misconceptions)), icon=":material/lightbulb:")
 
 
-def _quiz_review(module: Module, attempt: AttemptRecord) -> None:
-    questions = play.questions_by_id(course.banks[module.quiz])
+def _quiz_review(attempt: AttemptRecord) -> None:
+    questions = course.questions
     for number, step in enumerate(svc.attempts.steps(attempt.id), 1):
         question = questions.get(step.item)
         if question is None:
@@ -345,23 +351,30 @@ def quiz_part(module: Module) -> None:
         st.button(t("quiz_start"), type="primary", key="quiz-start", on_click=_start,
                   args=(module.id, "quiz", bank.id))
         return
-    drawn = play.draw_quiz(bank, attempt.seed)
-    questions = play.questions_by_id(bank)
+    steps = _quiz_runner(attempt, bank.confidence)
+    if steps is None:
+        return
+    correct = sum(1 for step in steps if step.correct)
+    values = dict(correct=correct, total=len(steps), score=_percent(attempt.score_percent), pass_mark=module.pass_mark)
+    if attempt.outcome == "godkand":
+        st.success(t("quiz_result_passed", **values))
+    else:
+        st.error(t("quiz_result_failed", **values))
+    _confidence_summary(steps)
+    st.button(t("quiz_retry"), key="quiz-retry", on_click=_start, args=(module.id, "quiz", bank.id),
+              type="primary" if attempt.outcome != "godkand" else "secondary")
+    with st.expander(t("quiz_review"), expanded=attempt.outcome != "godkand"):
+        _quiz_review(attempt)
+
+
+def _quiz_runner(attempt: AttemptRecord, asks_confidence: bool):
+    """Draws the attempt's current question (with the feedback on the previous one). Returns the steps once the
+    attempt is finished, else None."""
+    drawn = svc.attempts.draw_of(attempt)
+    questions = course.questions
     steps = svc.attempts.steps(attempt.id)
     if attempt.finished_at is not None:
-        correct = sum(1 for step in steps if step.correct)
-        values = dict(correct=correct, total=len(drawn), score=_percent(attempt.score_percent),
-                      pass_mark=module.pass_mark)
-        if attempt.outcome == "godkand":
-            st.success(t("quiz_result_passed", **values))
-        else:
-            st.error(t("quiz_result_failed", **values))
-        _confidence_summary(steps)
-        st.button(t("quiz_retry"), key="quiz-retry", on_click=_start, args=(module.id, "quiz", bank.id),
-                  type="primary" if attempt.outcome != "godkand" else "secondary")
-        with st.expander(t("quiz_review"), expanded=attempt.outcome != "godkand"):
-            _quiz_review(module, attempt)
-        return
+        return steps
     if steps:
         previous = steps[-1]
         with st.container(border=True):
@@ -384,12 +397,92 @@ def quiz_part(module: Module) -> None:
         else:
             st.radio(t("quiz_single_hint"), range(len(current.option_order)), index=None, key=widget_key,
                      format_func=lambda j: question.options[current.option_order[j]].text)
-        if bank.confidence:
+        if asks_confidence:
             st.radio(t("quiz_confidence"), play.CONFIDENCE_LEVELS[::-1], index=None, horizontal=True,
                      key=f"{widget_key}-confidence", format_func=lambda c: t(f"confidence_{c}"))
         st.form_submit_button(t("quiz_answer"), type="primary", on_click=_answer_question,
                               args=(attempt.id, step_no, question.id, current.option_order, multiple, widget_key,
-                                    bank.confidence))
+                                    asks_confidence))
+    return None
+
+
+# --- the refresher's diagnostic and the spaced booster -------------------------------------------------------
+
+def _open_topic_quiz(kind: str | None, track_id: str | None = None) -> None:
+    for key in ("modul", "del", "repetition", "spar"):
+        st.query_params.pop(key, None)
+    if kind:
+        st.query_params["repetition"] = kind
+        st.query_params["spar"] = track_id
+
+
+def _start_topic_quiz(kind: str, track_id: str, scope: tuple[str, ...]) -> None:
+    _open_topic_quiz(kind, track_id)
+    _save(lambda: svc.attempts.start_topic_quiz(user.id, kind, track_id, scope))
+
+
+def _refresher_scope(track, progress: dict[str, ModuleProgress]) -> tuple[str, ...]:
+    """Modules of the track that are due again after an earlier completion: what the diagnostic may pass."""
+    return tuple(m for m in track.modules
+                 if progress[m].last_completed_at is not None and progress[m].status not in DONE_STATUSES)
+
+
+def _refresher_box(track, progress: dict[str, ModuleProgress]) -> None:
+    scope = _refresher_scope(track, progress) if track.recurrence_months else ()
+    if not scope:  # only recurring tracks have refresher rounds
+        return
+    latest = svc.attempts.latest_topic_quiz(user.id, "diagnostic", track.id)
+    round_start = max(progress[m].last_completed_at for m in scope)
+    with st.container(border=True):
+        st.markdown(f"**{t('refresher_heading')}**")
+        if latest is not None and latest.started_at > round_start and latest.finished_at is not None:
+            st.caption(t("refresher_done"))
+            return
+        st.write(t("refresher_intro", modules=", ".join(course.modules[m].title for m in scope)))
+        resuming = latest is not None and latest.started_at > round_start
+        st.button(t("refresher_continue") if resuming else t("refresher_start"), type="primary",
+                  key=f"refresher-{track.id}", on_click=_start_topic_quiz, args=("diagnostic", track.id, scope))
+
+
+def _booster_box(track, progress: dict[str, ModuleProgress]) -> None:
+    if not all(progress[m].status in DONE_STATUSES for m in track.modules):
+        return
+    track_done = max(progress[m].last_completed_at for m in track.modules)
+    opens, due = rules.booster_window(track_done.date())
+    latest = svc.attempts.latest_topic_quiz(user.id, "booster", track.id)
+    done = latest is not None and latest.finished_at is not None and latest.started_at > track_done
+    if today() < opens or done:
+        return
+    with st.container(border=True):
+        st.markdown(f"**{t('booster_heading')}**")
+        st.write(t("booster_intro", count=rules.BOOSTER_QUESTIONS, due=due.isoformat()))
+        st.button(t("booster_start"), key=f"booster-{track.id}", on_click=_start_topic_quiz,
+                  args=("booster", track.id, tuple(track.modules)))
+
+
+def topic_quiz_page(kind: str, track_id: str) -> None:
+    st.button(t("module_back"), on_click=_open_topic_quiz, args=(None,), key="back")
+    track = course.tracks[track_id]
+    st.title(t(f"{kind}_title", track=track.title))
+    attempt = svc.attempts.latest_topic_quiz(user.id, kind, track_id)
+    if attempt is None:
+        st.info(t("topic_quiz_missing"))
+        return
+    steps = _quiz_runner(attempt, asks_confidence=True)
+    if steps is None:
+        return
+    st.success(t("topic_quiz_result", correct=sum(1 for s in steps if s.correct), total=len(steps)))
+    _confidence_summary(steps)
+    if kind == "diagnostic":
+        progress = {m: _progress(course.modules[m]) for m in attempt.scope}
+        waived = [course.modules[m].title for m in attempt.scope if progress[m].via_diagnosis]
+        remaining = [course.modules[m].title for m in attempt.scope if not progress[m].via_diagnosis]
+        if waived:
+            st.success(t("diagnostic_waived", modules=", ".join(waived)), icon=":material/task_alt:")
+        if remaining:
+            st.info(t("diagnostic_remaining", modules=", ".join(remaining)))
+    with st.expander(t("quiz_review")):
+        _quiz_review(attempt)
 
 
 # --- page ---------------------------------------------------------------------------------------------------
@@ -397,7 +490,10 @@ def quiz_part(module: Module) -> None:
 _show_messages()
 due_rules = {a.module_id: a.due_rules for a in rules.assignments(course, user.roles)}
 open_id = st.query_params.get("modul")
-if open_id in due_rules:
+topic_quiz, track_param = st.query_params.get("repetition"), st.query_params.get("spar")
+if topic_quiz in ("diagnostic", "booster") and track_param in {track.id for track in course.tracks_for(user.roles)}:
+    topic_quiz_page(topic_quiz, track_param)
+elif open_id in due_rules:
     module_page(course.modules[open_id])
 else:
     overview()
