@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from course import rules
 from course.content.loader import Course
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, PersonRole, Unit
+from progress.models import Attempt, Completion, Person, PersonRole, Unit, Waiver
 from progress.org import subtree_unit_ids
 
 
@@ -42,6 +42,10 @@ def team_status(db: Database, course: Course, manager_id: str, today: date) -> l
                                                .where(PersonRole.person_id.in_(units_people(units)))):
             roles.setdefault(person_id, set()).add(role)
         last_done = {(p, m): (at, score) for p, m, at, score in session.execute(_latest_completions(units))}
+        last_waived = {(p, m): at for p, m, at in session.execute(
+            select(Waiver.person_id, Waiver.module_id, func.max(Waiver.waived_at))
+            .where(Waiver.person_id.in_(units_people(units)))
+            .group_by(Waiver.person_id, Waiver.module_id))}
         last_start = {(p, m): at for p, m, at in session.execute(
             select(Attempt.person_id, Attempt.module_id, func.max(Attempt.started_at))
             .where(Attempt.person_id.in_(units_people(units)))
@@ -49,12 +53,17 @@ def team_status(db: Database, course: Course, manager_id: str, today: date) -> l
     rows = []
     for person_id, name, start_date, unit_name in people:
         for assignment in rules.assignments(course, roles.get(person_id, ())):
-            completed_at, score = last_done.get((person_id, assignment.module_id), (None, None))
-            started_at = last_start.get((person_id, assignment.module_id))
+            key = (person_id, assignment.module_id)
+            completed_at, score = last_done.get(key, (None, None))
+            waived_at = last_waived.get(key)
+            via_diagnosis = waived_at is not None and (completed_at is None or waived_at > completed_at)
+            if via_diagnosis:  # passed by the refresher's diagnostic: done, without a score
+                completed_at, score = waived_at, None
+            started_at = last_start.get(key)
             started_since = started_at is not None and (completed_at is None or started_at > completed_at)
             due = rules.due_date(start_date, completed_at, assignment.due_rules)
             rows.append(StatusRow(person_id, name, unit_name, assignment.module_id,
-                                  rules.module_status(today, due, completed_at, started_since), due,
+                                  rules.module_status(today, due, completed_at, started_since, via_diagnosis), due,
                                   completed_at, score))
     return rows
 

@@ -310,3 +310,15 @@ def test_a_diagnostic_with_a_guess_waives_nothing(db, fixture_course):
         attempts.record_answer(diagnostic.id, step_no, question.question_id, right, confidence=1)  # right, guessed
     from progress.models import Waiver
     assert count(db, Waiver) == 0
+
+
+def test_the_manager_sees_a_waived_module_as_done_via_diagnosis(db, fixture_course):
+    seed(db, fixture_course, employees=10, history_years=1, random_seed=3)
+    attempts = Attempts(db, fixture_course)
+    complete_module(attempts, fixture_course, person="demo-nyanstalld")  # Nora, in the chef's unit, did it once
+    diagnostic = attempts.start_topic_quiz("demo-nyanstalld", "diagnostic", "alla", ["prov"])
+    for step_no, question in enumerate(attempts.draw_of(diagnostic)):
+        right = sorted(fixture_course.questions[question.question_id].correct_indexes)
+        attempts.record_answer(diagnostic.id, step_no, question.question_id, right, confidence=2)
+    (row,) = [r for r in team_status(db, fixture_course, "demo-chef", TODAY) if r.person_id == "demo-nyanstalld"]
+    assert row.status.value == "klar_via_diagnos" and row.last_score is None

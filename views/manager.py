@@ -6,13 +6,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from course.rules import Status
+from course.rules import DONE_STATUSES, Status
 from progress.reports import team_status
 from views.context import current_user, services, status_label, t, today
 
-STATUS_ORDER = [Status.DONE, Status.IN_PROGRESS, Status.NOT_STARTED, Status.OVERDUE]
-STATUS_COLOURS = {Status.DONE: "#2e7d32", Status.IN_PROGRESS: "#f9a825", Status.NOT_STARTED: "#b0bec5",
-                  Status.OVERDUE: "#c62828"}
+STATUS_ORDER = [Status.DONE, Status.WAIVED, Status.IN_PROGRESS, Status.NOT_STARTED, Status.OVERDUE]
+STATUS_COLOURS = {Status.DONE: "#2e7d32", Status.WAIVED: "#66bb6a", Status.IN_PROGRESS: "#f9a825",
+                  Status.NOT_STARTED: "#b0bec5", Status.OVERDUE: "#c62828"}
 
 svc = services()
 course = svc.content.course
@@ -32,7 +32,7 @@ shown = frame[frame["module_id"] == module_id].copy()
 shown["status_label"] = shown["status"].map(status_label)
 shown["last_completed_at"] = pd.to_datetime(shown["last_completed_at"]).dt.date
 
-done = int((shown["status"] == Status.DONE).sum())
+done = int(shown["status"].isin(DONE_STATUSES).sum())
 overdue = int((shown["status"] == Status.OVERDUE).sum())
 left, middle, right = st.columns(3)
 left.metric(t("manager_people"), len(shown))
