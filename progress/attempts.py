@@ -300,10 +300,14 @@ class Attempts:
     # --- completion ----------------------------------------------------------------------------------------
 
     def _round(self, session: Session, person_id: str, module_id: str) -> "_Round":
-        """Where the person stands with a module: the latest completion or waiver, and the current round."""
+        """Where the person stands with a module: the latest completion or waiver, and the current round.
+
+        `module_id` may be a translation: completions and waivers are kept under the original (they count in
+        any language), while the round's attempts and scenarios are those of the language being played."""
         module = self.course.modules[module_id]
-        last = _last_completion(session, person_id, module_id)
-        waiver = session.scalars(select(Waiver).where(Waiver.person_id == person_id, Waiver.module_id == module_id)
+        base = self.course.base_of(module_id)
+        last = _last_completion(session, person_id, base)
+        waiver = session.scalars(select(Waiver).where(Waiver.person_id == person_id, Waiver.module_id == base)
                                  .order_by(Waiver.waived_at.desc()).limit(1)).first()
         via_diagnosis = waiver is not None and (last is None or waiver.waived_at > last.completed_at)
         last_done = waiver.waived_at if via_diagnosis else (last.completed_at if last else None)
@@ -327,7 +331,7 @@ class Attempts:
         passed = [a for a in finished if a.kind == "quiz" and a.outcome == PASSED]
         if not rules.is_module_complete(current.required, scenarios_done, bool(passed)):
             return False
-        session.add(Completion(person_id=attempt.person_id, module_id=attempt.module_id,
+        session.add(Completion(person_id=attempt.person_id, module_id=self.course.base_of(attempt.module_id),
                                content_version=attempt.content_version,
                                started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
                                score_percent=max(a.score_percent or 0.0 for a in passed), trigger_step_id=step.id))

@@ -46,10 +46,13 @@ def team_status(db: Database, course: Course, manager_id: str, today: date) -> l
             select(Waiver.person_id, Waiver.module_id, func.max(Waiver.waived_at))
             .where(Waiver.person_id.in_(units_people(units)))
             .group_by(Waiver.person_id, Waiver.module_id))}
-        last_start = {(p, m): at for p, m, at in session.execute(
-            select(Attempt.person_id, Attempt.module_id, func.max(Attempt.started_at))
-            .where(Attempt.person_id.in_(units_people(units)))
-            .group_by(Attempt.person_id, Attempt.module_id))}
+        last_start: dict[tuple[str, str], datetime] = {}
+        for p, m, at in session.execute(
+                select(Attempt.person_id, Attempt.module_id, func.max(Attempt.started_at))
+                .where(Attempt.person_id.in_(units_people(units)), Attempt.kind.in_(("scenario", "quiz")))
+                .group_by(Attempt.person_id, Attempt.module_id)):
+            key = (p, course.base_of(m) if m in course.modules else m)  # a translation counts for its original
+            last_start[key] = max(at, last_start.get(key, at))
     rows = []
     for person_id, name, start_date, unit_name in people:
         for assignment in rules.assignments(course, roles.get(person_id, ())):

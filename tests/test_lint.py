@@ -263,3 +263,16 @@ def test_track_with_a_missing_module(content):
     (problem,) = problems(content, "E403")
     assert (problem.path, problem.line) == ("config/tracks.yaml", line)
     assert "provet" in problem.message
+
+
+def test_a_translation_must_name_an_original_with_the_same_topics(content):
+    module = (content / "modules/prov.yaml").read_text(encoding="utf-8")
+    translated = module.replace("id: prov\n", "id: prov-en\nlanguage: en\ntranslation_of: provet\n")
+    (content / "modules/prov-en.yaml").write_text(translated, encoding="utf-8")
+    (problem,) = problems(content, "E404")
+    assert problem.path == "modules/prov-en.yaml" and problem.line == 3
+    edit(content, "modules/prov-en.yaml", "translation_of: provet", "translation_of: prov")
+    edit(content, "modules/prov-en.yaml", "topics: [muta-tagande]", "topics: [muta-givande]")
+    assert problems(content, "E405")
+    edit(content, "config/tracks.yaml", "modules: [prov]", "modules: [prov-en]")
+    assert problems(content, "E406")

@@ -322,3 +322,55 @@ def test_the_manager_sees_a_waived_module_as_done_via_diagnosis(db, fixture_cour
         attempts.record_answer(diagnostic.id, step_no, question.question_id, right, confidence=2)
     (row,) = [r for r in team_status(db, fixture_course, "demo-chef", TODAY) if r.person_id == "demo-nyanstalld"]
     assert row.status.value == "klar_via_diagnos" and row.last_score is None
+
+
+@pytest.fixture(scope="module")
+def course_with_english(tmp_path_factory):
+    """The fixture course plus an English translation of its module (texts copied; ids and language set)."""
+    import re
+    import shutil
+
+    from course.content.loader import load_course
+    from tests.conftest import FIXTURE_CONTENT
+
+    root = tmp_path_factory.mktemp("translated") / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    module = (root / "modules/prov.yaml").read_text(encoding="utf-8")
+    module = module.replace("id: prov\n", "id: prov-en\nlanguage: en\ntranslation_of: prov\n")
+    module = module.replace("[prov-middag, prov-gava]", "[prov-middag-en, prov-gava-en]")
+    (root / "modules/prov-en.yaml").write_text(module.replace("quiz: prov-fragor", "quiz: prov-en-fragor"),
+                                               encoding="utf-8")
+    for scenario in ("prov-middag", "prov-gava"):
+        text = (root / f"scenarios/{scenario}.yaml").read_text(encoding="utf-8")
+        (root / f"scenarios/{scenario}-en.yaml").write_text(text.replace(f"id: {scenario}", f"id: {scenario}-en"),
+                                                            encoding="utf-8")
+    quiz = (root / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8").replace("id: prov-fragor",
+                                                                                  "id: prov-en-fragor")
+    (root / "quizzes/prov-en-fragor.yaml").write_text(re.sub(r"id: (prov-q\d)", r"id: \1-en", quiz), encoding="utf-8")
+    result = load_course(root)
+    assert result.ok, [p.as_text() for p in result.problems]
+    return result.course
+
+
+def test_completing_the_english_version_completes_the_module(db, course_with_english):
+    course = course_with_english
+    assert course.variant("prov", "en").id == "prov-en" and course.variant("prov", "sv").id == "prov"
+    assert course.family("prov") == ["prov", "prov-en"]
+    add_person(db)
+    attempts = Attempts(db, course)
+    for scenario_id in ("prov-middag-en", "prov-gava-en"):
+        attempt = attempts.start_or_resume("p1", "prov-en", "scenario", scenario_id)
+        state = play.start_state(course.scenarios[scenario_id])
+        while not play.current_node(course.scenarios[scenario_id], state).is_ending:
+            attempts.record_choice(attempt.id, state.step_no, 0)
+            _, state = play.apply_choice(course.scenarios[scenario_id], state, 0)
+    quiz = attempts.start_or_resume("p1", "prov-en", "quiz", "prov-en-fragor")
+    for step_no, drawn in enumerate(attempts.draw_of(quiz)):
+        result = attempts.record_answer(quiz.id, step_no, drawn.question_id,
+                                        sorted(course.questions[drawn.question_id].correct_indexes))
+    assert result.module_completed
+    with db.read() as session:
+        (completion,) = session.scalars(select(Completion)).all()
+    assert completion.module_id == "prov"  # counts for the module, in whichever language it was taken
+    for variant in ("prov", "prov-en"):
+        assert attempts.module_progress("p1", variant, TODAY - timedelta(days=3)).status.value == "klar"

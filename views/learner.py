@@ -84,7 +84,13 @@ def _parts(module: Module, progress: ModuleProgress) -> list[tuple[str, str]]:
 
 
 def _progress(module: Module) -> ModuleProgress:
-    return svc.attempts.module_progress(user.id, module.id, user.start_date, today(), due_rules[module.id])
+    return svc.attempts.module_progress(user.id, module.id, user.start_date, today(),
+                                        due_rules[course.base_of(module.id)])
+
+
+def _in_my_language(module_id: str) -> Module:
+    """The module in the learner's language where a translation exists; else the Swedish original."""
+    return course.variant(course.base_of(module_id), language())
 
 
 def _parts_done(module: Module, progress: ModuleProgress) -> int:
@@ -103,7 +109,10 @@ def _module_card(module: Module, progress: ModuleProgress, key: str) -> None:
         left, right = st.columns([3, 1])
         left.subheader(f"{STATUS_ICONS[progress.status]} {module.title}")
         left.write(module.summary)
-        left.caption(t("module_minutes", minutes=module.estimated_minutes))
+        languages = [course.modules[m].language for m in course.family(module.id)]
+        left.caption(" · ".join([t("module_minutes", minutes=module.estimated_minutes),
+                                 t("module_languages", languages=", ".join(t(f"language_{code}") for code in
+                                                                           languages))]))
         right.markdown(f"**{status_label(progress.status)}**")
         if progress.status in DONE_STATUSES:
             next_round = t("module_next_round", due=progress.due.isoformat()) if progress.due else ""
@@ -146,7 +155,7 @@ def overview() -> None:
     if not tracks:
         st.info(t("learner_no_modules"))
         return
-    progress = {module_id: _progress(course.modules[module_id]) for module_id in due_rules}
+    progress = {module_id: _progress(_in_my_language(module_id)) for module_id in due_rules}
     attested = svc.attestations.latest(user.id)
     shown: set[str] = set()
     for track in tracks:
@@ -156,7 +165,7 @@ def overview() -> None:
         also = [course.modules[m].title for m in track.modules if m in shown]
         for module_id in track.modules:
             if module_id not in shown:
-                _module_card(course.modules[module_id], progress[module_id], key=f"open-{track.id}-{module_id}")
+                _module_card(_in_my_language(module_id), progress[module_id], key=f"open-{track.id}-{module_id}")
                 shown.add(module_id)
         if also:
             st.caption(t("track_also_includes", modules=", ".join(also)))
@@ -493,7 +502,7 @@ open_id = st.query_params.get("modul")
 topic_quiz, track_param = st.query_params.get("repetition"), st.query_params.get("spar")
 if topic_quiz in ("diagnostic", "booster") and track_param in {track.id for track in course.tracks_for(user.roles)}:
     topic_quiz_page(topic_quiz, track_param)
-elif open_id in due_rules:
-    module_page(course.modules[open_id])
+elif open_id in course.modules and course.base_of(open_id) in due_rules:
+    module_page(_in_my_language(open_id))
 else:
     overview()

@@ -84,8 +84,25 @@ class Course:
 
     @cached_property
     def module_of_question(self) -> Mapping[str, str]:
-        return MappingProxyType({q.id: module.id for module in self.modules.values()
+        """Question id -> the original (Swedish) module whose bank, or whose translation's bank, holds it."""
+        return MappingProxyType({q.id: module.translation_of or module.id for module in self.modules.values()
                                  for q in self.banks[module.quiz].questions})
+
+    def base_of(self, module_id: str) -> str:
+        """The Swedish original of a module (itself when it is one)."""
+        return self.modules[module_id].translation_of or module_id
+
+    def variant(self, module_id: str, language: str) -> Module:
+        """The module in `language` where a translation exists, else the original."""
+        for module in self.modules.values():
+            if module.translation_of == module_id and module.language == language:
+                return module
+        return self.modules[module_id]
+
+    def family(self, module_id: str) -> list[str]:
+        """The original and its translations: the ids whose completions count for the original."""
+        base = self.base_of(module_id)
+        return [base] + [m.id for m in self.modules.values() if m.translation_of == base]
 
     def track_version(self, track_id: str) -> str:
         """A track's version: its modules' versions together (a diagnostic or booster draws from all of them)."""
@@ -155,7 +172,7 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None,
     for bank, loaded, path in banks.values():
         problems += _check_bank(bank, loaded, path)
     for module, loaded, path in modules.values():
-        problems += _check_module(module, loaded, path, scenarios, banks)
+        problems += _check_module(module, loaded, path, scenarios, banks, modules)
     if track_set is not None:
         problems += _check_tracks(track_set, tracks_yaml, tracks_path, modules)
     problems.sort()
@@ -200,7 +217,11 @@ def _check_tracks(track_set: TrackSet, loaded: LoadedYaml, path: str, modules: d
                                     f"Spåret '{track.id}' finns redan.", "Varje spår behöver ett eget id."))
         seen.add(track.id)
         for position, module_id in enumerate(track.modules):
-            if module_id not in modules:
+            if module_id in modules and modules[module_id][0].translation_of:
+                problems.append(Problem(path, loaded.line_of(("tracks", index, "modules", position)), "E406",
+                                        f"Spåret '{track.id}' ska nämna originalet, inte översättningen '{module_id}'.",
+                                        f"Skriv '{modules[module_id][0].translation_of}'; språket väljer den som går kursen."))
+            elif module_id not in modules:
                 close = difflib.get_close_matches(module_id, list(modules), n=1)
                 problems.append(Problem(path, loaded.line_of(("tracks", index, "modules", position)), "E403",
                                         f"Spåret '{track.id}' hänvisar till modulen '{module_id}', som inte finns.",
@@ -470,7 +491,8 @@ def _check_bank(bank: QuestionBank, loaded: LoadedYaml, path: str) -> list[Probl
     return problems
 
 
-def _check_module(module: Module, loaded: LoadedYaml, path: str, scenarios: dict, banks: dict) -> list[Problem]:
+def _check_module(module: Module, loaded: LoadedYaml, path: str, scenarios: dict, banks: dict,
+                  modules: dict) -> list[Problem]:
     problems = []
     for index, point in enumerate(module.key_points):
         problems += _check_citations(point.cite, loaded, path, ("key_points", index, "cite"))
@@ -480,6 +502,19 @@ def _check_module(module: Module, loaded: LoadedYaml, path: str, scenarios: dict
             problems.append(Problem(path, loaded.line_of(("scenarios", index)), "E401",
                                     f"Modulen hänvisar till scenariot '{scenario_id}', som inte finns.",
                                     f"Menade du '{close[0]}'?" if close else "Skapa filen under scenarios/ eller rätta id:t."))
+    if module.translation_of is not None:
+        original = modules.get(module.translation_of)
+        line = loaded.line_of(("translation_of",))
+        if original is None or original[0].translation_of is not None:
+            problems.append(Problem(path, line, "E404", f"'{module.translation_of}' är ingen modul att översätta.",
+                                    "translation_of ska peka på den svenska modulens id."))
+        elif set(original[0].topics) != set(module.topics):
+            problems.append(Problem(path, loaded.line_of(("topics",)), "E405",
+                                    "En översättning ska ha samma ämnen (topics) som originalet.",
+                                    f"Originalet har: {', '.join(original[0].topics)}."))
+        if module.language == "sv":
+            problems.append(Problem(path, line, "E407", "En översättning behöver ett annat språk än svenska.",
+                                    "Lägg till t.ex. 'language: en'."))
     if module.quiz not in banks:
         close = difflib.get_close_matches(module.quiz, list(banks), n=1)
         problems.append(Problem(path, loaded.line_of(("quiz",)), "E402",

@@ -105,6 +105,8 @@ class Module(Strict):
     pass_mark: int = Field(default=DEFAULT_PASS_MARK, ge=1, le=100, description="percent")
     estimated_minutes: int = Field(ge=1, le=120)
     key_points: list[KeyPoint] = Field(min_length=3, max_length=10, description="the printable summary")
+    language: Literal["sv", "en"] = "sv"
+    translation_of: Slug | None = Field(default=None, description="the Swedish module this one translates")
 
 
 class Track(Strict):
