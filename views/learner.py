@@ -16,7 +16,7 @@ from course.content.schema import Module
 from course.rules import DONE_STATUSES, Status
 from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
 from progress.db import StoreUnavailable
-from views.context import current_user, services, status_label, t, today
+from views.context import current_user, language, services, status_label, t, today
 
 # Material icons render in every browser without an emoji font
 STATUS_ICONS = {Status.DONE: ":green[:material/check_circle:]", Status.WAIVED: ":green[:material/task_alt:]",
