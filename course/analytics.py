@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from course.content.loader import Course
 
 
@@ -32,3 +34,33 @@ def content_stats(course: Course) -> dict:
         "citations": len(cited),
         "topics": sorted(topics),
     }
+
+
+def module_texts(course: Course, module_id: str) -> list[str]:
+    """Everything a learner reads in a module: summary, key points, situations, choices, feedback, questions."""
+    module = course.modules[module_id]
+    texts = [module.summary] + [point.text for point in module.key_points]
+    for scenario_id in module.scenarios:
+        for node in course.scenarios[scenario_id].nodes.values():
+            texts.append(node.text)
+            for choice in node.choices:
+                texts += [choice.text, choice.feedback]
+    for question in course.banks[module.quiz].questions:
+        texts.append(question.text)
+        texts += [option.text for option in question.options] + [option.explanation for option in question.options]
+    return texts
+
+
+def lix(texts: list[str]) -> tuple[float, float]:
+    """Läsbarhetsindex (Björnsson): words per sentence plus the share of words longer than six letters, in %.
+    Below 30 is very easy, 30-40 easy (fiction, plain news), over 50 hard (official prose). Also returns the mean
+    sentence length. A text that ends without a full stop counts as one sentence (options, choices)."""
+    words = sentences = long_words = 0
+    for text in texts:
+        found = re.findall(r"[^\W\d_]+", text)
+        words += len(found)
+        long_words += sum(1 for word in found if len(word) > 6)
+        sentences += max(1, len(re.findall(r"[.!?]+(?=\s|$)", text)))
+    if not words:
+        return 0.0, 0.0
+    return words / sentences + 100.0 * long_words / words, words / sentences
