@@ -36,7 +36,7 @@ def demo_mode() -> bool:
     return not store_db.is_configured()
 
 
-@st.cache_resource(show_spinner="Startar utbildningen …", max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _services(content_root: str, database_url: str, demo: bool) -> Services:
     content = load_course(content_root)
     engine = store_db.make_engine(database_url)
@@ -54,7 +54,8 @@ def _services(content_root: str, database_url: str, demo: bool) -> Services:
 
 
 def services() -> Services:
-    return _services(str(default_content_root()), store_db.database_url(), demo_mode())
+    with st.spinner(t("starting")):
+        return _services(str(default_content_root()), store_db.database_url(), demo_mode())
 
 
 def language() -> str:
