@@ -67,3 +67,23 @@ def db(request, tmp_path_factory) -> Database:
     else:
         url = request.getfixturevalue("postgres_url")
     return _database(url)
+
+
+def add_english_translation(root: Path) -> None:
+    """Give the fixture content under `root` an English translation of its module: copies of the module, its
+    scenarios and its quiz with their own ids, marked `language: en` (the texts stay as they are)."""
+    import re
+
+    module = (root / "modules/prov.yaml").read_text(encoding="utf-8")
+    module = module.replace("id: prov\n", "id: prov-en\nlanguage: en\ntranslation_of: prov\n")
+    module = module.replace("[prov-middag, prov-gava]", "[prov-middag-en, prov-gava-en]")
+    (root / "modules/prov-en.yaml").write_text(module.replace("quiz: prov-fragor", "quiz: prov-en-fragor"),
+                                               encoding="utf-8")
+    for scenario in ("prov-middag", "prov-gava"):
+        text = (root / f"scenarios/{scenario}.yaml").read_text(encoding="utf-8")
+        (root / f"scenarios/{scenario}-en.yaml").write_text(text.replace(f"id: {scenario}", f"id: {scenario}-en"),
+                                                            encoding="utf-8")
+    quiz = (root / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8").replace("id: prov-fragor",
+                                                                                  "id: prov-en-fragor")
+    (root / "quizzes/prov-en-fragor.yaml").write_text(re.sub(r"id: (prov-q\d)", r"id: \1-en", quiz),
+                                                      encoding="utf-8")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from course.content.loader import load_course
-from tests.conftest import FIXTURE_CONTENT, PROJECT_ROOT
+from tests.conftest import FIXTURE_CONTENT, PROJECT_ROOT, add_english_translation
 
 
 @pytest.fixture
@@ -266,13 +266,29 @@ def test_track_with_a_missing_module(content):
 
 
 def test_a_translation_must_name_an_original_with_the_same_topics(content):
-    module = (content / "modules/prov.yaml").read_text(encoding="utf-8")
-    translated = module.replace("id: prov\n", "id: prov-en\nlanguage: en\ntranslation_of: provet\n")
-    (content / "modules/prov-en.yaml").write_text(translated, encoding="utf-8")
+    add_english_translation(content)
+    edit(content, "modules/prov-en.yaml", "translation_of: prov\n", "translation_of: provet\n")
     (problem,) = problems(content, "E404")
     assert problem.path == "modules/prov-en.yaml" and problem.line == 3
     edit(content, "modules/prov-en.yaml", "translation_of: provet", "translation_of: prov")
+    edit(content, "modules/prov-en.yaml", "[prov-middag-en, prov-gava-en]", "[prov-middag, prov-gava-en]")
+    assert problems(content, "E408")  # a translation has scenarios of its own
+    edit(content, "modules/prov-en.yaml", "[prov-middag, prov-gava-en]", "[prov-middag-en, prov-gava-en]")
     edit(content, "modules/prov-en.yaml", "topics: [muta-tagande]", "topics: [muta-givande]")
     assert problems(content, "E405")
     edit(content, "config/tracks.yaml", "modules: [prov]", "modules: [prov-en]")
     assert problems(content, "E406")
+
+
+def test_translated_content_gets_the_municipalitys_prose_in_its_language(content):
+    organisation = (PROJECT_ROOT / "config" / "organisation.yaml").read_text(encoding="utf-8")
+    (content / "config" / "organisation.yaml").write_text(organisation.split("\noversattningar:")[0],
+                                                          encoding="utf-8")
+    add_english_translation(content)
+    edit(content, "modules/prov-en.yaml", "text: Berätta för chefen.", "text: 'Our rule: {org.gavoregel.text}'")
+    (problem,) = problems(content, "E703")
+    assert problem.path == "modules/prov-en.yaml" and "gavoregel.text" in problem.message
+    (content / "config" / "organisation.yaml").write_text(organisation, encoding="utf-8")
+    course = load_course(content).course
+    assert course.modules["prov-en"].key_points[2].text.startswith("Our rule: In Gränsby municipality")
+    assert course.modules["prov"].key_points[2].text == "Berätta för chefen."

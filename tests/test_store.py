@@ -327,26 +327,14 @@ def test_the_manager_sees_a_waived_module_as_done_via_diagnosis(db, fixture_cour
 @pytest.fixture(scope="module")
 def course_with_english(tmp_path_factory):
     """The fixture course plus an English translation of its module (texts copied; ids and language set)."""
-    import re
     import shutil
 
     from course.content.loader import load_course
-    from tests.conftest import FIXTURE_CONTENT
+    from tests.conftest import FIXTURE_CONTENT, add_english_translation
 
     root = tmp_path_factory.mktemp("translated") / "content"
     shutil.copytree(FIXTURE_CONTENT, root)
-    module = (root / "modules/prov.yaml").read_text(encoding="utf-8")
-    module = module.replace("id: prov\n", "id: prov-en\nlanguage: en\ntranslation_of: prov\n")
-    module = module.replace("[prov-middag, prov-gava]", "[prov-middag-en, prov-gava-en]")
-    (root / "modules/prov-en.yaml").write_text(module.replace("quiz: prov-fragor", "quiz: prov-en-fragor"),
-                                               encoding="utf-8")
-    for scenario in ("prov-middag", "prov-gava"):
-        text = (root / f"scenarios/{scenario}.yaml").read_text(encoding="utf-8")
-        (root / f"scenarios/{scenario}-en.yaml").write_text(text.replace(f"id: {scenario}", f"id: {scenario}-en"),
-                                                            encoding="utf-8")
-    quiz = (root / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8").replace("id: prov-fragor",
-                                                                                  "id: prov-en-fragor")
-    (root / "quizzes/prov-en-fragor.yaml").write_text(re.sub(r"id: (prov-q\d)", r"id: \1-en", quiz), encoding="utf-8")
+    add_english_translation(root)
     result = load_course(root)
     assert result.ok, [p.as_text() for p in result.problems]
     return result.course

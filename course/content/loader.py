@@ -175,6 +175,8 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None,
         problems += _check_module(module, loaded, path, scenarios, banks, modules)
     if track_set is not None:
         problems += _check_tracks(track_set, tracks_yaml, tracks_path, modules)
+    if organisation is not None:
+        problems += _check_translated_prose(modules, scenarios, banks, organisation)
     problems.sort()
     if problems:
         return LoadResult(None, problems, files)
@@ -206,6 +208,26 @@ def _load_settings(root: Path, explicit, filename: str, model: type[Strict]) -> 
         return model.model_validate(loaded.data), loaded, shown, problems
     except ValidationError as error:
         return None, loaded, shown, problems + _schema_problems(error, loaded, shown, model)
+
+
+def _check_translated_prose(modules, scenarios, banks, organisation: Organisation) -> list[Problem]:
+    """A translated module that uses one of the municipality's prose settings needs it in its language."""
+    problems = []
+    for module, module_yaml, module_path in modules.values():
+        if module.language == "sv":
+            continue
+        translated = set(f"org.{key}" for key in organisation.oversattningar.get(module.language, {}))
+        items = [(module_yaml, module_path)] + [scenarios[s][1:] for s in module.scenarios if s in scenarios]
+        if module.quiz in banks:
+            items.append(banks[module.quiz][1:])
+        for loaded, path in items:
+            for loc, name in placeholders.placeholders_in(loaded.data):
+                if name in placeholders.PROSE and name not in translated:
+                    problems.append(Problem(path, loaded.line_of(loc), "E703",
+                                            f"'{{{name}}}' saknar text på {module.language}.",
+                                            f"Lägg till den under oversattningar: {module.language}: i "
+                                            "config/organisation.yaml."))
+    return problems
 
 
 def _check_tracks(track_set: TrackSet, loaded: LoadedYaml, path: str, modules: dict) -> list[Problem]:
@@ -265,9 +287,17 @@ def _build_course(modules, scenarios, banks, organisation=None, values=None, tra
         canonical = json.dumps(material, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         versions[module_id] = hashlib.sha256(canonical.encode()).hexdigest()[:12]
     # The version is taken before the municipality's values are filled in: a new phone number for the
-    # whistleblowing channel is not a change of the course that should send people back to it.
+    # whistleblowing channel is not a change of the course that should send people back to it. A translated
+    # module's texts get the municipality's prose in that language.
+    language_of: dict[str, str] = {}
+    for module, _, _ in modules.values():
+        for item_id in [module.id, module.quiz, *module.scenarios]:
+            language_of[item_id] = module.language
+
     def filled(model):
-        return type(model).model_validate(placeholders.render(model.model_dump(mode="json"), values or {}))
+        language = language_of.get(model.id, "sv")
+        local = placeholders.in_language(values or {}, organisation, language) if organisation else values or {}
+        return type(model).model_validate(placeholders.render(model.model_dump(mode="json"), local))
 
     return Course(
         modules=MappingProxyType({k: filled(v[0]) for k, v in modules.items()}),
@@ -508,6 +538,10 @@ def _check_module(module: Module, loaded: LoadedYaml, path: str, scenarios: dict
         if original is None or original[0].translation_of is not None:
             problems.append(Problem(path, line, "E404", f"'{module.translation_of}' är ingen modul att översätta.",
                                     "translation_of ska peka på den svenska modulens id."))
+        elif set(module.scenarios) & set(original[0].scenarios) or module.quiz == original[0].quiz:
+            problems.append(Problem(path, loaded.line_of(("scenarios",)), "E408",
+                                    "En översättning ska ha egna scenarier och en egen frågebank.",
+                                    "Översätt scenarierna och frågorna till egna filer med egna id:n."))
         elif set(original[0].topics) != set(module.topics):
             problems.append(Problem(path, loaded.line_of(("topics",)), "E405",
                                     "En översättning ska ha samma ämnen (topics) som originalet.",

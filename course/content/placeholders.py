@@ -21,8 +21,20 @@ def flatten(settings: BaseModel) -> dict[str, str]:
         elif value is not None:
             values[prefix] = str(value)
 
-    walk("org", settings.model_dump(mode="json"))
+    data = settings.model_dump(mode="json")
+    data.pop("oversattningar", None)
+    walk("org", data)
     return values
+
+
+# Settings that are prose, not names or addresses: a translated module needs them in its own language.
+PROSE = ("org.visselblasning.anonymt", "org.gavoregel.text", "org.gavoregel.nolltolerans", "org.riktlinjer.titel")
+
+
+def in_language(values: dict[str, str], settings: BaseModel, language: str) -> dict[str, str]:
+    """The placeholder values for content in `language`: the Swedish ones, with that language's prose on top."""
+    overrides = getattr(settings, "oversattningar", {}).get(language, {})
+    return {**values, **{f"org.{key}": text for key, text in overrides.items()}}
 
 
 def placeholders_in(data: Any, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:

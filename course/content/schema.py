@@ -164,6 +164,9 @@ class Organisation(Strict):
     visselblasning: Whistleblowing
     gavoregel: GiftRule
     kontaktpersoner: dict[Slug | str, Contact] = Field(default_factory=dict)
+    # The same prose in other languages, for translated modules: {"en": {"gavoregel.text": "...", ...}}.
+    # Keys are placeholder names without "org."; names, addresses and links need none.
+    oversattningar: dict[Literal["en"], dict[str, Text]] = Field(default_factory=dict)
 
 
 # The folder a file lives in says what it is.
