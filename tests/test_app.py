@@ -59,15 +59,15 @@ def answer_current_question(at: AppTest, course) -> None:
             box.set_value(box.label in right)
     for confidence in keyed(at.radio, "q-"):
         if confidence.key.endswith("-confidence"):
-            confidence.set_value(3)
+            confidence.set_value(confidence.options[0])  # the first option: sure
     at.form_submit_button[0].click()
 
 
-def play_module(at: AppTest, course, module_id: str, max_steps: int = 300) -> AppTest:
+def play_module(at: AppTest, course, module_id: str, max_steps: int = 300, done_text: str = "Modulen är klar"):
     next(b for b in keyed(at.button, "open-") if b.key.endswith(f"-{module_id}")).click().run()
     for _ in range(max_steps):
         assert not at.exception, at.exception
-        if any("Modulen är klar" in s.value for s in at.success):
+        if any(done_text in s.value for s in at.success):
             return at
         starts = keyed(at.button, "start-") + keyed(at.button, "quiz-start") + keyed(at.button, "next-part")
         if keyed(at.radio, "choice-"):
@@ -290,3 +290,17 @@ def test_booster_is_offered_three_to_five_weeks_after_a_track_is_done(demo_env, 
     assert any("6 av 6 rätt" in s.value for s in at.success)
     at.button(key="back").click().run()
     assert not keyed(at.button, "booster-nyanstalld")  # done: not offered again this round
+
+
+def test_a_module_with_an_english_version_is_taken_in_english(demo_env, course):
+    at = open_app("demo-nyanstalld", lang="en")
+    assert any("Raising the alarm" in h.value for h in at.subheader)
+    assert any("Languages: Swedish, English" in c.value for c in at.caption)
+    assert any("Mutor" in h.value for h in at.subheader)  # no English version: the Swedish one
+    play_module(at, course, "larm", done_text="Module complete")
+    with sqlite3.connect(demo_env) as connection:
+        (module_id,) = connection.execute("SELECT module_id FROM completions WHERE person_id = 'demo-nyanstalld'"
+                                          ).fetchone()
+        kinds = {row[0] for row in connection.execute(
+            "SELECT DISTINCT module_id FROM attempts WHERE person_id = 'demo-nyanstalld'")}
+    assert module_id == "larm" and kinds == {"larm-en"}  # played in English, counted for the module

@@ -288,7 +288,7 @@ def scenario_part(module: Module, scenario_id: str, next_part: int | None) -> No
 # --- the quiz ----------------------------------------------------------------------------------------------
 
 def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], multiple: bool,
-                     widget_key: str, asks_confidence: bool) -> None:
+                     widget_key: str, levels: dict[str, int]) -> None:
     if multiple:
         shown = [j for j in range(len(order)) if st.session_state.get(f"{widget_key}-{j}")]
     else:
@@ -297,8 +297,8 @@ def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tup
     if not shown:
         st.session_state["flash"] = ("warning", t("quiz_pick_first"))
         return
-    confidence = st.session_state.get(f"{widget_key}-confidence") if asks_confidence else None
-    if asks_confidence and confidence is None:
+    confidence = levels.get(st.session_state.get(f"{widget_key}-confidence")) if levels else None
+    if levels and confidence is None:
         st.session_state["flash"] = ("warning", t("quiz_confidence_first"))
         return
     selected = [order[j] for j in shown]  # back from display order to the content's option indexes
@@ -406,12 +406,13 @@ def _quiz_runner(attempt: AttemptRecord, asks_confidence: bool):
         else:
             st.radio(t("quiz_single_hint"), range(len(current.option_order)), index=None, key=widget_key,
                      format_func=lambda j: question.options[current.option_order[j]].text)
+        # the labels themselves are the options (sure first), mapped back to a level when the answer is saved
+        levels = {t(f"confidence_{level}"): level for level in play.CONFIDENCE_LEVELS[::-1]} if asks_confidence else {}
         if asks_confidence:
-            st.radio(t("quiz_confidence"), play.CONFIDENCE_LEVELS[::-1], index=None, horizontal=True,
-                     key=f"{widget_key}-confidence", format_func=lambda c: t(f"confidence_{c}"))
+            st.radio(t("quiz_confidence"), list(levels), index=None, horizontal=True, key=f"{widget_key}-confidence")
         st.form_submit_button(t("quiz_answer"), type="primary", on_click=_answer_question,
                               args=(attempt.id, step_no, question.id, current.option_order, multiple, widget_key,
-                                    asks_confidence))
+                                    levels))
     return None
 
 
