@@ -292,3 +292,10 @@ def test_translated_content_gets_the_municipalitys_prose_in_its_language(content
     course = load_course(content).course
     assert course.modules["prov-en"].key_points[2].text.startswith("Our rule: In Gränsby municipality")
     assert course.modules["prov"].key_points[2].text == "Berätta för chefen."
+
+
+def test_contact_roles_are_prose_and_addresses_are_not():
+    from course.content.placeholders import is_prose
+
+    assert is_prose("org.kontaktpersoner.sakerhet.roll") and is_prose("org.gavoregel.text")
+    assert not is_prose("org.kontaktpersoner.sakerhet.epost") and not is_prose("org.visselblasning.telefon")

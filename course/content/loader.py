@@ -222,7 +222,7 @@ def _check_translated_prose(modules, scenarios, banks, organisation: Organisatio
             items.append(banks[module.quiz][1:])
         for loaded, path in items:
             for loc, name in placeholders.placeholders_in(loaded.data):
-                if name in placeholders.PROSE and name not in translated:
+                if placeholders.is_prose(name) and name not in translated:
                     problems.append(Problem(path, loaded.line_of(loc), "E703",
                                             f"'{{{name}}}' saknar text på {module.language}.",
                                             f"Lägg till den under oversattningar: {module.language}: i "

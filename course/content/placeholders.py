@@ -29,6 +29,11 @@ def flatten(settings: BaseModel) -> dict[str, str]:
 
 # Settings that are prose, not names or addresses: a translated module needs them in its own language.
 PROSE = ("org.visselblasning.anonymt", "org.gavoregel.text", "org.gavoregel.nolltolerans", "org.riktlinjer.titel")
+_CONTACT_ROLE = re.compile(r"org\.kontaktpersoner\.[a-z0-9_]+\.roll")
+
+
+def is_prose(name: str) -> bool:
+    return name in PROSE or bool(_CONTACT_ROLE.fullmatch(name))
 
 
 def in_language(values: dict[str, str], settings: BaseModel, language: str) -> dict[str, str]:
