@@ -66,16 +66,20 @@ class DrawnQuestion:
     option_order: tuple[int, ...]  # indexes into question.options in the order the learner sees them
 
 
-def draw_quiz(bank: QuestionBank, seed: int, avoid: Collection[str] = frozenset()) -> list[DrawnQuestion]:
+def draw_quiz(bank: QuestionBank, seed: int, avoid: Collection[str] = frozenset(),
+              skip_topics: Collection[str] = frozenset()) -> list[DrawnQuestion]:
     """A deterministic draw for one attempt: the same seed gives the same questions and option order; a retry
     uses a new seed and so a fresh draw. Questions in `avoid` (the learner's last attempt) are drawn only when
-    the bank has too few others."""
+    the bank has too few others, and questions on `skip_topics` (mastered in the refresher's diagnostic) only
+    when the other topics cannot fill the draw."""
     rng = random.Random(seed)
-    fresh = [question for question in bank.questions if question.id not in avoid]
-    picked = rng.sample(fresh, min(bank.draw, len(fresh)))
-    if len(picked) < bank.draw:
-        seen = [question for question in bank.questions if question.id in avoid]
-        picked += rng.sample(seen, bank.draw - len(picked))
+    tiers = [[q for q in bank.questions if q.id not in avoid and q.topic not in skip_topics],
+             [q for q in bank.questions if q.id not in avoid and q.topic in skip_topics],
+             [q for q in bank.questions if q.id in avoid]]
+    picked: list[Question] = []
+    for tier in tiers:
+        if len(picked) < bank.draw and tier:
+            picked += rng.sample(tier, min(bank.draw - len(picked), len(tier)))
     return [_with_option_order(question, rng) for question in picked]
 
 

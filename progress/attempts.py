@@ -120,7 +120,8 @@ class Attempts:
             drawn = None
             if kind == "quiz":
                 avoid = {d.question_id for d in self.draw_of(AttemptRecord.of(last))} if last else set()
-                drawn = play.draw_quiz(self.course.banks[item_id], seed, avoid)
+                mastered = self._mastered_this_round(session, person_id, module_id)
+                drawn = play.draw_quiz(self.course.banks[item_id], seed, avoid, mastered)
             return self._insert_attempt(session, person_id, module_id, kind, item_id, last, version, seed, drawn)
 
         return self._write_once_more_on_conflict(use_case)
@@ -165,6 +166,22 @@ class Attempts:
         session.add(attempt)
         session.flush()
         return AttemptRecord.of(attempt)
+
+    def _mastered_this_round(self, session: Session, person_id: str, module_id: str) -> frozenset[str]:
+        """Topics the learner mastered in a diagnostic of this round that covered the module: the refresher's
+        quiz skips them where the bank allows."""
+        base = self.course.base_of(module_id)
+        since = self._round(session, person_id, module_id).last_done
+        if since is None:
+            return frozenset()
+        answers = []
+        for diagnostic in session.scalars(select(Attempt).where(
+                Attempt.person_id == person_id, Attempt.kind == "diagnostic", Attempt.finished_at.is_not(None),
+                Attempt.started_at > since)):
+            if base in json.loads(diagnostic.scope or "[]"):
+                answers += [(self.course.questions[s.item].topic, bool(s.correct), s.confidence)
+                            for s in _steps(session, diagnostic.id) if s.item in self.course.questions]
+        return play.mastered_topics(answers)
 
     def _recently_seen(self, session: Session, person_id: str, module_ids: Sequence[str]) -> set[str]:
         """The questions of the learner's last quiz attempt in each of these modules."""

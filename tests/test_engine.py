@@ -230,3 +230,15 @@ def test_a_refresher_round_asks_for_one_new_scenario(fixture_course):
 def test_booster_window_is_three_to_five_weeks():
     opens, due = rules.booster_window(date(2026, 1, 1))
     assert (opens, due) == (date(2026, 1, 22), date(2026, 2, 5))
+
+
+def test_a_refresher_quiz_skips_mastered_topics_when_the_bank_allows():
+    course = load_course(PROJECT_ROOT).course
+    bank = course.banks["mutor-fragor"]
+    mastered = {"muta-tagande", "otillborlig-forman"}
+    others = [q for q in bank.questions if q.topic not in mastered]
+    assert len(others) >= bank.draw
+    for seed in range(20):
+        drawn = play.draw_quiz(bank, seed, skip_topics=mastered)
+        assert not {course.questions[d.question_id].topic for d in drawn} & mastered
+    assert play.draw_quiz(bank, 5) == play.draw_quiz(bank, 5, avoid=set(), skip_topics=set())

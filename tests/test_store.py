@@ -362,3 +362,37 @@ def test_completing_the_english_version_completes_the_module(db, course_with_eng
     assert completion.module_id == "prov"  # counts for the module, in whichever language it was taken
     for variant in ("prov", "prov-en"):
         assert attempts.module_progress("p1", variant, TODAY - timedelta(days=3)).status.value == "klar"
+
+
+def test_the_refresher_quiz_leaves_out_what_the_diagnostic_showed_was_mastered(db):
+    from course.content.loader import load_course
+    from tests.conftest import PROJECT_ROOT
+
+    course = load_course(PROJECT_ROOT).course
+    add_person(db)
+    attempts = Attempts(db, course)
+    module = course.modules["mutor"]
+    for scenario_id in module.scenarios:  # the first round
+        attempt = attempts.start_or_resume("p1", "mutor", "scenario", scenario_id)
+        state = play.start_state(course.scenarios[scenario_id])
+        while not play.current_node(course.scenarios[scenario_id], state).is_ending:
+            attempts.record_choice(attempt.id, state.step_no, 0)
+            _, state = play.apply_choice(course.scenarios[scenario_id], state, 0)
+    quiz = attempts.start_or_resume("p1", "mutor", "quiz", module.quiz)
+    for step_no, drawn in enumerate(attempts.draw_of(quiz)):
+        result = attempts.record_answer(quiz.id, step_no, drawn.question_id,
+                                        sorted(course.questions[drawn.question_id].correct_indexes), confidence=3)
+    assert result.module_completed
+    diagnostic = attempts.start_topic_quiz("p1", "diagnostic", "medarbetare", ["mutor"])
+    drawn = attempts.draw_of(diagnostic)
+    assert not {d.question_id for d in drawn} & {d.question_id for d in attempts.draw_of(quiz)}  # fresh questions
+    sure = {course.questions[d.question_id].topic for d in drawn[:-1]} - {course.questions[drawn[-1].question_id].topic}
+    for step_no, question in enumerate(drawn):  # right and sure, except a guess on the last one
+        right = sorted(course.questions[question.question_id].correct_indexes)
+        attempts.record_answer(diagnostic.id, step_no, question.question_id, right,
+                               confidence=3 if step_no < len(drawn) - 1 else 1)
+    from progress.models import Waiver
+    assert count(db, Waiver) == 0  # one topic was a guess: the module is played
+    refresher = attempts.start_or_resume("p1", "mutor", "quiz", module.quiz)
+    topics = {course.questions[d.question_id].topic for d in attempts.draw_of(refresher)}
+    assert sure and not topics & sure
