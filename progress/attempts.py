@@ -104,55 +104,53 @@ class Attempts:
     # --- attempts ------------------------------------------------------------------------------------------
 
     def start_or_resume(self, person_id: str, module_id: str, kind: Kind, item_id: str) -> AttemptRecord:
-        """The open attempt on the current content version, or a new one (a fresh draw for a quiz).
-        Two concurrent starts cannot both create one: (person, item, attempt_no) is unique."""
-        version = self.course.module_version(module_id)
+        """The open attempt on the current content version, or a new one (a fresh draw for a quiz)."""
 
-        def use_case(session: Session) -> AttemptRecord:
-            # Serialise starts per person: under READ COMMITTED each statement sees new commits, so a start
-            # that found no open attempt could otherwise still see another start's attempt_no and add a second.
-            session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
-            open_attempt = _open(session, person_id, item_id, version)
-            if open_attempt:
-                return AttemptRecord.of(open_attempt)
-            last = _latest(session, person_id, item_id)
-            seed = secrets.randbelow(2**31)
-            drawn = None
-            if kind == "quiz":
-                avoid = {d.question_id for d in self.draw_of(AttemptRecord.of(last))} if last else set()
-                mastered = self._mastered_this_round(session, person_id, module_id)
-                drawn = play.draw_quiz(self.course.banks[item_id], seed, avoid, mastered)
-            return self._insert_attempt(session, person_id, module_id, kind, item_id, last, version, seed, drawn)
+        def draw(session: Session, last: Attempt | None, seed: int) -> list[play.DrawnQuestion] | None:
+            if kind != "quiz":
+                return None
+            avoid = {d.question_id for d in self.draw_of(AttemptRecord.of(last))} if last else set()
+            mastered = self._mastered_this_round(session, person_id, module_id)
+            return play.draw_quiz(self.course.banks[item_id], seed, avoid, mastered)
 
-        return self._write_once_more_on_conflict(use_case)
+        return self._start(person_id, module_id, kind, item_id, self.course.module_version(module_id), draw)
 
     def start_topic_quiz(self, person_id: str, kind: Kind, track_id: str, scope: Sequence[str]) -> AttemptRecord:
         """The refresher's diagnostic (kind 'diagnostic', over the `scope` modules that are due again) or the
         spaced booster (kind 'booster', over the whole track): questions across topics, fresh ones first."""
-        item_id, version = f"{kind}:{track_id}", self.course.track_version(track_id)
+
+        def draw(session: Session, last: Attempt | None, seed: int) -> list[play.DrawnQuestion]:
+            seen = self._recently_seen(session, person_id, scope)
+            modules = [self.course.modules[m] for m in scope]
+            if kind == "diagnostic":  # a few questions per module, spread over its topics
+                return [drawn for offset, module in enumerate(modules)
+                        for drawn in play.draw_across_topics(self.course.banks[module.quiz].questions, module.topics,
+                                                             rules.DIAGNOSTIC_QUESTIONS_PER_MODULE, seed + offset,
+                                                             seen)]
+            pool = [q for module in modules for q in self.course.banks[module.quiz].questions]
+            topics = list(dict.fromkeys(topic for module in modules for topic in module.topics))
+            return play.draw_across_topics(pool, topics, rules.BOOSTER_QUESTIONS, seed, seen)
+
+        return self._start(person_id, f"track:{track_id}", kind, f"{kind}:{track_id}",
+                           self.course.track_version(track_id), draw, scope)
+
+    def _start(self, person_id: str, module_id: str, kind: Kind, item_id: str, version: str,
+               draw: Callable[[Session, Attempt | None, int], list[play.DrawnQuestion] | None],
+               scope: Sequence[str] | None = None) -> AttemptRecord:
+        """Resume the open attempt on this version, or insert the next one with its draw. Two concurrent starts
+        cannot both create one: (person, item, attempt_no) is unique, and the person's row is locked first."""
 
         def use_case(session: Session) -> AttemptRecord:
+            # Under READ COMMITTED each statement sees new commits, so a start that found no open attempt could
+            # otherwise still see another start's attempt_no and add a second one beside it.
             session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
             open_attempt = _open(session, person_id, item_id, version)
             if open_attempt:
                 return AttemptRecord.of(open_attempt)
-            seen = self._recently_seen(session, person_id, scope)
-            seed = secrets.randbelow(2**31)
-            rng_seed = seed
-            drawn: list[play.DrawnQuestion] = []
-            if kind == "diagnostic":
-                for module_id in scope:  # a few questions per module, spread over its topics
-                    module = self.course.modules[module_id]
-                    drawn += play.draw_across_topics(self.course.banks[module.quiz].questions, module.topics,
-                                                     rules.DIAGNOSTIC_QUESTIONS_PER_MODULE, rng_seed, seen)
-                    rng_seed += 1
-            else:
-                pool = [q for m in scope for q in self.course.banks[self.course.modules[m].quiz].questions]
-                topics = list(dict.fromkeys(t for m in scope for t in self.course.modules[m].topics))
-                drawn = play.draw_across_topics(pool, topics, rules.BOOSTER_QUESTIONS, seed, seen)
             last = _latest(session, person_id, item_id)
-            return self._insert_attempt(session, person_id, f"track:{track_id}", kind, item_id, last, version, seed,
-                                        drawn, scope)
+            seed = secrets.randbelow(2**31)
+            return self._insert_attempt(session, person_id, module_id, kind, item_id, last, version, seed,
+                                        draw(session, last, seed), scope)
 
         return self._write_once_more_on_conflict(use_case)
 
@@ -179,9 +177,13 @@ class Attempts:
                 Attempt.person_id == person_id, Attempt.kind == "diagnostic", Attempt.finished_at.is_not(None),
                 Attempt.started_at > since)):
             if base in json.loads(diagnostic.scope or "[]"):
-                answers += [(self.course.questions[s.item].topic, bool(s.correct), s.confidence)
-                            for s in _steps(session, diagnostic.id) if s.item in self.course.questions]
+                answers += self._topic_answers(_steps(session, diagnostic.id))
         return play.mastered_topics(answers)
+
+    def _topic_answers(self, steps: Sequence[Step]) -> list[tuple[str, bool, int | None]]:
+        """(topic, right, confidence) for each answered question: what mastery is judged from."""
+        return [(self.course.questions[step.item].topic, bool(step.correct), step.confidence)
+                for step in steps if step.item in self.course.questions]
 
     def _recently_seen(self, session: Session, person_id: str, module_ids: Sequence[str]) -> set[str]:
         """The questions of the learner's last quiz attempt in each of these modules."""
@@ -268,7 +270,7 @@ class Attempts:
     def _waive_mastered(self, session: Session, attempt: Attempt, steps: Sequence[Step]) -> None:
         """Record "klarad via diagnos" for each module in scope whose asked topics were all mastered."""
         questions, module_of = self.course.questions, self.course.module_of_question
-        mastered = play.mastered_topics((questions[s.item].topic, bool(s.correct), s.confidence) for s in steps)
+        mastered = play.mastered_topics(self._topic_answers(steps))
         asked: dict[str, set[str]] = {}
         for step in steps:
             asked.setdefault(module_of[step.item], set()).add(questions[step.item].topic)

@@ -244,15 +244,20 @@ def test_confidence_is_part_of_the_answer(db, fixture_course):
     assert attempts.steps(quiz.id)[0].confidence == 3
 
 
+def play_through(attempts, course, person: str, module_id: str, scenario_id: str) -> None:
+    """Play a scenario to an ending, always taking the first choice."""
+    attempt = attempts.start_or_resume(person, module_id, "scenario", scenario_id)
+    state = play.start_state(course.scenarios[scenario_id])
+    while not play.current_node(course.scenarios[scenario_id], state).is_ending:
+        attempts.record_choice(attempt.id, state.step_no, 0)
+        _, state = play.apply_choice(course.scenarios[scenario_id], state, 0)
+
+
 def complete_module(attempts, course, person="p1", quiz_wrong=0):
     """Play the fixture module's current round: its required scenarios, then the quiz."""
     progress = attempts.module_progress(person, "prov", TODAY - timedelta(days=3))
     for scenario_id in progress.required_scenarios:
-        attempt = attempts.start_or_resume(person, "prov", "scenario", scenario_id)
-        state = play.start_state(course.scenarios[scenario_id])
-        while not play.current_node(course.scenarios[scenario_id], state).is_ending:
-            attempts.record_choice(attempt.id, state.step_no, 0)
-            _, state = play.apply_choice(course.scenarios[scenario_id], state, 0)
+        play_through(attempts, course, person, "prov", scenario_id)
     quiz = attempts.start_or_resume(person, "prov", "quiz", "prov-fragor")
     for step_no, drawn in enumerate(attempts.draw_of(quiz)):
         right = sorted(course.questions[drawn.question_id].correct_indexes)
@@ -347,11 +352,7 @@ def test_completing_the_english_version_completes_the_module(db, course_with_eng
     add_person(db)
     attempts = Attempts(db, course)
     for scenario_id in ("prov-middag-en", "prov-gava-en"):
-        attempt = attempts.start_or_resume("p1", "prov-en", "scenario", scenario_id)
-        state = play.start_state(course.scenarios[scenario_id])
-        while not play.current_node(course.scenarios[scenario_id], state).is_ending:
-            attempts.record_choice(attempt.id, state.step_no, 0)
-            _, state = play.apply_choice(course.scenarios[scenario_id], state, 0)
+        play_through(attempts, course, "p1", "prov-en", scenario_id)
     quiz = attempts.start_or_resume("p1", "prov-en", "quiz", "prov-en-fragor")
     for step_no, drawn in enumerate(attempts.draw_of(quiz)):
         result = attempts.record_answer(quiz.id, step_no, drawn.question_id,
@@ -373,11 +374,7 @@ def test_the_refresher_quiz_leaves_out_what_the_diagnostic_showed_was_mastered(d
     attempts = Attempts(db, course)
     module = course.modules["mutor"]
     for scenario_id in module.scenarios:  # the first round
-        attempt = attempts.start_or_resume("p1", "mutor", "scenario", scenario_id)
-        state = play.start_state(course.scenarios[scenario_id])
-        while not play.current_node(course.scenarios[scenario_id], state).is_ending:
-            attempts.record_choice(attempt.id, state.step_no, 0)
-            _, state = play.apply_choice(course.scenarios[scenario_id], state, 0)
+        play_through(attempts, course, "p1", "mutor", scenario_id)
     quiz = attempts.start_or_resume("p1", "mutor", "quiz", module.quiz)
     for step_no, drawn in enumerate(attempts.draw_of(quiz)):
         result = attempts.record_answer(quiz.id, step_no, drawn.question_id,
