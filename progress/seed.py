@@ -11,10 +11,8 @@ import json
 import random
 import sys
 from datetime import date, datetime, time, timedelta
-from typing import Iterable
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
 
 from course import play, rules
 from course.content.loader import Course
