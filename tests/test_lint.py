@@ -299,3 +299,9 @@ def test_contact_roles_are_prose_and_addresses_are_not():
 
     assert is_prose("org.kontaktpersoner.sakerhet.roll") and is_prose("org.gavoregel.text")
     assert not is_prose("org.kontaktpersoner.sakerhet.epost") and not is_prose("org.visselblasning.telefon")
+
+
+def test_the_same_question_twice_is_reported(content):
+    edit(content, "quizzes/prov-fragor.yaml", "text: Fråga 2?", "text: Fråga 1?")
+    (problem,) = problems(content, "E502")
+    assert problem.path == "quizzes/prov-fragor.yaml" and "prov-q2" in problem.message

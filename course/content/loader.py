@@ -411,6 +411,8 @@ def _check_ids(parsed: dict[str, list[tuple[Any, LoadedYaml, str]]]) -> list[Pro
                 first[item.id] = (path, line)
         if kind == "quizzes":
             question_first: dict[str, tuple[str, int]] = {}
+            text_first: dict[tuple[str, str], tuple[str, int]] = {}  # (language, text): a translation may match
+            language_of_bank = {module.quiz: module.language for module, _, _ in parsed["modules"]}
             for bank, loaded, path in items:
                 for index, question in enumerate(bank.questions):
                     line = loaded.line_of(("questions", index, "id"))
@@ -421,6 +423,15 @@ def _check_ids(parsed: dict[str, list[tuple[Any, LoadedYaml, str]]]) -> list[Pro
                                                 "Fråge-id måste vara unika i hela kursen (statistik per fråga)."))
                     else:
                         question_first[question.id] = (path, line)
+                    text = (language_of_bank.get(bank.id, "sv"), " ".join(question.text.split()))
+                    if text in text_first:
+                        other_path, other_line = text_first[text]
+                        problems.append(Problem(path, loaded.line_of(("questions", index, "text")), "E502",
+                                                f"Frågan '{question.id}' har samma text som {other_path}:{other_line}.",
+                                                "Skriv om den ena, så att statistiken per fråga och repetitionen "
+                                                "inte blandar ihop dem."))
+                    else:
+                        text_first[text] = (path, loaded.line_of(("questions", index, "text")))
     return problems
 
 
