@@ -85,21 +85,23 @@ def draw_quiz(bank: QuestionBank, seed: int, avoid: Collection[str] = frozenset(
 
 def draw_across_topics(pool: Sequence[Question], topics: Sequence[str], count: int, seed: int,
                        avoid: Collection[str] = frozenset()) -> list[DrawnQuestion]:
-    """Up to `count` questions spread over `topics`: one per topic in turn, fresh ones (not in `avoid`) first.
-    For the refresher's diagnostic and the spaced booster."""
+    """Up to `count` questions spread over `topics`, one per topic in turn. Questions in `avoid` (the learner's
+    last attempt) come only when the fresh ones of every topic are used up. For the refresher's diagnostic and
+    the spaced booster."""
     rng = random.Random(seed)
-    by_topic: dict[str, list[Question]] = {}
+    fresh: dict[str, list[Question]] = {}
+    seen: dict[str, list[Question]] = {}
     for topic in topics:
         candidates = [q for q in pool if q.topic == topic]
         rng.shuffle(candidates)
-        candidates.sort(key=lambda q: q.id in avoid)  # stable: fresh first, in shuffled order
-        if candidates:
-            by_topic[topic] = candidates
+        fresh[topic] = [q for q in candidates if q.id not in avoid]
+        seen[topic] = [q for q in candidates if q.id in avoid]
     picked: list[Question] = []
-    while len(picked) < count and any(by_topic.values()):
-        for topic in list(by_topic):
-            if by_topic[topic] and len(picked) < count:
-                picked.append(by_topic[topic].pop(0))
+    for by_topic in (fresh, seen):
+        while len(picked) < count and any(by_topic.values()):
+            for topic in topics:
+                if by_topic[topic] and len(picked) < count:
+                    picked.append(by_topic[topic].pop(0))
     return [_with_option_order(question, rng) for question in picked]
 
 

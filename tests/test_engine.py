@@ -242,3 +242,14 @@ def test_a_refresher_quiz_skips_mastered_topics_when_the_bank_allows():
         drawn = play.draw_quiz(bank, seed, skip_topics=mastered)
         assert not {course.questions[d.question_id].topic for d in drawn} & mastered
     assert play.draw_quiz(bank, 5) == play.draw_quiz(bank, 5, avoid=set(), skip_topics=set())
+
+
+def test_draw_across_topics_takes_another_topic_before_repeating_a_question():
+    course = load_course(PROJECT_ROOT).course
+    module = course.modules["mutor"]
+    pool = course.banks[module.quiz].questions
+    first_topic = module.topics[0]
+    avoid = {q.id for q in pool if q.topic == first_topic}  # every question of the first topic was seen
+    for seed in range(20):
+        drawn = play.draw_across_topics(pool, module.topics, 3, seed, avoid)
+        assert len(drawn) == 3 and not avoid & {d.question_id for d in drawn}

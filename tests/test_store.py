@@ -391,5 +391,7 @@ def test_the_refresher_quiz_leaves_out_what_the_diagnostic_showed_was_mastered(d
     from progress.models import Waiver
     assert count(db, Waiver) == 0  # one topic was a guess: the module is played
     refresher = attempts.start_or_resume("p1", "mutor", "quiz", module.quiz)
-    topics = {course.questions[d.question_id].topic for d in attempts.draw_of(refresher)}
-    assert sure and not topics & sure
+    bank, last = course.banks[module.quiz], {d.question_id for d in attempts.draw_of(quiz)}
+    wanted = [q for q in bank.questions if q.topic not in sure and q.id not in last]  # unseen, not mastered
+    on_mastered = [d for d in attempts.draw_of(refresher) if course.questions[d.question_id].topic in sure]
+    assert sure and len(on_mastered) == max(0, bank.draw - len(wanted))  # only what the rest cannot fill
