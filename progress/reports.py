@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from course import rules
 from course.content.loader import Course
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, PersonRole, Unit, Waiver
+from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit, Waiver
 from progress.org import subtree_unit_ids
 
 
@@ -89,3 +89,30 @@ def store_counts(db: Database) -> dict[str, int]:
     with db.read() as session:
         return {name: session.scalar(select(func.count()).select_from(model))
                 for name, model in (("people", Person), ("attempts", Attempt), ("completions", Completion))}
+
+
+@dataclass(frozen=True)
+class MisconceptionRow:
+    person_id: str
+    name: str
+    topic: str
+    count: int
+
+
+def team_misconceptions(db: Database, course: Course, manager_id: str) -> list[MisconceptionRow]:
+    """Sure-but-wrong answers per person and topic, for the manager's talking points. Only the topic and a count
+    leave this function: which answer a person gave to which question is not the manager's to see."""
+    units = subtree_unit_ids(manager_id).scalar_subquery()
+    with db.read() as session:
+        rows = session.execute(
+            select(Attempt.person_id, Person.name, Step.item, func.count())
+            .join(Attempt, Step.attempt_id == Attempt.id).join(Person, Person.id == Attempt.person_id)
+            .where(Person.unit_id.in_(units), Person.id != manager_id, Step.correct.is_(False), Step.confidence == 3)
+            .group_by(Attempt.person_id, Person.name, Step.item)).all()
+    counts: dict[tuple[str, str, str], int] = {}
+    for person_id, name, question_id, count in rows:
+        question = course.questions.get(question_id)
+        if question is not None:
+            key = (person_id, name, question.topic)
+            counts[key] = counts.get(key, 0) + count
+    return [MisconceptionRow(p, n, topic, c) for (p, n, topic), c in sorted(counts.items())]

@@ -123,6 +123,9 @@ def test_new_hire_finishes_the_module_and_the_manager_sees_it(demo_env, course):
     nora = table[table["Namn"] == "Nora Nyström"]
     assert list(nora["Status"]) == ["Klar"]
     assert len(table) >= 10
+    talking_points = chef.dataframe[1].value  # misconceptions by topic, from the seeded history
+    assert list(talking_points.columns) == ["Namn", "Ämne", "Säkra men fel svar"]
+    assert (talking_points["Säkra men fel svar"] > 0).all()
 
 
 def test_reload_in_the_middle_of_a_quiz_resumes_at_the_same_question(demo_env, course):

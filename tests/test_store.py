@@ -395,3 +395,18 @@ def test_the_refresher_quiz_leaves_out_what_the_diagnostic_showed_was_mastered(d
     wanted = [q for q in bank.questions if q.topic not in sure and q.id not in last]  # unseen, not mastered
     on_mastered = [d for d in attempts.draw_of(refresher) if course.questions[d.question_id].topic in sure]
     assert sure and len(on_mastered) == max(0, bank.draw - len(wanted))  # only what the rest cannot fill
+
+
+def test_the_manager_sees_misconceptions_by_topic_never_the_answers(db, fixture_course):
+    from progress.reports import team_misconceptions
+
+    seed(db, fixture_course, employees=10, history_years=1, random_seed=3)
+    attempts = Attempts(db, fixture_course)
+    quiz = attempts.start_or_resume("demo-nyanstalld", "prov", "quiz", "prov-fragor")
+    for step_no, drawn in enumerate(attempts.draw_of(quiz)[:2]):  # two sure but wrong answers
+        right = sorted(fixture_course.questions[drawn.question_id].correct_indexes)
+        attempts.record_answer(quiz.id, step_no, drawn.question_id, [(right[0] + 1) % 3], confidence=3)
+    rows = [r for r in team_misconceptions(db, fixture_course, "demo-chef") if r.person_id == "demo-nyanstalld"]
+    assert [(r.topic, r.count) for r in rows] == [("muta-tagande", 2)]
+    assert set(rows[0].__dict__) == {"person_id", "name", "topic", "count"}  # no question, no answer
+    assert not [r for r in team_misconceptions(db, fixture_course, "chef-vof") if r.person_id == "demo-nyanstalld"]

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from course.rules import DONE_STATUSES, Status
-from progress.reports import team_status
+from progress.reports import team_misconceptions, team_status
 from views.context import current_user, services, status_label, t, today
 
 STATUS_ORDER = [Status.DONE, Status.WAIVED, Status.IN_PROGRESS, Status.NOT_STARTED, Status.OVERDUE]
@@ -59,3 +59,15 @@ table = table.rename(columns={"name": t("col_name"), "unit_name": t("col_unit"),
                               "last_score": t("col_score")})
 st.dataframe(table[[t("col_name"), t("col_unit"), t("col_status"), t("col_due"), t("col_completed"),
                     t("col_score")]], hide_index=True, key="people_table")
+
+st.subheader(t("manager_talking_points"))
+st.caption(t("manager_talking_points_help"))
+misconceptions = pd.DataFrame([row.__dict__ for row in team_misconceptions(svc.db, course, user.id)])
+if misconceptions.empty:
+    st.info(t("manager_no_misconceptions"))
+else:
+    topic_titles = {topic: topic.replace("-", " ") for topic in misconceptions["topic"].unique()}
+    table = misconceptions.assign(topic=misconceptions["topic"].map(topic_titles)).rename(
+        columns={"name": t("col_name"), "topic": t("col_topic"), "count": t("col_misconceptions")})
+    st.dataframe(table[[t("col_name"), t("col_topic"), t("col_misconceptions")]], hide_index=True,
+                 key="misconceptions_table")
