@@ -102,6 +102,20 @@ def module_status(today: date, due: date | None, last_completed: datetime | date
     return Status.IN_PROGRESS if started_since else Status.NOT_STARTED
 
 
+@dataclass(frozen=True)
+class LastDone:
+    at: datetime | None  # the latest completion or waiver
+    score: float | None  # the completion's score; a waiver has none
+    via_diagnosis: bool  # the latest was a waiver by the refresher's diagnostic
+
+
+def last_done(completed_at: datetime | None, score: float | None, waived_at: datetime | None) -> LastDone:
+    """A module is done by its latest completion or its latest waiver, whichever came last."""
+    if waived_at is not None and (completed_at is None or waived_at > completed_at):
+        return LastDone(waived_at, None, True)
+    return LastDone(completed_at, score, False)
+
+
 def required_scenarios(module: Module, first_round: bool, last_finished: dict[str, datetime]) -> list[str]:
     """The scenarios a round asks for. The first round: all of them. A refresher round: one, one the learner has
     not played before where there is any, else the one played longest ago."""

@@ -328,8 +328,9 @@ class Attempts:
         last = _last_completion(session, person_id, base)
         waiver = session.scalars(select(Waiver).where(Waiver.person_id == person_id, Waiver.module_id == base)
                                  .order_by(Waiver.waived_at.desc()).limit(1)).first()
-        via_diagnosis = waiver is not None and (last is None or waiver.waived_at > last.completed_at)
-        last_done = waiver.waived_at if via_diagnosis else (last.completed_at if last else None)
+        done = rules.last_done(last.completed_at if last else None, last.score_percent if last else None,
+                               waiver.waived_at if waiver else None)
+        last_done = done.at
         attempts = _round_attempts(session, person_id, module_id, self.course.module_version(module_id), last_done)
         history: dict[str, datetime] = {}
         if last_done is not None:  # scenarios played before this round: a refresher round asks for a new one
@@ -340,8 +341,7 @@ class Attempts:
                     .group_by(Attempt.item_id)):
                 history[item_id] = finished_at
         required = rules.required_scenarios(module, first_round=last_done is None, last_finished=history)
-        return _Round(last_done, None if via_diagnosis else (last.score_percent if last else None), via_diagnosis,
-                      attempts, tuple(required))
+        return _Round(last_done, done.score, done.via_diagnosis, attempts, tuple(required))
 
     def _complete_if_done(self, session: Session, attempt: Attempt, step: Step) -> bool:
         current = self._round(session, attempt.person_id, attempt.module_id)

@@ -57,17 +57,13 @@ def team_status(db: Database, course: Course, manager_id: str, today: date) -> l
     for person_id, name, start_date, unit_name in people:
         for assignment in rules.assignments(course, roles.get(person_id, ())):
             key = (person_id, assignment.module_id)
-            completed_at, score = last_done.get(key, (None, None))
-            waived_at = last_waived.get(key)
-            via_diagnosis = waived_at is not None and (completed_at is None or waived_at > completed_at)
-            if via_diagnosis:  # passed by the refresher's diagnostic: done, without a score
-                completed_at, score = waived_at, None
+            done = rules.last_done(*last_done.get(key, (None, None)), last_waived.get(key))
             started_at = last_start.get(key)
-            started_since = started_at is not None and (completed_at is None or started_at > completed_at)
-            due = rules.due_date(start_date, completed_at, assignment.due_rules)
+            started_since = started_at is not None and (done.at is None or started_at > done.at)
+            due = rules.due_date(start_date, done.at, assignment.due_rules)
             rows.append(StatusRow(person_id, name, unit_name, assignment.module_id,
-                                  rules.module_status(today, due, completed_at, started_since, via_diagnosis), due,
-                                  completed_at, score))
+                                  rules.module_status(today, due, done.at, started_since, done.via_diagnosis), due,
+                                  done.at, done.score))
     return rows
 
 

@@ -253,3 +253,11 @@ def test_draw_across_topics_takes_another_topic_before_repeating_a_question():
     for seed in range(20):
         drawn = play.draw_across_topics(pool, module.topics, 3, seed, avoid)
         assert len(drawn) == 3 and not avoid & {d.question_id for d in drawn}
+
+
+def test_the_latest_of_completion_and_waiver_decides_when_a_module_was_done():
+    completed, waived = datetime(2026, 1, 1), datetime(2026, 6, 1)
+    assert rules.last_done(completed, 90.0, None) == rules.LastDone(completed, 90.0, False)
+    assert rules.last_done(completed, 90.0, waived) == rules.LastDone(waived, None, True)
+    assert rules.last_done(waived, 80.0, completed) == rules.LastDone(waived, 80.0, False)
+    assert rules.last_done(None, None, None) == rules.LastDone(None, None, False)

@@ -61,13 +61,20 @@ def _show_messages() -> None:
         getattr(st, flash[0])(flash[1])
 
 
-def _open_module(module_id: str | None, part: int | None = None) -> None:
-    for key in ("modul", "del"):
+NAVIGATION = ("modul", "del", "repetition", "spar")  # where in Min utbildning the learner is, in the URL
+
+
+def _go(**place: str | None) -> None:
+    """Move within the page by its URL: clear every navigation parameter, then set the given ones."""
+    for key in NAVIGATION:
         st.query_params.pop(key, None)
-    if module_id:
-        st.query_params["modul"] = module_id
-    if part is not None:
-        st.query_params["del"] = str(part)
+    for key, value in place.items():
+        if value is not None:
+            st.query_params[key] = value
+
+
+def _open_module(module_id: str | None, part: int | None = None) -> None:
+    _go(modul=module_id, **{"del": None if part is None else str(part)})
 
 
 def _start(module_id: str, kind: str, item_id: str) -> None:
@@ -419,11 +426,7 @@ def _quiz_runner(attempt: AttemptRecord, asks_confidence: bool):
 # --- the refresher's diagnostic and the spaced booster -------------------------------------------------------
 
 def _open_topic_quiz(kind: str | None, track_id: str | None = None) -> None:
-    for key in ("modul", "del", "repetition", "spar"):
-        st.query_params.pop(key, None)
-    if kind:
-        st.query_params["repetition"] = kind
-        st.query_params["spar"] = track_id
+    _go(repetition=kind, spar=track_id if kind else None)
 
 
 def _start_topic_quiz(kind: str, track_id: str, scope: tuple[str, ...]) -> None:
