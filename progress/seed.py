@@ -19,8 +19,6 @@ from course.content.loader import Course
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit
 
-ORGANISATION_NAME = "Gränsby kommun"
-
 # (id, name, kind, parent)
 UNITS = [
     ("ks", "Kommunstyrelsen", "nämnd", None),
@@ -38,11 +36,12 @@ UNITS = [
     ("bostad", "Gränsby Bostäder AB", "bolag", "ks"),
     ("bn", "Bygg- och miljönämnden", "nämnd", None),
 ]
-WORK_UNITS = ["sbf-bygglov", "sbf-miljo", "vof-hemtjanst-norr", "vof-hemtjanst-syd", "buf-skola", "tkf-upphandling",
-              "bostad", "kansli"]
+# The units where generated employees work, with their job title there (the municipality's name is in
+# config/organisation.yaml).
 TITLES = {"sbf-bygglov": "Bygglovshandläggare", "sbf-miljo": "Miljöinspektör", "vof-hemtjanst-norr": "Undersköterska",
           "vof-hemtjanst-syd": "Vårdbiträde", "buf-skola": "Lärare", "tkf-upphandling": "Upphandlare",
           "bostad": "Fastighetsförvaltare", "kansli": "Utredare"}
+WORK_UNITS = list(TITLES)
 
 # Demo people with fixed ids: (id, name, unit, title, roles, days since start, manager of)
 DEMO_USERS = [
