@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Collection
 
-from course.content.schema import Module
+from course.content.schema import FollowUp, Module
 
 
 class Status(str, Enum):
@@ -21,10 +21,8 @@ class Status(str, Enum):
 
 DONE_STATUSES = (Status.DONE, Status.WAIVED)
 
-# The spaced booster after a track's first round: retrieval after 5-10 % of a yearly interval retains best
-# (Cepeda et al. 2008), i.e. about 3 to 5 weeks.
-BOOSTER_OPENS_DAYS = 21
-BOOSTER_DUE_DAYS = 35
+# The spaced booster after a track's first round opens and falls due after the days in config/tracks.yaml
+# (follow_up): retrieval after 5-10 % of a yearly interval retains best (Cepeda et al. 2008), about 3 to 5 weeks.
 BOOSTER_QUESTIONS = 6
 DIAGNOSTIC_QUESTIONS_PER_MODULE = 3  # spread over the module's topics
 
@@ -33,6 +31,9 @@ DIAGNOSTIC_QUESTIONS_PER_MODULE = 3  # spread over the module's topics
 class DueRules:
     onboarding_days: int = 30  # the first round is due this many days after the start date
     recurrence_months: int | None = 12  # due again this many months after a completion; None: never again
+    # A material change of the module: a completion from before this day falls due `material_change_days` after it.
+    material_change: date | None = None
+    material_change_days: int = 60
 
 
 DEFAULT_RULES = DueRules()
@@ -49,7 +50,9 @@ class Assignment:
 
 def assignments(course, roles: Collection[str]) -> list[Assignment]:
     """The modules of every track of every role the person has; a module in several tracks is due by the
-    earliest: the shortest onboarding time and the shortest recurrence among them."""
+    earliest: the shortest onboarding time and the shortest recurrence among them. Defaults come from the
+    course's follow-up settings (config/tracks.yaml)."""
+    follow_up = course.follow_up
     by_module: dict[str, list] = {}
     for track in course.tracks_for(roles):
         for module_id in track.modules:
@@ -58,8 +61,9 @@ def assignments(course, roles: Collection[str]) -> list[Assignment]:
     for module_id, tracks in by_module.items():
         onboarding = [t.onboarding_days for t in tracks if t.onboarding_days]
         recurrence = [t.recurrence_months for t in tracks if t.recurrence_months]
-        rules = DueRules(min(onboarding) if onboarding else DEFAULT_RULES.onboarding_days,
-                         min(recurrence) if recurrence else None)
+        rules = DueRules(min(onboarding) if onboarding else follow_up.onboarding_days,
+                         min(recurrence) if recurrence else None,
+                         course.modules[module_id].material_change, follow_up.material_change_days)
         result.append(Assignment(module_id, tuple(t.id for t in tracks), rules))
     return result
 
@@ -80,11 +84,17 @@ def due_date(start_date: date, last_completed: datetime | date | None,
              rules: DueRules = DEFAULT_RULES) -> date | None:
     """When the next round is due; None when a completed module never falls due again."""
     if last_completed is None:
-        return date.fromordinal(start_date.toordinal() + rules.onboarding_days)
-    if rules.recurrence_months is None:
-        return None
+        return start_date + timedelta(days=rules.onboarding_days)
     completed_day = last_completed.date() if isinstance(last_completed, datetime) else last_completed
-    return add_months(completed_day, rules.recurrence_months)
+    return _due_after(completed_day, rules)
+
+
+def _due_after(completed_day: date, rules: DueRules) -> date | None:
+    due = add_months(completed_day, rules.recurrence_months) if rules.recurrence_months else None
+    if rules.material_change is not None and completed_day < rules.material_change:  # took the earlier version
+        again = rules.material_change + timedelta(days=rules.material_change_days)
+        due = again if due is None else min(due, again)
+    return due
 
 
 def module_status(today: date, due: date | None, last_completed: datetime | date | None,
@@ -133,7 +143,61 @@ def modules_to_waive(asked: dict[str, set[str]], mastered: Collection[str]) -> l
     return [module_id for module_id, topics in asked.items() if topics and topics <= set(mastered)]
 
 
-def booster_window(track_first_done: date) -> tuple[date, date]:
+def booster_window(track_first_done: date, follow_up: FollowUp | None = None) -> tuple[date, date]:
     """When the booster opens and when it is due, after a track's first round was completed."""
-    return (date.fromordinal(track_first_done.toordinal() + BOOSTER_OPENS_DAYS),
-            date.fromordinal(track_first_done.toordinal() + BOOSTER_DUE_DAYS))
+    follow_up = follow_up or FollowUp()
+    return (track_first_done + timedelta(days=follow_up.booster_opens_days),
+            track_first_done + timedelta(days=follow_up.booster_due_days))
+
+
+# --- the same status as comparisons with fixed dates -------------------------------------------------------------
+
+EARLIEST = datetime(1900, 1, 1)
+
+
+@dataclass(frozen=True)
+class StatusCutoffs:
+    """`module_status` for one day and one set of due rules, turned into comparisons with fixed instants, so
+    that a database can classify millions of (person, module) rows with plain indexed comparisons and no date
+    arithmetic of its own. `status_by_cutoffs` gives the same answer as `module_status` for every input (tested
+    day by day around each boundary)."""
+
+    done_from: datetime  # a last completion at or after this instant is still current (klar)
+    overdue_before: datetime  # a last completion before this instant is overdue (its next round is late)
+    never_done_overdue_start_before: date  # never completed: overdue when employed since before this day
+
+
+def status_cutoffs(today: date, rules: DueRules) -> StatusCutoffs:
+    # The due date after a completion never moves earlier when the completion is later, so "still current" holds
+    # from one day on, and "overdue" up to one day: find both days by bisection.
+    def due(day: date) -> date | None:
+        return _due_after(day, rules)
+
+    done_from = _first_day(lambda day: due(day) is None or today < due(day), today)
+    overdue_until = _first_day(lambda day: due(day) is None or not today > due(day), today)
+    return StatusCutoffs(datetime.combine(done_from, time()), datetime.combine(overdue_until, time()),
+                         today - timedelta(days=rules.onboarding_days))
+
+
+def _first_day(holds, today: date) -> date:
+    """The first day from EARLIEST to tomorrow on which `holds` is true, given it stays true from then on."""
+    low, high = EARLIEST.date().toordinal(), today.toordinal() + 1
+    while low < high:
+        middle = (low + high) // 2
+        if holds(date.fromordinal(middle)):
+            high = middle
+        else:
+            low = middle + 1
+    return date.fromordinal(low)
+
+
+def status_by_cutoffs(cutoffs: StatusCutoffs, start_date: date, last_done_at: datetime | None,
+                      started_since: bool, via_diagnosis: bool = False) -> Status:
+    """The rule `reports.py` writes as SQL CASE: same order, same comparisons."""
+    if last_done_at is not None and last_done_at >= cutoffs.done_from:
+        return Status.WAIVED if via_diagnosis else Status.DONE
+    if last_done_at is not None and last_done_at < cutoffs.overdue_before:
+        return Status.OVERDUE
+    if last_done_at is None and start_date < cutoffs.never_done_overdue_start_before:
+        return Status.OVERDUE
+    return Status.IN_PROGRESS if started_since else Status.NOT_STARTED

@@ -49,6 +49,7 @@ class Attempt(Base):
     __table_args__ = (
         UniqueConstraint("person_id", "item_id", "attempt_no", name="uq_attempt_no"),
         Index("ix_attempts_person_module", "person_id", "module_id"),
+        Index("ix_attempts_person_module_started", "person_id", "module_id", "started_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
@@ -87,7 +88,8 @@ class Step(Base):
 
 class Completion(Base):
     __tablename__ = "completions"
-    __table_args__ = (Index("ix_completions_person_module", "person_id", "module_id", "completed_at"),)
+    __table_args__ = (Index("ix_completions_person_module", "person_id", "module_id", "completed_at"),
+                      Index("ix_completions_completed_at", "completed_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
     module_id: Mapped[str] = mapped_column(String(80))
@@ -123,3 +125,62 @@ class Waiver(Base):
     content_version: Mapped[str] = mapped_column(String(32))
     waived_at: Mapped[datetime] = mapped_column(DateTime())
     diagnostic_attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+
+
+class Reflection(Base):
+    """What the learner takes with them from a module, in their own words. The manager sees it only when the
+    learner has chosen to share it before the appraisal talk."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (UniqueConstraint("person_id", "module_id", name="uq_reflection"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    module_id: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    shared: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class SentMessage(Base):
+    """An e-mail the reminder run sent. The unique key is what stops the same reminder going out twice."""
+
+    __tablename__ = "sent_messages"
+    __table_args__ = (UniqueConstraint("recipient_id", "kind", "dedup_key", name="uq_sent_message"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recipient_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # e.g. 'snart', 'forsenad', 'veckosammanfattning'
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    sent_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class Certificate(Base):
+    """A certificate issued for a completed track; `code` is printed on it and checked by an admin."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("person_id", "track_id", "completed_on", name="uq_certificate"),)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    person_name: Mapped[str] = mapped_column(String(200))  # as printed, even if the name changes later
+    track_id: Mapped[str] = mapped_column(String(80))
+    track_title: Mapped[str] = mapped_column(String(200))
+    completed_on: Mapped[date] = mapped_column(Date)
+    content_version: Mapped[str] = mapped_column(String(400))
+    issued_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class TopicTally(Base):
+    """First answers to quiz questions, counted per unit, role, topic and month, in the same transaction as the
+    answer. The heat map, topic mastery over time and the annual report read these few rows instead of grouping
+    millions of steps; `progress.tallies.rebuild` recomputes them from the steps, which stay the record.
+    role '' counts everyone once; a row per role counts the people with that role."""
+
+    __tablename__ = "topic_tallies"
+    __table_args__ = (Index("ix_topic_tallies_role_month", "role", "month"),)
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(80), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    correct: Mapped[int] = mapped_column(Integer, default=0)

@@ -25,36 +25,52 @@ class StatusRow:
     due: date | None
     last_completed_at: datetime | None
     last_score: float | None
+    email: str | None = None
+    unit_id: str | None = None
 
 
 def team_status(db: Database, course: Course, manager_id: str, today: date) -> list[StatusRow]:
-    """Status per person and assigned module for everyone in the manager's units (people who have left are out)."""
-    units = subtree_unit_ids(manager_id).scalar_subquery()
+    """Status per person and assigned module for everyone in the manager's units, the manager excluded."""
+    return status_rows(db, course, today, manager_id=manager_id)
+
+
+def status_rows(db: Database, course: Course, today: date, *, manager_id: str | None = None,
+                person_ids: list[str] | None = None) -> list[StatusRow]:
+    """Status per person and assigned module: for the people under `manager_id`, or the `person_ids`, or (with
+    neither) everyone. People who have left (an end date before today) are out. One row per person and module,
+    so use it for lists; the dashboard's figures come from `progress.dashboard`, which counts in the database."""
+    if manager_id is not None:
+        people_filter = Person.unit_id.in_(subtree_unit_ids(manager_id).scalar_subquery())
+        extra = [Person.id != manager_id]
+    elif person_ids is not None:
+        people_filter, extra = Person.id.in_(person_ids), []
+    else:
+        people_filter, extra = Person.id.is_not(None), []
+    scope = select(Person.id).where(people_filter)
     with db.read() as session:
         people = session.execute(
-            select(Person.id, Person.name, Person.start_date, Unit.name)
+            select(Person.id, Person.name, Person.start_date, Unit.name, Person.email, Person.unit_id)
             .join(Unit, Person.unit_id == Unit.id)
-            .where(Person.unit_id.in_(units), Person.id != manager_id,
-                   or_(Person.end_date.is_(None), Person.end_date >= today))
+            .where(people_filter, *extra, or_(Person.end_date.is_(None), Person.end_date >= today))
         ).all()
         roles: dict[str, set[str]] = {}
         for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)
-                                               .where(PersonRole.person_id.in_(units_people(units)))):
+                                               .where(PersonRole.person_id.in_(scope))):
             roles.setdefault(person_id, set()).add(role)
-        last_done = {(p, m): (at, score) for p, m, at, score in session.execute(_latest_completions(units))}
+        last_done = {(p, m): (at, score) for p, m, at, score in session.execute(_latest_completions(scope))}
         last_waived = {(p, m): at for p, m, at in session.execute(
             select(Waiver.person_id, Waiver.module_id, func.max(Waiver.waived_at))
-            .where(Waiver.person_id.in_(units_people(units)))
+            .where(Waiver.person_id.in_(scope))
             .group_by(Waiver.person_id, Waiver.module_id))}
         last_start: dict[tuple[str, str], datetime] = {}
         for p, m, at in session.execute(
                 select(Attempt.person_id, Attempt.module_id, func.max(Attempt.started_at))
-                .where(Attempt.person_id.in_(units_people(units)), Attempt.kind.in_(("scenario", "quiz")))
+                .where(Attempt.person_id.in_(scope), Attempt.kind.in_(("scenario", "quiz")))
                 .group_by(Attempt.person_id, Attempt.module_id)):
             key = (p, course.base_of(m) if m in course.modules else m)  # a translation counts for its original
             last_start[key] = max(at, last_start.get(key, at))
     rows = []
-    for person_id, name, start_date, unit_name in people:
+    for person_id, name, start_date, unit_name, email, unit_id in people:
         for assignment in rules.assignments(course, roles.get(person_id, ())):
             key = (person_id, assignment.module_id)
             done = rules.last_done(*last_done.get(key, (None, None)), last_waived.get(key))
@@ -63,18 +79,14 @@ def team_status(db: Database, course: Course, manager_id: str, today: date) -> l
             due = rules.due_date(start_date, done.at, assignment.due_rules)
             rows.append(StatusRow(person_id, name, unit_name, assignment.module_id,
                                   rules.module_status(today, due, done.at, started_since, done.via_diagnosis), due,
-                                  done.at, done.score))
+                                  done.at, done.score, email, unit_id))
     return rows
 
 
-def units_people(units):
-    return select(Person.id).where(Person.unit_id.in_(units))
-
-
-def _latest_completions(units):
+def _latest_completions(people):
     """Latest completion per person and module, with its score: a GROUP BY joined back to its row."""
     latest = (select(Completion.person_id, Completion.module_id, func.max(Completion.completed_at).label("at"))
-              .where(Completion.person_id.in_(units_people(units)))
+              .where(Completion.person_id.in_(people))
               .group_by(Completion.person_id, Completion.module_id).subquery())
     return (select(Completion.person_id, Completion.module_id, Completion.completed_at, Completion.score_percent)
             .join(latest, (Completion.person_id == latest.c.person_id) & (Completion.module_id == latest.c.module_id)

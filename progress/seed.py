@@ -17,7 +17,8 @@ from sqlalchemy import delete, func, insert, select
 from course import play, rules
 from course.content.loader import Course
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit
+from progress.models import (Attempt, Attestation, Certificate, Completion, Person, PersonRole, Reflection,
+                             SentMessage, Step, TopicTally, Unit, Waiver)
 
 # (id, name, kind, parent)
 UNITS = [
@@ -253,7 +254,8 @@ def is_empty(db: Database) -> bool:
 
 def wipe(db: Database) -> None:
     with db.engine.begin() as connection:
-        for table in (Completion, Step, Attempt, PersonRole, Person, Unit):
+        for table in (TopicTally, SentMessage, Certificate, Reflection, Waiver, Attestation, Completion, Step, Attempt,
+                      PersonRole, Person, Unit):
             connection.execute(delete(table))
 
 

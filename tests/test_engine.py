@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
@@ -261,3 +261,78 @@ def test_the_latest_of_completion_and_waiver_decides_when_a_module_was_done():
     assert rules.last_done(completed, 90.0, waived) == rules.LastDone(waived, None, True)
     assert rules.last_done(waived, 80.0, completed) == rules.LastDone(waived, 80.0, False)
     assert rules.last_done(None, None, None) == rules.LastDone(None, None, False)
+
+
+STATUS_RULE_CASES = [
+    rules.DueRules(onboarding_days=30, recurrence_months=12),
+    rules.DueRules(onboarding_days=60, recurrence_months=24),
+    rules.DueRules(onboarding_days=30, recurrence_months=None),
+    rules.DueRules(onboarding_days=30, recurrence_months=12, material_change=date(2026, 9, 1), material_change_days=60),
+    rules.DueRules(onboarding_days=10, recurrence_months=None, material_change=date(2026, 9, 1), material_change_days=0),
+]
+
+
+@pytest.mark.parametrize("due_rules", STATUS_RULE_CASES)
+def test_status_by_date_cutoffs_agrees_with_the_rule_on_every_day(due_rules):
+    """The database classifies by the cut-offs; the rule is module_status. They must agree on every boundary:
+    completions and start dates on each day of a span around today, including month ends (31 Jan + 1 month)."""
+    for today in (date(2027, 2, 28), date(2027, 3, 1), date(2026, 10, 31), date(2026, 9, 1)):
+        cutoffs = rules.status_cutoffs(today, due_rules)
+        for offset in range(-800, 5):
+            day = today + timedelta(days=offset)
+            for last_done in (None, datetime.combine(day, datetime.min.time()), datetime.combine(day, time(23, 59))):
+                for started in (False, True):
+                    due = rules.due_date(day, last_done, due_rules)
+                    expected = rules.module_status(today, due, last_done, started)
+                    assert rules.status_by_cutoffs(cutoffs, day, last_done, started) == expected, (today, day,
+                                                                                                   last_done, started)
+
+
+def test_status_at_each_boundary_date():
+    start = date(2026, 1, 10)
+    employee = rules.DueRules(onboarding_days=30, recurrence_months=12)
+    never = rules.due_date(start, None, employee)
+    assert never == date(2026, 2, 9)
+    assert rules.module_status(date(2026, 2, 8), never, None, False) == Status.NOT_STARTED
+    assert rules.module_status(date(2026, 2, 9), never, None, True) == Status.IN_PROGRESS  # the due day: not late
+    assert rules.module_status(date(2026, 2, 10), never, None, True) == Status.OVERDUE  # the day after: late
+    completed = datetime(2026, 2, 3, 16, 30)
+    again = rules.due_date(start, completed, employee)
+    assert again == date(2027, 2, 3)
+    assert rules.module_status(date(2027, 2, 2), again, completed, False) == Status.DONE
+    assert rules.module_status(date(2027, 2, 3), again, completed, False) == Status.NOT_STARTED  # a new round is due
+    assert rules.module_status(date(2027, 2, 4), again, completed, False) == Status.OVERDUE
+
+
+def test_a_material_change_makes_the_module_due_again_for_those_who_took_the_old_version():
+    changed = rules.DueRules(onboarding_days=30, recurrence_months=12, material_change=date(2026, 9, 1),
+                             material_change_days=60)
+    before, after = datetime(2026, 8, 31, 23, 0), datetime(2026, 9, 1, 8, 0)
+    assert rules.due_date(date(2020, 1, 1), before, changed) == date(2026, 10, 31)  # old version: 60 days after
+    assert rules.due_date(date(2020, 1, 1), after, changed) == date(2027, 9, 1)  # new version: the usual year
+    assert rules.module_status(date(2026, 11, 1), date(2026, 10, 31), before, False) == Status.OVERDUE
+    early = datetime(2026, 1, 5)  # due by the recurrence before the change's deadline: the earlier date wins
+    short = rules.DueRules(onboarding_days=30, recurrence_months=9, material_change=date(2026, 9, 1))
+    assert rules.due_date(date(2020, 1, 1), early, short) == date(2026, 10, 5)
+
+
+def test_material_change_and_follow_up_settings_come_from_the_content(tmp_path):
+    import shutil
+
+    from tests.conftest import FIXTURE_CONTENT
+
+    shutil.copytree(FIXTURE_CONTENT, tmp_path / "c")
+    module = tmp_path / "c" / "modules" / "prov.yaml"
+    module.write_text(module.read_text(encoding="utf-8") + "material_change: 2026-09-01\n", encoding="utf-8")
+    tracks = tmp_path / "c" / "config" / "tracks.yaml"
+    tracks.write_text(tracks.read_text(encoding="utf-8") + "follow_up:\n  onboarding_days: 45\n"
+                      "  material_change_days: 20\n  booster_opens_days: 14\n  booster_due_days: 28\n",
+                      encoding="utf-8")
+    result = load_course(tmp_path / "c")
+    assert result.ok, [p.as_text() for p in result.problems]
+    course = result.course
+    assert course.follow_up.onboarding_days == 45
+    (assignment,) = [a for a in rules.assignments(course, {"medarbetare"}) if a.module_id == "prov"]
+    assert assignment.due_rules.material_change == date(2026, 9, 1)
+    assert assignment.due_rules.material_change_days == 20
+    assert rules.booster_window(date(2026, 1, 1), course.follow_up) == (date(2026, 1, 15), date(2026, 1, 29))

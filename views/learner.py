@@ -461,7 +461,7 @@ def _booster_box(track, progress: dict[str, ModuleProgress]) -> None:
     if not all(progress[m].status in DONE_STATUSES for m in track.modules):
         return
     track_done = max(progress[m].last_completed_at for m in track.modules)
-    opens, due = rules.booster_window(track_done.date())
+    opens, due = rules.booster_window(track_done.date(), course.follow_up)
     latest = svc.attempts.latest_topic_quiz(user.id, "booster", track.id)
     done = latest is not None and latest.finished_at is not None and latest.started_at > track_done
     if today() < opens or done:

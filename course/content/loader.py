@@ -23,8 +23,8 @@ import yaml
 from pydantic import ValidationError
 
 from course.content import placeholders
-from course.content.schema import (KINDS, Module, Organisation, Question, QuestionBank, Scenario, Strict, Track,
-                                   TrackSet)
+from course.content.schema import (KINDS, FollowUp, Module, Organisation, Question, QuestionBank, Scenario, Strict,
+                                   Track, TrackSet)
 from course.content.yamlload import LoadedYaml, load_yaml
 
 LEGAL_SOURCES_FILE = Path(__file__).with_name("legal_sources.yaml")
@@ -73,6 +73,7 @@ class Course:
     versions: Mapping[str, str]  # module id -> content version (hash of the module with its scenarios and quiz)
     organisation: Organisation | None = None
     tracks: Mapping[str, Track] = field(default_factory=lambda: MappingProxyType({}))
+    follow_up: FollowUp = field(default_factory=FollowUp)
 
     def module_version(self, module_id: str) -> str:
         return self.versions[module_id]
@@ -307,6 +308,7 @@ def _build_course(modules, scenarios, banks, organisation=None, values=None, tra
         versions=MappingProxyType(versions),
         organisation=organisation,
         tracks=MappingProxyType({track.id: filled(track) for track in track_set.tracks} if track_set else {}),
+        follow_up=track_set.follow_up if track_set else FollowUp(),
     )
 
 

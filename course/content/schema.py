@@ -7,6 +7,8 @@ known) live in `loader.py`, where every file is at hand and every value knows it
 
 from __future__ import annotations
 
+from datetime import date
+
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -107,6 +109,9 @@ class Module(Strict):
     key_points: list[KeyPoint] = Field(min_length=3, max_length=10, description="the printable summary")
     language: Literal["sv", "en"] = "sv"
     translation_of: Slug | None = Field(default=None, description="the Swedish module this one translates")
+    material_change: date | None = Field(
+        default=None, description="the day a change took effect that those who took the earlier version must "
+                                  "learn: their completion then falls due (see follow_up.material_change_days)")
 
 
 class Track(Strict):
@@ -122,8 +127,22 @@ class Track(Strict):
     attestation: bool = Field(default=True, description="end with confirming the municipality's guidelines")
 
 
+class FollowUp(Strict):
+    """When things fall due and when people are reminded: the municipality's policy, with defaults."""
+
+    onboarding_days: int = Field(default=30, ge=1, description="first round due, when a track sets none")
+    material_change_days: int = Field(default=60, ge=0, description="a module changed materially is due again "
+                                                                     "this long after the change, for those who "
+                                                                     "took the earlier version")
+    booster_opens_days: int = Field(default=21, ge=1, description="after a track's first round")
+    booster_due_days: int = Field(default=35, ge=1)
+    due_soon_days: int = Field(default=14, ge=1, description="remind this long before the due date")
+    reminder_interval_days: int = Field(default=7, ge=1, description="the same reminder at most once per interval")
+
+
 class TrackSet(Strict):
     tracks: list[Track] = Field(min_length=1)
+    follow_up: FollowUp = Field(default_factory=FollowUp)
 
 
 class Guidelines(Strict):
