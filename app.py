@@ -92,13 +92,26 @@ def main() -> None:
     if current.demo:
         st.info(t("demo_banner"), icon=":material/science:")
     pages = [st.Page("views/learner.py", title=t("page_learner"), icon=":material/school:",
-                     url_path="min-utbildning", default=True)]
+                     url_path="min-utbildning", default=True),
+             st.Page("views/my_talk.py", title=t("page_my_talk"), icon=":material/forum:",
+                     url_path="infor-medarbetarsamtalet")]
     if user.is_manager:
-        pages.append(st.Page("views/manager.py", title=t("page_manager"), icon=":material/monitoring:",
-                             url_path="min-enhet"))
+        pages += [st.Page("views/manager.py", title=t("page_manager"), icon=":material/monitoring:",
+                          url_path="min-enhet"),
+                  st.Page("views/talk.py", title=t("page_talk"), icon=":material/record_voice_over:",
+                          url_path="medarbetarsamtal"),
+                  st.Page("views/apt.py", title=t("page_apt"), icon=":material/groups:", url_path="apt")]
     if user.is_admin:
-        pages.append(st.Page("views/admin.py", title=t("page_admin"), icon=":material/settings:",
-                             url_path="administration"))
+        pages += [st.Page("views/admin.py", title=t("page_admin"), icon=":material/settings:",
+                          url_path="administration"),
+                  st.Page("views/import_page.py", title=t("page_import"), icon=":material/upload_file:",
+                          url_path="import"),
+                  st.Page("views/compliance.py", title=t("page_compliance"), icon=":material/analytics:",
+                          url_path="analys"),
+                  st.Page("views/annual_report.py", title=t("page_annual_report"), icon=":material/summarize:",
+                          url_path="arsrapport"),
+                  st.Page("views/certificates.py", title=t("page_certificates"), icon=":material/verified:",
+                          url_path="intyg")]
     st.sidebar.caption(f"{user.name} · {user.unit_name}")
     st.navigation(pages).run()
 

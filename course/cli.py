@@ -1,8 +1,9 @@
-"""python -m course lint | stats | seed"""
+"""python -m course lint | stats | seed | import | remind | report"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -29,8 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--random-seed", type=int, default=7)
     seed.add_argument("--replace", action="store_true", help="töm databasen först (all data försvinner)")
 
+    for name in FOLLOW_UP_COMMANDS:  # each module adds its own subcommand and sets `run`
+        importlib.import_module(name).add_command(commands)
+
     args = parser.parse_args(argv)
-    return {"lint": _lint, "stats": _stats, "seed": _seed}[args.command](args)
+    run = getattr(args, "run", None) or {"lint": _lint, "stats": _stats, "seed": _seed}[args.command]
+    return run(args)
+
+
+# Commands that work on the store: each module has `add_command(subparsers)`, which registers its parser with
+# `set_defaults(run=...)`.
+FOLLOW_UP_COMMANDS = ("progress.importer", "progress.reminders", "progress.annual")
 
 
 def _lint(args: argparse.Namespace) -> int:
