@@ -4,7 +4,7 @@ those rows into a status; the view only shapes and draws."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
@@ -36,9 +36,11 @@ def team_status(db: Database, course: Course, manager_id: str, today: date) -> l
 
 def status_rows(db: Database, course: Course, today: date, *, manager_id: str | None = None,
                 person_ids: list[str] | None = None) -> list[StatusRow]:
-    """Status per person and assigned module: for the people under `manager_id`, or the `person_ids`, or (with
-    neither) everyone. People who have left (an end date before today) are out. One row per person and module,
-    so use it for lists; the dashboard's figures come from `progress.dashboard`, which counts in the database."""
+    """Status per person and assigned module on `today`: for the people under `manager_id`, or the `person_ids`,
+    or (with neither) everyone. People who have left (an end date before today) are out. Records made after
+    `today` are not counted, so a past day gives the status as it was then (the annual report's year end).
+    One row per person and module, so use it for lists; the dashboard counts in the database instead."""
+    until = datetime.combine(today + timedelta(days=1), time())
     if manager_id is not None:
         people_filter = Person.unit_id.in_(subtree_unit_ids(manager_id).scalar_subquery())
         extra = [Person.id != manager_id]
@@ -51,21 +53,22 @@ def status_rows(db: Database, course: Course, today: date, *, manager_id: str | 
         people = session.execute(
             select(Person.id, Person.name, Person.start_date, Unit.name, Person.email, Person.unit_id)
             .join(Unit, Person.unit_id == Unit.id)
-            .where(people_filter, *extra, or_(Person.end_date.is_(None), Person.end_date >= today))
+            .where(people_filter, *extra, Person.start_date <= today,
+                   or_(Person.end_date.is_(None), Person.end_date >= today))
         ).all()
         roles: dict[str, set[str]] = {}
         for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)
                                                .where(PersonRole.person_id.in_(scope))):
             roles.setdefault(person_id, set()).add(role)
-        last_done = {(p, m): (at, score) for p, m, at, score in session.execute(_latest_completions(scope))}
+        last_done = {(p, m): (at, score) for p, m, at, score in session.execute(_latest_completions(scope, until))}
         last_waived = {(p, m): at for p, m, at in session.execute(
             select(Waiver.person_id, Waiver.module_id, func.max(Waiver.waived_at))
-            .where(Waiver.person_id.in_(scope))
+            .where(Waiver.person_id.in_(scope), Waiver.waived_at < until)
             .group_by(Waiver.person_id, Waiver.module_id))}
         last_start: dict[tuple[str, str], datetime] = {}
         for p, m, at in session.execute(
                 select(Attempt.person_id, Attempt.module_id, func.max(Attempt.started_at))
-                .where(Attempt.person_id.in_(scope), Attempt.kind.in_(("scenario", "quiz")))
+                .where(Attempt.person_id.in_(scope), Attempt.kind.in_(("scenario", "quiz")), Attempt.started_at < until)
                 .group_by(Attempt.person_id, Attempt.module_id)):
             key = (p, course.base_of(m) if m in course.modules else m)  # a translation counts for its original
             last_start[key] = max(at, last_start.get(key, at))
@@ -83,10 +86,10 @@ def status_rows(db: Database, course: Course, today: date, *, manager_id: str | 
     return rows
 
 
-def _latest_completions(people):
-    """Latest completion per person and module, with its score: a GROUP BY joined back to its row."""
+def _latest_completions(people, until: datetime):
+    """Latest completion per person and module before `until`, with its score: a GROUP BY joined back to its row."""
     latest = (select(Completion.person_id, Completion.module_id, func.max(Completion.completed_at).label("at"))
-              .where(Completion.person_id.in_(people))
+              .where(Completion.person_id.in_(people), Completion.completed_at < until)
               .group_by(Completion.person_id, Completion.module_id).subquery())
     return (select(Completion.person_id, Completion.module_id, Completion.completed_at, Completion.score_percent)
             .join(latest, (Completion.person_id == latest.c.person_id) & (Completion.module_id == latest.c.module_id)

@@ -74,6 +74,7 @@ class Course:
     organisation: Organisation | None = None
     tracks: Mapping[str, Track] = field(default_factory=lambda: MappingProxyType({}))
     follow_up: FollowUp = field(default_factory=FollowUp)
+    topic_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def module_version(self, module_id: str) -> str:
         return self.versions[module_id]
@@ -109,6 +110,10 @@ class Course:
         """A track's version: its modules' versions together (a diagnostic or booster draws from all of them)."""
         joined = ",".join(self.versions[m] for m in self.tracks[track_id].modules)
         return hashlib.sha256(joined.encode()).hexdigest()[:12]
+
+    def topic_title(self, topic: str) -> str:
+        """A topic's display name (topics are slugs such as 'gavor-och-representation')."""
+        return self.topic_titles.get(topic) or topic.replace("-", " ").capitalize()
 
     def tracks_for(self, roles) -> list[Track]:
         return [track for track in self.tracks.values() if set(track.roles) & set(roles)]
