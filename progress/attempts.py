@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from course import play, rules
 from course.content.loader import Course
+from progress import tallies
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, Step, Waiver
 
@@ -248,6 +249,7 @@ class Attempts:
                 raise StaleAnswer(str(error)) from error
             step = self._add_step(session, attempt, step_no, question_id, chosen_sorted,
                                   play.is_correct(question, chosen), confidence)
+            tallies.record_answer(session, self.course, attempt.person_id, step)
             if step_no == len(drawn) - 1:
                 self._finish_quiz(session, attempt, [*steps, step], drawn)
             return step, attempt.finished_at is not None

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, insert, select
 
 from course import play, rules
 from course.content.loader import Course
+from progress import tallies
 from progress.db import Database
 from progress.models import (Attempt, Attestation, Certificate, Completion, Person, PersonRole, Reflection,
                              SentMessage, Step, TopicTally, Unit, Waiver)
@@ -124,25 +125,45 @@ def _make_history(db: Database, course: Course, people: list[dict], rng: random.
     next_step_id = 1
     attempt_numbers: dict[tuple[str, str], int] = {}
     batch: dict[str, list[dict]] = {"attempts": [], "steps": [], "completions": []}
+    first_answers: list[tuple[str, str, datetime, bool]] = []  # counted into topic tallies at the end
     for done, person in enumerate(people, 1):
+        seen: set[str] = set()
         for assignment in rules.assignments(course, role_of.get(person["id"], ())):
             module = course.modules[assignment.module_id]
             plan = _plan(rng, person, today, history_years, force_done=person["id"] == "demo-medarbetare")
             for day, finish in plan:
+                steps_before = len(batch["steps"])
                 ids = _play_round(course, module.id, person["id"], day, finish, rng, next_attempt_id, next_step_id,
                                   batch, attempt_numbers)
                 next_attempt_id, next_step_id = ids
+                for step in batch["steps"][steps_before:]:
+                    if step["correct"] is not None and step["item"] not in seen:  # quiz answers carry `correct`
+                        seen.add(step["item"])
+                        first_answers.append((person["id"], step["item"], step["answered_at"], step["correct"]))
         if len(batch["steps"]) > 20000 or done == len(people):
             _flush(db, batch)
         if show_progress and (done % max(1, len(people) // 100) == 0 or done == len(people)):
             _progress_bar(done, len(people))
     if show_progress:
         print(file=sys.stderr)
+    _write_tallies(db, course, people, role_of, first_answers)
     if db.dialect == "postgresql":  # ids were given explicitly (steps refer to attempts), so move the sequences on
         with db.engine.begin() as connection:
             for table in ("attempts", "steps"):
                 connection.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}")
+
+
+def _write_tallies(db, course, people, role_of, first_answers) -> None:
+    counted = tallies.first_answer_tallies(((p["id"], p["unit_id"], role_of.get(p["id"], ())) for p in people),
+                                           first_answers, course)
+    rows = [(u, r, t, m, a, c) for (u, r, t, m), (a, c) in counted.items()]
+
+    def use_case(session):
+        for start in range(0, len(rows), 5000):
+            tallies.add(session, rows[start:start + 5000])
+
+    db.write(use_case)
 
 
 def _plan(rng, person, today, history_years, force_done=False) -> list[tuple[datetime, bool]]:
