@@ -1,0 +1,335 @@
+"""The manager dashboard's figures, counted by the database.
+
+Status per (person, module) is never loaded row by row: the rules (course.rules) are turned into fixed
+cut-off instants per due-rule set (`rules.status_cutoffs`), and one GROUP BY query classifies and counts. The
+people a manager sees are their units at every depth; the units (a few hundred rows) are read once and
+grouped in Python, so the big tables are filtered by a small VALUES list instead of a recursive join.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Iterable
+
+from sqlalchemy import (Date, DateTime, Integer, String, and_, case, column, exists, func, literal, or_, select,
+                        union_all, values)
+from sqlalchemy.orm import Session, aliased
+
+from course import rules
+from course.content.loader import Course
+from course.content.schema import Role
+from progress.db import Database
+from progress.models import Attempt, Completion, Person, PersonRole, TopicTally, Unit, Waiver
+from progress.tallies import EVERYONE
+
+TRACK_ROLES: tuple[str, ...] = Role.__args__  # the roles that bring tracks; each is one bit of a person's mask
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    id: str
+    name: str
+    kind: str
+    parent_id: str | None
+    manager_id: str | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whom a figure covers: the units under `roots` at every depth (the manager's units, or one chosen unit in
+    them), optionally only people with `role`. Figures are grouped by `groups`: each unit to the unit one level
+    under a root that contains it (the root itself for people directly in it), which is the dashboard's drill-
+    down: choose a unit and its sub-units become the bars."""
+
+    groups: dict[str, str]  # unit id -> group unit id
+    names: dict[str, str]  # group unit id -> name
+    role: str | None = None
+    today: date = field(default_factory=date.today)
+
+    @property
+    def unit_ids(self) -> list[str]:
+        return list(self.groups)
+
+
+def load_units(db: Database) -> dict[str, UnitInfo]:
+    with db.read() as session:
+        return {row.id: UnitInfo(row.id, row.name, row.kind, row.parent_id, row.manager_id)
+                for row in session.execute(select(Unit.id, Unit.name, Unit.kind, Unit.parent_id, Unit.manager_id))}
+
+
+def managed_roots(units: dict[str, UnitInfo], manager_id: str) -> list[str]:
+    """The units a manager manages that are not under another unit they manage."""
+    managed = {unit_id for unit_id, unit in units.items() if unit.manager_id == manager_id}
+    return sorted(unit_id for unit_id in managed if not (_ancestors(units, unit_id) & managed))
+
+
+def _ancestors(units: dict[str, UnitInfo], unit_id: str) -> set[str]:
+    found, current = set(), units[unit_id].parent_id
+    while current is not None and current in units and current not in found:
+        found.add(current)
+        current = units[current].parent_id
+    return found
+
+
+def children(units: dict[str, UnitInfo]) -> dict[str | None, list[str]]:
+    result: dict[str | None, list[str]] = {}
+    for unit in units.values():
+        result.setdefault(unit.parent_id, []).append(unit.id)
+    return result
+
+
+def make_scope(units: dict[str, UnitInfo], roots: Iterable[str], role: str | None = None,
+               today: date | None = None) -> Scope:
+    below = children(units)
+    groups: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for root in roots:
+        groups[root] = root
+        names[root] = units[root].name
+        for child in below.get(root, []):
+            names[child] = units[child].name
+            stack = [child]
+            while stack:
+                unit_id = stack.pop()
+                if unit_id not in groups:
+                    groups[unit_id] = child
+                    stack.extend(below.get(unit_id, []))
+    return Scope(groups, names, role, today or date.today())
+
+
+def subtree_of(units: dict[str, UnitInfo], roots: Iterable[str]) -> set[str]:
+    return set(make_scope(units, roots).groups)
+
+
+# --- status ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatusCount:
+    group_id: str
+    group_name: str
+    module_id: str
+    status: rules.Status
+    count: int
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    person_id: str
+    name: str
+    unit_name: str
+    module_id: str
+    due: date
+
+
+def status_counts(db: Database, course: Course, scope: Scope) -> list[StatusCount]:
+    """People per group, module and status: one GROUP BY over the (person, module) rows the rules define."""
+    rows_query, status = _status_rows(db, course, scope)
+    if rows_query is None:
+        return []
+    query = (select(rows_query.c.group_id, rows_query.c.module_id, status.label("status"), func.count())
+             .group_by(rows_query.c.group_id, rows_query.c.module_id, status))
+    with db.read() as session:
+        return [StatusCount(group_id, scope.names.get(group_id, group_id), module_id, rules.Status(value), count)
+                for group_id, module_id, value, count in session.execute(query)]
+
+
+def overdue_people(db: Database, course: Course, scope: Scope, limit: int | None = None) -> list[OverdueRow]:
+    """The overdue (person, module) pairs with their due dates, the longest overdue first."""
+    rows_query, status = _status_rows(db, course, scope)
+    if rows_query is None:
+        return []
+    query = (select(rows_query.c.person_id, Person.name, Unit.name, rows_query.c.module_id,
+                    rows_query.c.start_date, rows_query.c.last_done, rows_query.c.mask)
+             .join(Person, Person.id == rows_query.c.person_id).join(Unit, Unit.id == Person.unit_id)
+             .where(status == rules.Status.OVERDUE.value))
+    with db.read() as session:
+        found = session.execute(query).all()
+    due_rules = _rules_by_mask(course, {row.mask for row in found})
+    result = []
+    for person_id, name, unit_name, module_id, start_date, last_done, mask in found:
+        due = rules.due_date(start_date, _as_datetime(last_done), due_rules[mask][module_id])
+        result.append(OverdueRow(person_id, name, unit_name, module_id, due))
+    result.sort(key=lambda row: (row.due, row.name))
+    return result[:limit] if limit else result
+
+
+def _status_rows(db: Database, course: Course, scope: Scope):
+    """A subquery of one row per active person in scope and assigned module, with the columns the status CASE
+    reads, and that CASE. (None, None) when nobody is in scope."""
+    if not scope.groups:
+        return None, None
+    today = scope.today
+    until = datetime.combine(today + timedelta(days=1), time())
+    units = values(column("unit_id", String), column("group_id", String), name="scope_units").data(
+        list(scope.groups.items())).cte("scope_units")
+    mask_of_role = case({role: 1 << bit for bit, role in enumerate(TRACK_ROLES)}, value=PersonRole.role, else_=0)
+    people = (select(Person.id.label("person_id"), Person.start_date, units.c.group_id,
+                     func.sum(mask_of_role).label("mask"))
+              .join(units, units.c.unit_id == Person.unit_id).join(PersonRole, PersonRole.person_id == Person.id)
+              .where(Person.start_date <= today, or_(Person.end_date.is_(None), Person.end_date >= today)))
+    if scope.role:
+        people = people.where(_has_role(scope.role))
+    people = people.group_by(Person.id, Person.start_date, units.c.group_id).cte("scope_people")
+
+    with db.read() as session:
+        masks = [mask for (mask,) in session.execute(select(people.c.mask).distinct())]
+    due_rules = _rules_by_mask(course, masks)
+    assigned = [(mask, module_id, cut.done_from, cut.overdue_before, cut.never_done_overdue_start_before)
+                for mask, modules in due_rules.items() for module_id, rule in modules.items()
+                for cut in [rules.status_cutoffs(today, rule)]]
+    if not assigned:
+        return None, None
+    cutoffs = values(column("mask", Integer), column("module_id", String), column("done_from", DateTime),
+                     column("overdue_before", DateTime), column("never_before", Date), name="cutoffs").data(assigned).cte("cutoffs")
+    # Only records that can change a status are read: completions from the earliest cut-off on, attempts since
+    # the earliest day a started round can still be open (older ones are overdue or done whatever they were).
+    earliest = min(min(a[3] for a in assigned), datetime.combine(min(a[4] for a in assigned), time()))
+    base_module = case({m.id: m.translation_of for m in course.modules.values() if m.translation_of},
+                       value=Attempt.module_id, else_=Attempt.module_id)
+    in_scope = select(people.c.person_id)
+    completed = (select(Completion.person_id, Completion.module_id, func.max(Completion.completed_at).label("at"))
+                 .where(Completion.person_id.in_(in_scope), Completion.completed_at < until,
+                        Completion.completed_at >= earliest)
+                 .group_by(Completion.person_id, Completion.module_id).subquery("completed"))
+    waived = (select(Waiver.person_id, Waiver.module_id, func.max(Waiver.waived_at).label("at"))
+              .where(Waiver.person_id.in_(in_scope), Waiver.waived_at < until, Waiver.waived_at >= earliest)
+              .group_by(Waiver.person_id, Waiver.module_id).subquery("waived"))
+    started = (select(Attempt.person_id, base_module.label("module_id"), func.max(Attempt.started_at).label("at"))
+               .where(Attempt.person_id.in_(in_scope), Attempt.kind.in_(("scenario", "quiz")),
+                      Attempt.started_at < until, Attempt.started_at >= earliest)
+               .group_by(Attempt.person_id, base_module).subquery("started"))
+    last_done = case((and_(waived.c.at.is_not(None), or_(completed.c.at.is_(None), waived.c.at > completed.c.at)),
+                      waived.c.at), else_=completed.c.at)
+    via_diagnosis = and_(waived.c.at.is_not(None), or_(completed.c.at.is_(None), waived.c.at > completed.c.at))
+    rows = (select(people.c.person_id, people.c.group_id, people.c.start_date, people.c.mask, cutoffs.c.module_id,
+                   cutoffs.c.done_from, cutoffs.c.overdue_before, cutoffs.c.never_before,
+                   last_done.label("last_done"), via_diagnosis.label("via_diagnosis"),
+                   started.c.at.label("last_start"))
+            .join(cutoffs, cutoffs.c.mask == people.c.mask)
+            .outerjoin(completed, and_(completed.c.person_id == people.c.person_id,
+                                       completed.c.module_id == cutoffs.c.module_id))
+            .outerjoin(waived, and_(waived.c.person_id == people.c.person_id, waived.c.module_id == cutoffs.c.module_id))
+            .outerjoin(started, and_(started.c.person_id == people.c.person_id,
+                                     started.c.module_id == cutoffs.c.module_id))
+            ).subquery("person_modules")
+    r = rows.c
+    # The same order and comparisons as rules.status_by_cutoffs (tested equal to rules.module_status).
+    status = case(
+        (and_(r.last_done.is_not(None), r.last_done >= r.done_from),
+         case((r.via_diagnosis, literal(rules.Status.WAIVED.value)), else_=literal(rules.Status.DONE.value))),
+        (and_(r.last_done.is_not(None), r.last_done < r.overdue_before), literal(rules.Status.OVERDUE.value)),
+        (and_(r.last_done.is_(None), r.start_date < r.never_before), literal(rules.Status.OVERDUE.value)),
+        (and_(r.last_start.is_not(None), or_(r.last_done.is_(None), r.last_start > r.last_done)),
+         literal(rules.Status.IN_PROGRESS.value)),
+        else_=literal(rules.Status.NOT_STARTED.value))
+    return rows, status
+
+
+def _has_role(role: str):
+    held = aliased(PersonRole)  # its own alias: the people query joins person_roles for the mask already
+    return exists().where(held.person_id == Person.id, held.role == role)
+
+
+def _rules_by_mask(course: Course, masks: Iterable[int]) -> dict[int, dict[str, rules.DueRules]]:
+    """For each combination of roles present (a bit mask), the modules it must take and their due rules."""
+    result = {}
+    for mask in masks:
+        roles = {role for bit, role in enumerate(TRACK_ROLES) if int(mask) & (1 << bit)}
+        result[mask] = {a.module_id: a.due_rules for a in rules.assignments(course, roles)}
+    return result
+
+
+def _as_datetime(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))  # SQLite returns a CASE over datetimes as text
+
+
+# --- over time, scores, topics ---------------------------------------------------------------------------------
+
+def _month(session: Session, column_):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column_, "YYYY-MM")
+    return func.strftime("%Y-%m", column_)
+
+
+def _people_in_scope(scope: Scope):
+    units = values(column("unit_id", String), name="scope_unit_ids").data([(u,) for u in scope.groups]).cte(
+        "scope_unit_ids")
+    query = select(Person.id).join(units, units.c.unit_id == Person.unit_id).where(
+        or_(Person.end_date.is_(None), Person.end_date >= scope.today))
+    if scope.role:
+        query = query.where(_has_role(scope.role))
+    return query
+
+
+def completions_by_month(db: Database, scope: Scope, start: date, end: date,
+                         module_id: str | None = None) -> list[tuple[str, int]]:
+    """Modules completed (or passed by the diagnostic) per month, by the people in scope."""
+    if not scope.groups:
+        return []
+    low, high = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
+    with db.read() as session:
+        month_c = _month(session, Completion.completed_at)
+        month_w = _month(session, Waiver.waived_at)
+        people = _people_in_scope(scope)
+        done = (select(month_c.label("month")).where(Completion.person_id.in_(people),
+                                                     Completion.completed_at >= low, Completion.completed_at < high))
+        waived = (select(month_w.label("month")).where(Waiver.person_id.in_(people),
+                                                      Waiver.waived_at >= low, Waiver.waived_at < high))
+        if module_id:
+            done = done.where(Completion.module_id == module_id)
+            waived = waived.where(Waiver.module_id == module_id)
+        both = union_all(done, waived).subquery()
+        return [(month, count) for month, count in session.execute(
+            select(both.c.month, func.count()).group_by(both.c.month).order_by(both.c.month))]
+
+
+SCORE_BUCKETS = (0, 50, 60, 70, 80, 90, 100)  # lower bounds, percent
+
+
+def score_distribution(db: Database, scope: Scope, start: date, end: date,
+                       module_id: str | None = None) -> list[tuple[int, int]]:
+    """Completions in the period by score bucket (the lower bound of each bucket, percent)."""
+    if not scope.groups:
+        return []
+    low, high = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
+    bucket = case(*[(Completion.score_percent >= bound, bound) for bound in reversed(SCORE_BUCKETS[1:])], else_=0)
+    query = (select(bucket.label("bucket"), func.count())
+             .where(Completion.person_id.in_(_people_in_scope(scope)), Completion.completed_at >= low,
+                    Completion.completed_at < high).group_by(bucket))
+    if module_id:
+        query = query.where(Completion.module_id == module_id)
+    with db.read() as session:
+        found = dict(session.execute(query).all())
+    return [(bound, int(found.get(bound, 0))) for bound in SCORE_BUCKETS]
+
+
+@dataclass(frozen=True)
+class TopicCell:
+    group_id: str
+    group_name: str
+    topic: str
+    answered: int
+    correct: int
+
+    @property
+    def share(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+def topic_heatmap(db: Database, scope: Scope, start: date, end: date) -> list[TopicCell]:
+    """Correct first answers per group and topic in the period, from the topic tallies (a few rows per unit)."""
+    if not scope.groups:
+        return []
+    units = values(column("unit_id", String), column("group_id", String), name="heat_units").data(
+        list(scope.groups.items())).cte("heat_units")
+    query = (select(units.c.group_id, TopicTally.topic, func.sum(TopicTally.answered), func.sum(TopicTally.correct))
+             .join(units, units.c.unit_id == TopicTally.unit_id)
+             .where(TopicTally.role == (scope.role or EVERYONE), TopicTally.month >= date(start.year, start.month, 1),
+                    TopicTally.month <= end)
+             .group_by(units.c.group_id, TopicTally.topic))
+    with db.read() as session:
+        return [TopicCell(group_id, scope.names.get(group_id, group_id), topic, int(answered), int(correct))
+                for group_id, topic, answered, correct in session.execute(query)]

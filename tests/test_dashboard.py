@@ -1,0 +1,104 @@
+"""The dashboard's counts come from the database; they must equal the rule applied person by person."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+
+from course.content.loader import load_course
+from progress import dashboard
+from progress.reports import status_rows
+from progress.seed import seed
+from tests.conftest import PROJECT_ROOT
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module")
+def real_course():
+    result = load_course(PROJECT_ROOT)
+    assert result.ok
+    return result.course
+
+
+@pytest.fixture
+def seeded(db, real_course):
+    seed(db, real_course, employees=100, history_years=3, today=TODAY)
+    return db
+
+
+def test_status_counts_equal_the_rule_person_by_person(seeded, real_course):
+    units = dashboard.load_units(seeded)
+    days = (TODAY, TODAY - timedelta(days=200), TODAY + timedelta(days=90))
+    scopes = (("demo-chef", None), ("chef-ks", None), ("chef-ks", "fortroendevald"), ("chef-vof", "medarbetare"))
+    for day, (manager_id, role) in ((day, scope) for day in days for scope in scopes):
+        scope = dashboard.make_scope(units, dashboard.managed_roots(units, manager_id), role, day)
+        counted = Counter()
+        for row in dashboard.status_counts(seeded, real_course, scope):
+            counted[(row.module_id, row.status)] += row.count
+        expected = Counter()
+        for row in status_rows(seeded, real_course, day, manager_id=manager_id):
+            if role is None or role in _roles(seeded, row.person_id):
+                expected[(row.module_id, row.status)] += 1
+        # status_rows leaves the manager out of their own list; the dashboard counts everyone in the units
+        for row in status_rows(seeded, real_course, day, person_ids=[manager_id]):
+            if role is None or role in _roles(seeded, manager_id):
+                expected[(row.module_id, row.status)] += 1
+        assert counted == expected, (manager_id, role, day)
+        assert sum(counted.values()) > 0
+
+
+def test_overdue_list_has_the_rule_s_due_dates(seeded, real_course):
+    units = dashboard.load_units(seeded)
+    scope = dashboard.make_scope(units, dashboard.managed_roots(units, "chef-ks"), None, TODAY)
+    listed = {(r.person_id, r.module_id): r.due for r in dashboard.overdue_people(seeded, real_course, scope)}
+    expected = {(r.person_id, r.module_id): r.due for r in status_rows(seeded, real_course, TODAY)
+                if r.status.value == "forsenad" and r.unit_id in scope.groups}
+    assert listed == expected and listed
+
+
+def test_groups_are_the_units_one_level_down(seeded):
+    units = dashboard.load_units(seeded)
+    scope = dashboard.make_scope(units, ["ks"])
+    assert scope.groups["sbf-bygglov"] == "sbf" and scope.groups["sbf"] == "sbf" and scope.groups["ks"] == "ks"
+    assert "bn" not in scope.groups  # another root: not under ks
+    narrowed = dashboard.make_scope(units, ["sbf"])
+    assert set(narrowed.groups) == {"sbf", "sbf-bygglov", "sbf-miljo"}
+    assert narrowed.groups["sbf-miljo"] == "sbf-miljo"
+
+
+def test_time_scores_and_topics_are_counted_in_scope(seeded, real_course):
+    units = dashboard.load_units(seeded)
+    everyone = dashboard.make_scope(units, ["ks", "bn"], None, TODAY)
+    one_unit = dashboard.make_scope(units, ["sbf"], None, TODAY)
+    start = TODAY - timedelta(days=365 * 3)
+    months_all = dict(dashboard.completions_by_month(seeded, everyone, start, TODAY))
+    months_unit = dict(dashboard.completions_by_month(seeded, one_unit, start, TODAY))
+    assert sum(months_all.values()) > sum(months_unit.values()) > 0
+    assert all(len(month) == 7 for month in months_all)  # YYYY-MM on both databases
+    scores = dashboard.score_distribution(seeded, everyone, start, TODAY)
+    assert [bound for bound, _ in scores] == list(dashboard.SCORE_BUCKETS)
+    assert sum(count for _, count in scores) == sum(months_all.values()) - _waivers(seeded)
+    cells = dashboard.topic_heatmap(seeded, one_unit, start, TODAY)
+    assert cells and {cell.group_id for cell in cells} <= {"sbf", "sbf-bygglov", "sbf-miljo"}
+    assert all(0 <= cell.correct <= cell.answered for cell in cells)
+
+
+def _roles(db, person_id):
+    from sqlalchemy import select
+
+    from progress.models import PersonRole
+
+    with db.read() as session:
+        return set(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id)))
+
+
+def _waivers(db):
+    from sqlalchemy import func, select
+
+    from progress.models import Waiver
+
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(Waiver))
