@@ -1,0 +1,162 @@
+"""Item statistics for a question bank, as Moodle's quiz statistics report defines them. Pure: no I/O.
+
+Definitions (Moodle developer docs, "Quiz statistics calculations", docs.moodle.org/dev/Quiz_statistics_calculations,
+and the code that implements them, moodle/moodle question/classes/statistics/questions/calculator.php,
+`initial_question_walker` and `secondary_question_walker`):
+
+- x = the score on this question in an attempt, y = the score on the rest of the quiz in that attempt
+  (the attempt's total minus x). Statistics of a question run over the attempts that had it.
+- Facility index F = 100 × mean(x) / max mark: "the mean score of students on the item".
+- Discrimination index D = 100 × Cov(x, y) / sqrt(Var(x) · Var(y)), the product-moment correlation of the
+  question's score with the rest of the quiz, with sample (n − 1) variances; Moodle leaves it empty when either
+  variance is zero (everyone right, or everyone wrong).
+- The share choosing each option: the "analysis of responses" of the report, per option of the question in its
+  original order (a multiple-choice question's shares need not add up to 100 %).
+
+Which attempts: Moodle's default is each person's first attempt, because later attempts come after feedback
+and "probably do not satisfy the assumptions that underlie item analysis". Here it matters more than in most
+quizzes: a failed quiz shows what was wrong, so a retry mostly measures that feedback, not what people knew.
+The queries in progress.analytics_queries take the first finished attempt unless asked for all of them.
+
+Flags, from the guidance on reading the report (MoodleDocs "Quiz report statistics", the facility table:
+"90–94 very easy, 95–100 extremely easy"; "11–20 difficult, 6–10 very difficult, 5 or less extremely difficult
+or something wrong with the question"; a negative discrimination index means that those who did worse on the
+rest of the quiz did better on this question, which points to a wrong key or a misleading text):
+- too easy: F ≥ TOO_EASY_FROM; too hard: F < TOO_HARD_BELOW; negative discrimination: D < 0;
+- too few attempts: n < MIN_ATTEMPTS. Moodle states no number; with 30 attempts the 95 % interval of a
+  correlation near zero is still about ±0.37 (1.96 / sqrt(n − 3)), so below that the other flags are a hint.
+
+Scores are 0 or 1 here (a question is right or wrong; certainty-based marking is a separate signal), so every
+sum is an integer: the database can add them up (progress.analytics_queries), and this module turns the sums
+into the indexes exactly, with no second pass over the rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from course.content.schema import Question
+
+TOO_EASY_FROM = 90.0  # facility index, % ("very easy" and "extremely easy" in Moodle's guidance)
+TOO_HARD_BELOW = 20.0  # facility index, % ("difficult" and harder)
+MIN_ATTEMPTS = 30
+
+FLAG_TOO_EASY = "too_easy"
+FLAG_TOO_HARD = "too_hard"
+FLAG_NEGATIVE = "negative_discrimination"
+FLAG_FEW = "too_few_attempts"
+FLAGS = (FLAG_NEGATIVE, FLAG_TOO_HARD, FLAG_TOO_EASY, FLAG_FEW)  # most serious first
+
+
+@dataclass(frozen=True)
+class ItemSums:
+    """What the indexes need, summed over the attempts that had the question: n, Σx, Σx², Σy, Σy², Σxy."""
+
+    n: int = 0
+    sum_x: int = 0
+    sum_xx: int = 0
+    sum_y: int = 0
+    sum_yy: int = 0
+    sum_xy: int = 0
+
+
+@dataclass(frozen=True)
+class ItemStat:
+    question_id: str
+    topic: str
+    text: str
+    n: int
+    facility: float | None  # %, None without attempts
+    discrimination: float | None  # %, None when it is undefined (n < 2 or no spread)
+    option_shares: tuple[float, ...]  # % of the attempts that chose each option, original order
+    correct_options: frozenset[int]
+    flags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def sums_from_answers(answers: Iterable[tuple[object, str, bool]]) -> dict[str, ItemSums]:
+    """Sums from per-attempt rows (attempt id, question id, correct): the reference the SQL sums must equal."""
+    by_attempt: dict[object, list[tuple[str, int]]] = {}
+    for attempt_id, question_id, correct in answers:
+        by_attempt.setdefault(attempt_id, []).append((question_id, int(bool(correct))))
+    acc: dict[str, list[int]] = {}
+    for marks in by_attempt.values():
+        total = sum(x for _, x in marks)
+        for question_id, x in marks:
+            y = total - x
+            a = acc.setdefault(question_id, [0, 0, 0, 0, 0, 0])
+            for i, value in enumerate((1, x, x * x, y, y * y, x * y)):
+                a[i] += value
+    return {question_id: ItemSums(*a) for question_id, a in acc.items()}
+
+
+def facility_index(sums: ItemSums, max_mark: int = 1) -> float | None:
+    if sums.n == 0 or max_mark == 0:
+        return None
+    return 100.0 * sums.sum_x / (sums.n * max_mark)
+
+
+def discrimination_index(sums: ItemSums) -> float | None:
+    """100 × Pearson's r of x and y. The (n − 1) of Moodle's sample covariance and variances cancels; with
+    integer sums, n·Σxy − Σx·Σy is exact, so "no spread" is an exact zero and never a rounding remnant."""
+    n = sums.n
+    if n < 2:
+        return None
+    covariance = n * sums.sum_xy - sums.sum_x * sums.sum_y
+    variance_x = n * sums.sum_xx - sums.sum_x ** 2
+    variance_y = n * sums.sum_yy - sums.sum_y ** 2
+    if variance_x * variance_y == 0:
+        return None
+    return 100.0 * covariance / math.sqrt(variance_x * variance_y)
+
+
+def option_shares(question: Question, response_counts: Mapping[str, int]) -> tuple[float, ...]:
+    """% choosing each option; `response_counts` maps a stored response (JSON list of option indexes, original
+    order) to how many attempts gave it. A response naming an option the question no longer has is ignored."""
+    chosen = [0] * len(question.options)
+    total = 0
+    for response, count in response_counts.items():
+        total += count
+        for index in _indexes(response):
+            if 0 <= index < len(chosen):
+                chosen[index] += count
+    return tuple(100.0 * c / total if total else 0.0 for c in chosen)
+
+
+def flags_for(n: int, facility: float | None, discrimination: float | None) -> tuple[str, ...]:
+    found = []
+    if discrimination is not None and discrimination < 0:
+        found.append(FLAG_NEGATIVE)
+    if facility is not None and facility < TOO_HARD_BELOW:
+        found.append(FLAG_TOO_HARD)
+    if facility is not None and facility >= TOO_EASY_FROM:
+        found.append(FLAG_TOO_EASY)
+    if n < MIN_ATTEMPTS:
+        found.append(FLAG_FEW)
+    return tuple(found)
+
+
+def item_statistics(questions: Iterable[Question], sums: Mapping[str, ItemSums],
+                    responses: Mapping[str, Mapping[str, int]]) -> list[ItemStat]:
+    """One row per question of the bank, in the bank's order; a question nobody was asked has n = 0."""
+    result = []
+    for question in questions:
+        item = sums.get(question.id, ItemSums())
+        facility = facility_index(item)
+        discrimination = discrimination_index(item)
+        result.append(ItemStat(question.id, question.topic, question.text, item.n, facility, discrimination,
+                               option_shares(question, responses.get(question.id, {})), question.correct_indexes,
+                               flags_for(item.n, facility, discrimination)))
+    return result
+
+
+def _indexes(response: str) -> list[int]:
+    try:
+        value = json.loads(response)
+    except (TypeError, ValueError):
+        return []
+    if isinstance(value, int):
+        return [value]
+    return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []

@@ -1,0 +1,207 @@
+"""Queries for the compliance analytics and the APT card. The database adds up; course.itemstats turns the sums
+into Moodle's indexes; the views only shape and draw.
+
+- Item statistics: per question of one bank, the sums n, Σx, Σx², Σy, Σy², Σxy over the chosen attempts
+  (x = this question right or not, y = the rest of the attempt), and the count of each stored response. Both are
+  GROUP BY queries, so no per-attempt row leaves the database, however many people took the quiz.
+- Topic mastery and the weakest topics read `topic_tallies` (first answers per unit, role, topic and month),
+  role '' (everyone once), never the steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterable, Sequence
+
+from sqlalchemy import Select, and_, case, func, select
+
+from course import itemstats
+from course.content.loader import Course
+from progress.db import Database
+from progress.models import Attempt, Step, TopicTally, Unit
+from progress.org import subtree_unit_ids
+
+EVERYONE = ""  # topic_tallies.role of the rows that count every person once
+MIN_TOPIC_ANSWERS = 5  # a topic with fewer first answers in the scope is not ranked: one wrong answer is not a trend
+
+
+@dataclass(frozen=True)
+class TopicShare:
+    topic: str
+    answered: int
+    correct: int
+
+    @property
+    def share(self) -> float:
+        """% of first answers that were correct."""
+        return 100.0 * self.correct / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True)
+class TopicPeriod:
+    topic: str
+    period: date  # the first day of the month (or quarter)
+    answered: int
+    correct: int
+
+    @property
+    def share(self) -> float:
+        return 100.0 * self.correct / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    id: str
+    name: str
+    depth: int  # 0 for the units the manager heads, 1 below them, ...
+
+
+# -- item statistics ---------------------------------------------------------------------------------------
+
+def _chosen_attempts(bank_id: str, start: date | None, end: date | None, first_only: bool) -> Select:
+    """Ids of the finished quiz attempts at `bank_id` that count: each person's first finished attempt (Moodle's
+    default), or every finished attempt; finished within [start, end] when given. The first attempt is the first
+    ever, so a retry inside the period does not stand in for a first attempt made before it."""
+    finished = and_(Attempt.kind == "quiz", Attempt.item_id == bank_id, Attempt.finished_at.is_not(None))
+    query = select(Attempt.id).where(finished)
+    if first_only:
+        first = (select(Attempt.person_id, func.min(Attempt.attempt_no).label("attempt_no")).where(finished)
+                 .group_by(Attempt.person_id).subquery())
+        query = query.join(first, and_(Attempt.person_id == first.c.person_id,
+                                       Attempt.attempt_no == first.c.attempt_no))
+    if start is not None:
+        query = query.where(Attempt.finished_at >= datetime.combine(start, time()))
+    if end is not None:
+        query = query.where(Attempt.finished_at < datetime.combine(end + timedelta(days=1), time()))
+    return query
+
+
+def item_sums(db: Database, bank_id: str, start: date | None = None, end: date | None = None,
+              first_only: bool = True) -> dict[str, itemstats.ItemSums]:
+    """Per question: n, Σx, Σx², Σy, Σy², Σxy, where y is the attempt's total minus x."""
+    attempts = _chosen_attempts(bank_id, start, end, first_only).subquery()
+    marks = (select(Step.attempt_id, Step.item, case((Step.correct.is_(True), 1), else_=0).label("x"))
+             .join(attempts, Step.attempt_id == attempts.c.id).subquery())
+    totals = (select(marks.c.attempt_id, func.sum(marks.c.x).label("total"))
+              .group_by(marks.c.attempt_id).subquery())
+    x = marks.c.x
+    y = totals.c.total - marks.c.x
+    query = (select(marks.c.item, func.count(), func.sum(x), func.sum(x * x), func.sum(y), func.sum(y * y),
+                    func.sum(x * y))
+             .join(totals, totals.c.attempt_id == marks.c.attempt_id).group_by(marks.c.item))
+    with db.read() as session:
+        # PostgreSQL returns SUM(bigint) as numeric (Decimal): the indexes want exact integers
+        return {item: itemstats.ItemSums(*(int(value or 0) for value in values))
+                for item, *values in session.execute(query)}
+
+
+def response_counts(db: Database, bank_id: str, start: date | None = None, end: date | None = None,
+                    first_only: bool = True) -> dict[str, dict[str, int]]:
+    """Per question: how many of the chosen attempts gave each stored response (a JSON list of option indexes)."""
+    attempts = _chosen_attempts(bank_id, start, end, first_only).subquery()
+    query = (select(Step.item, Step.response, func.count()).join(attempts, Step.attempt_id == attempts.c.id)
+             .group_by(Step.item, Step.response))
+    result: dict[str, dict[str, int]] = {}
+    with db.read() as session:
+        for item, response, count in session.execute(query):
+            result.setdefault(item, {})[response] = int(count)
+    return result
+
+
+def item_statistics(db: Database, course: Course, bank_id: str, start: date | None = None,
+                    end: date | None = None, first_only: bool = True) -> list[itemstats.ItemStat]:
+    """Moodle's item statistics for every question of the bank (see course.itemstats)."""
+    return itemstats.item_statistics(course.banks[bank_id].questions,
+                                     item_sums(db, bank_id, start, end, first_only),
+                                     response_counts(db, bank_id, start, end, first_only))
+
+
+# -- topics ------------------------------------------------------------------------------------------------
+
+def _month_range(start: date | None, end: date | None) -> list:
+    conditions = []
+    if start is not None:
+        conditions.append(TopicTally.month >= date(start.year, start.month, 1))
+    if end is not None:
+        conditions.append(TopicTally.month <= end)
+    return conditions
+
+
+def topic_mastery_by_month(db: Database, start: date | None = None, end: date | None = None,
+                           topics: Sequence[str] | None = None) -> list[TopicPeriod]:
+    """Share of correct first answers per topic and month, across the whole organisation."""
+    query = (select(TopicTally.topic, TopicTally.month, func.sum(TopicTally.answered), func.sum(TopicTally.correct))
+             .where(TopicTally.role == EVERYONE, *_month_range(start, end))
+             .group_by(TopicTally.topic, TopicTally.month).order_by(TopicTally.month, TopicTally.topic))
+    if topics is not None:
+        query = query.where(TopicTally.topic.in_(list(topics)))
+    with db.read() as session:
+        return [TopicPeriod(topic, month, int(answered), int(correct))
+                for topic, month, answered, correct in session.execute(query)]
+
+
+def by_quarter(rows: Iterable[TopicPeriod]) -> list[TopicPeriod]:
+    """Monthly rows folded into quarters (a quarter is named by its first day). Done here, not in SQL: the
+    monthly rows are already few (topics × months), and date arithmetic differs between the two databases."""
+    sums: dict[tuple[str, date], list[int]] = {}
+    for row in rows:
+        quarter = date(row.period.year, 3 * ((row.period.month - 1) // 3) + 1, 1)
+        counts = sums.setdefault((row.topic, quarter), [0, 0])
+        counts[0] += row.answered
+        counts[1] += row.correct
+    return [TopicPeriod(topic, quarter, a, c) for (topic, quarter), (a, c) in sorted(sums.items(),
+                                                                                     key=lambda i: (i[0][1], i[0][0]))]
+
+
+def unit_subtree_ids(unit_id: str) -> Select:
+    """A unit and every unit under it, at every depth: one recursive query (as org.subtree_unit_ids, but from a
+    unit rather than from the manager of units)."""
+    tree = select(Unit.id).where(Unit.id == unit_id).cte("unit_tree", recursive=True)
+    tree = tree.union(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def topic_shares(db: Database, start: date | None = None, end: date | None = None, *,
+                 unit_id: str | None = None, topics: Sequence[str] | None = None,
+                 min_answered: int = MIN_TOPIC_ANSWERS) -> list[TopicShare]:
+    """Correct share of first answers per topic, weakest first: for the whole organisation, or for a unit and the
+    units under it; only `topics` when given; topics with fewer than `min_answered` answers are left out."""
+    answered = func.sum(TopicTally.answered)
+    query = (select(TopicTally.topic, answered, func.sum(TopicTally.correct))
+             .where(TopicTally.role == EVERYONE, *_month_range(start, end))
+             .group_by(TopicTally.topic).having(answered >= max(1, min_answered)))
+    if unit_id is not None:
+        query = query.where(TopicTally.unit_id.in_(unit_subtree_ids(unit_id).scalar_subquery()))
+    if topics is not None:
+        query = query.where(TopicTally.topic.in_(list(topics)))
+    with db.read() as session:
+        rows = [TopicShare(topic, int(a), int(c)) for topic, a, c in session.execute(query)]
+    return sorted(rows, key=lambda row: (row.share, -row.answered, row.topic))
+
+
+def weakest_topic(db: Database, start: date | None = None, end: date | None = None, *,
+                  unit_id: str | None = None, topics: Sequence[str] | None = None) -> TopicShare | None:
+    """The topic with the smallest share of correct first answers in the scope, or None without enough data."""
+    ranked = topic_shares(db, start, end, unit_id=unit_id, topics=topics)
+    return ranked[0] if ranked else None
+
+
+def managed_units(db: Database, manager_id: str) -> list[UnitChoice]:
+    """The units under `manager_id` at every depth, in tree order (a unit before the units under it)."""
+    with db.read() as session:
+        rows = session.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.manager_id)
+                               .where(Unit.id.in_(subtree_unit_ids(manager_id).scalar_subquery()))).all()
+    ids = {row.id for row in rows}
+    children: dict[str | None, list] = {}
+    for row in rows:
+        children.setdefault(row.parent_id if row.parent_id in ids else None, []).append(row)
+    result: list[UnitChoice] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for row in sorted(children.get(parent, []), key=lambda r: r.name):
+            result.append(UnitChoice(row.id, row.name, depth))
+            walk(row.id, depth + 1)
+
+    walk(None, 0)
+    return result
