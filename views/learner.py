@@ -15,6 +15,7 @@ from course.summary import sources_text, summary_html
 from course.content.schema import Module
 from course.rules import DONE_STATUSES, Status
 from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
+from progress import talk
 from progress.db import StoreUnavailable
 from views.context import current_user, language, services, status_label, t, today
 
@@ -207,6 +208,7 @@ def module_page(module: Module) -> None:
         if progress.status in DONE_STATUSES and not progress.started:
             st.success(t("module_complete_banner", score=_percent(progress.last_score)))
             _summary(module, expanded=True)
+            _reflection_form(course.base_of(module.id))
             last_quiz = svc.attempts.latest_attempt(user.id, module.quiz)
             if last_quiz and last_quiz.finished_at:
                 with st.expander(t("quiz_review")):
@@ -221,6 +223,25 @@ def module_page(module: Module) -> None:
         scenario_part(module, item_id, next_part=current + 1 if current + 1 < len(parts) else None)
     else:
         quiz_part(module)
+
+
+def _save_reflection(module_id: str) -> None:
+    text = st.session_state.get(f"reflection-{module_id}", "")
+    shared = bool(st.session_state.get(f"reflection-shared-{module_id}"))
+    _save(lambda: talk.save_reflection(svc.db, user.id, module_id, text, shared))
+    if "pending_answer" not in st.session_state:
+        st.session_state["flash"] = ("success", t("talk_reflection_saved"))
+
+
+def _reflection_form(module_id: str) -> None:
+    """What the learner takes with them, in their own words; shared with the manager only if they tick the box."""
+    saved = talk.reflection(svc.db, user.id, module_id)
+    with st.form(f"reflection-form-{module_id}", border=True):
+        st.text_area(t("talk_reflection_question"), value=saved.text if saved else "",
+                     max_chars=talk.REFLECTION_MAX_CHARS, key=f"reflection-{module_id}")
+        st.checkbox(t("talk_reflection_share"), value=bool(saved and saved.shared),
+                    key=f"reflection-shared-{module_id}")
+        st.form_submit_button(t("talk_reflection_save"), on_click=_save_reflection, args=(module_id,))
 
 
 def _playable(attempt: AttemptRecord | None) -> bool:

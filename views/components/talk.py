@@ -1,0 +1,122 @@
+"""The medarbetarsamtal page about one person: the same for the manager and for the learner before the talk.
+
+It draws only what `progress.talk.summary` gives (status, history, per-topic counts and shares, shared
+reflections): never which answer was given to which question. The learner's own page adds those below it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from course.documents.talk import talk_pdf
+from progress import talk
+from progress.org import PersonRecord
+from views.context import current_user, services, status_label, t, today
+
+
+def render(person: PersonRecord, viewer_is_self: bool) -> talk.TalkSummary | None:
+    """Draw the page about `person` for the current user; returns the summary, or None when refused."""
+    svc = services()
+    course = svc.content.course
+    viewer = current_user()
+    try:
+        summary = talk.summary(svc.db, course, person.id, today(), viewer.id)
+    except talk.NotPermitted:
+        st.error(t("talk_refused"), icon=":material/block:")
+        return None
+    points = talk.suggested_points(course, summary, person.title)
+
+    st.header(person.name)
+    st.caption(" · ".join(part for part in (person.title, person.unit_name) if part))
+    st.caption(t("talk_self_note") if viewer_is_self else t("talk_manager_note", name=person.name.split()[0]))
+
+    st.subheader(t("talk_points_heading"))
+    for column, (number, point) in zip(st.columns(len(points)), enumerate(points, 1)):
+        with column.container(border=True):
+            st.markdown(f"**{number}. {point.title}**")
+            st.write(point.text)
+
+    _status_and_history(course, summary)
+    _topics(course, summary)
+    _reflections(course, summary)
+
+    pdf = talk_pdf(course, name=person.name, unit_name=person.unit_name, title=person.title, summary=summary,
+                   points=points, generated=today())
+    st.download_button(t("talk_pdf_download"), pdf, file_name=f"medarbetarsamtal-{person.id}.pdf",
+                       mime="application/pdf", key="talk_pdf", icon=":material/print:", on_click="ignore")
+    return summary
+
+
+def _module_title(course, module_id: str) -> str:
+    return course.modules[module_id].title if module_id in course.modules else module_id
+
+
+def _status_and_history(course, summary: talk.TalkSummary) -> None:
+    st.subheader(t("talk_status_heading"))
+    if not summary.status:
+        st.info(t("talk_no_modules"))
+    else:
+        st.dataframe(pd.DataFrame([{t("talk_col_module"): _module_title(course, row.module_id),
+                                    t("col_status"): status_label(row.status),
+                                    t("col_due"): row.due,
+                                    t("col_completed"): row.last_completed_at.date() if row.last_completed_at else None,
+                                    t("col_score"): row.last_score} for row in summary.status]),
+                     hide_index=True, key="talk_status")
+    st.subheader(t("talk_history_heading"))
+    if not summary.history:
+        st.info(t("talk_no_history"))
+        return
+    st.dataframe(pd.DataFrame([{t("talk_col_date"): entry.at.date(),
+                                t("talk_col_module"): _module_title(course, entry.module_id),
+                                t("talk_col_result"): t("talk_via_diagnosis") if entry.via_diagnosis
+                                else t("talk_score", score=f"{entry.score:.0f}")} for entry in summary.history]),
+                 hide_index=True, key="talk_history")
+
+
+def _topics(course, summary: talk.TalkSummary) -> None:
+    st.subheader(t("talk_topics_heading"))
+    if not summary.topics:
+        st.info(t("talk_no_topics"))
+        return
+    st.caption(t("talk_topics_help"))
+    first, latest = t("talk_first_answer"), t("talk_latest_answer")
+    shares = pd.DataFrame([{"topic": course.topic_title(topic.topic), "answer": label, "share": 100 * share}
+                           for topic in summary.topics
+                           for label, share in ((first, topic.share_first), (latest, topic.share_latest))])
+    figure = px.bar(shares, x="share", y="topic", color="answer", orientation="h", barmode="group",
+                    range_x=[0, 100], color_discrete_map={first: "#b0bec5", latest: "#1f4e79"},
+                    labels={"share": t("talk_share_correct"), "topic": t("col_topic"), "answer": ""})
+    figure.update_layout(height=120 + 34 * len(summary.topics), margin=dict(l=10, r=10, t=10, b=10),
+                         legend_title_text="", yaxis={"autorange": "reversed"})
+    chart, table = st.columns([3, 2])
+    chart.plotly_chart(figure, key="talk_topics_chart")
+    table.dataframe(pd.DataFrame([{t("col_topic"): course.topic_title(topic.topic),
+                                   t("talk_col_questions"): topic.answered,
+                                   first: round(100 * topic.share_first), latest: round(100 * topic.share_latest),
+                                   t("col_misconceptions"): topic.misconceptions} for topic in summary.topics]),
+                    hide_index=True, key="talk_topics_table",
+                    column_config={first: st.column_config.NumberColumn(format="%d %%"),
+                                   latest: st.column_config.NumberColumn(format="%d %%")})
+
+    st.subheader(t("talk_misconceptions_heading"))
+    st.caption(t("talk_misconceptions_help"))
+    if not summary.misconceptions:
+        st.success(t("talk_no_misconceptions"))
+        return
+    st.markdown("\n".join(t("talk_misconception_line", topic=course.topic_title(topic.topic),
+                            count=topic.misconceptions) for topic in summary.misconceptions))
+
+
+def _reflections(course, summary: talk.TalkSummary) -> None:
+    st.subheader(t("talk_reflections_heading"))
+    shared = [r for r in summary.reflections if r.shared]
+    if not shared:
+        st.caption(t("talk_no_shared_reflections"))
+        return
+    for item in shared:
+        with st.container(border=True):
+            st.markdown(f"**{_module_title(course, item.module_id)}**")
+            st.text(item.text)  # the learner's own words: shown as written, never as markdown
+            st.caption(t("talk_reflection_updated", date=item.updated_at.date().isoformat()))
