@@ -41,7 +41,7 @@ class TopicResult:
 
 @dataclass(frozen=True)
 class TalkingPoint:
-    kind: str  # forsenad | missuppfattning | svagaste | reflektion | nasta | styrka | grazoner | larm
+    kind: str  # forsenad | missuppfattning | svagaste | reflektion | nasta | styrka | grazoner | larm | riktlinjer
     title: str
     text: str
 
@@ -64,7 +64,7 @@ def suggest(course, *, overdue: Sequence[tuple[str, date | None]] = (),
         dues = [due for _, due in overdue if due is not None]
         since = f" Den skulle ha varit klar {min(dues).isoformat()}." if len(overdue) == 1 and dues else ""
         points.append(TalkingPoint(
-            "forsenad", f"Försenad: {names}",
+            "forsenad", f"Försenad: {names}" if len(overdue) == 1 else f"{len(overdue)} försenade moduler",
             f"{'Modulen' if len(overdue) == 1 else 'Modulerna'} {names} är inte klar{'a' if len(overdue) > 1 else ''}."
             f"{since} Kom överens om när det passar att göra {'den' if len(overdue) == 1 else 'dem'}, och om "
             "något står i vägen: tid, arbetsbelastning eller språk."))
@@ -121,6 +121,11 @@ def suggest(course, *, overdue: Sequence[tuple[str, date | None]] = (),
     points.append(TalkingPoint(
         "larm", "Om du ser något som inte stämmer",
         "Vet du hur du slår larm hos oss, och att du är skyddad när du gör det? Gå igenom kanalerna tillsammans."))
+    organisation = getattr(course, "organisation", None)
+    guidelines = f"”{organisation.riktlinjer.titel}”" if organisation else "kommunens riktlinjer"
+    points.append(TalkingPoint(
+        "riktlinjer", "Kommunens riktlinjer",
+        f"Gå igenom {guidelines} tillsammans: vad betyder de i ditt arbete, och är något oklart?"))
     return points[:POINTS]
 
 
