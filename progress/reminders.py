@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Callable, Mapping
 
 from sqlalchemy import or_, select
@@ -198,7 +198,7 @@ def _message(mail: texts.Mail, sender: str) -> EmailMessage:
     message["To"] = formataddr((mail.name, mail.email))
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
     message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
     return message
@@ -264,11 +264,16 @@ def _command(args) -> int:
 def _summary_text(summary: Summary, dry_run: bool) -> str:
     digests = sum(1 for mail in summary.sent if mail.kind == texts.DIGEST)
     verb = "Skulle skicka" if dry_run else "Skickade"
-    parts = [f"{verb} {len(summary.sent) - digests} påminnelser och {digests} veckosammanfattningar."]
+    parts = [f"{verb} {_count(len(summary.sent) - digests, 'påminnelse', 'påminnelser')} och "
+             f"{_count(digests, 'veckosammanfattning', 'veckosammanfattningar')}."]
     if summary.already_sent:
         parts.append(f"{summary.already_sent} skickades inte igen (redan skickade inom intervallet).")
     if summary.without_email:
-        parts.append(f"{len(summary.without_email)} personer saknar e-postadress och fick inget.")
+        parts.append(f"{_count(len(summary.without_email), 'person', 'personer')} saknar e-postadress och fick inget.")
     if summary.failed or summary.unsent:
-        parts.append(f"{len(summary.failed) + summary.unsent} kunde inte skickas och försöks igen vid nästa körning.")
+        parts.append(f"{summary.unsent + len(summary.failed)} kunde inte skickas och försöks igen vid nästa körning.")
     return " ".join(parts)
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"

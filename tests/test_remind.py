@@ -268,7 +268,7 @@ def test_the_command_sends_once_and_says_so_in_swedish(command, smtp, org, capsy
     out, err = capsys.readouterr()
     assert "Skickat (snart) till Nora Nyström <nora@gransby.example>" in out
     assert "Skickade 4 påminnelser och 3 veckosammanfattningar." in err
-    assert "1 personer saknar e-postadress" in err
+    assert "1 person saknar e-postadress" in err
     assert command() == 0 and smtp.take() == {}
     assert "Skickade 0 påminnelser och 0 veckosammanfattningar. 7 skickades inte igen" in capsys.readouterr().err
 
