@@ -209,27 +209,24 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, Sequence]]:
 
 
 def _xlsx_tables(data: bytes):
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # here, not at the top: every `python -m course` command imports this module
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises several kinds for a file that is not a workbook
         raise ValueError(f"Filen kunde inte läsas som en Excel-fil ({type(error).__name__}). "
                          "Spara den på nytt som .xlsx eller som CSV.") from error
-    try:
-        sheets = {_header_key(sheet.title): sheet for sheet in book.worksheets}
-        units = sheets.pop(_header_key(UNITS_SHEET), None)
-        people = next((sheets[name] for name in ("personal", "personer") if name in sheets),
-                      next(iter(sheets.values()), None))
-        if people is None:
-            raise ValueError("Arbetsboken har inget blad med personer.")
+    sheets = {_header_key(sheet.title): sheet for sheet in book.worksheets}
+    units = sheets.pop(_header_key(UNITS_SHEET), None)
+    people = next((sheets[name] for name in ("personal", "personer") if name in sheets),
+                  next(iter(sheets.values()), None))
+    if people is None:
+        raise ValueError("Arbetsboken har inget blad med personer.")
 
-        def rows(sheet):
-            return list(enumerate(sheet.iter_rows(values_only=True), start=1))
+    def rows(sheet):  # lazily, so that cells we do not use are dropped row by row as they are read
+        return enumerate(sheet.iter_rows(values_only=True), start=1)
 
-        return iter(rows(people)), iter(rows(units)) if units is not None else None
-    finally:
-        book.close()
+    return rows(people), rows(units) if units is not None else None
 
 
 def _header_key(title) -> str:
