@@ -12,7 +12,8 @@ from progress.models import TopicTally, Unit
 # kommun -> forvaltning -> (enhet-a, enhet-b); annan is elsewhere; chef-x manages forvaltning
 UNITS = [
     {"id": "kommun", "name": "Kommunen", "kind": "nämnd", "parent_id": None, "manager_id": "chef-top"},
-    {"id": "forvaltning", "name": "Förvaltningen", "kind": "förvaltning", "parent_id": "kommun", "manager_id": "chef-x"},
+    {"id": "forvaltning", "name": "Förvaltningen", "kind": "förvaltning", "parent_id": "kommun",
+     "manager_id": "chef-x"},
     {"id": "enhet-a", "name": "Enhet A", "kind": "enhet", "parent_id": "forvaltning", "manager_id": "chef-a"},
     {"id": "enhet-b", "name": "Enhet B", "kind": "enhet", "parent_id": "forvaltning", "manager_id": None},
     {"id": "annan", "name": "Annan", "kind": "förvaltning", "parent_id": "kommun", "manager_id": "chef-y"},

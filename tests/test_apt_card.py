@@ -1,0 +1,121 @@
+"""The APT card: the weakest topic's dilemma without the answer, questions, the rules and the whistleblowing
+channel, as a PDF that pypdf can read; and the two pages (analytics for demo-admin, the APT card for demo-chef)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from course.content.loader import load_course
+from course.documents import apt_card
+from tests.conftest import PROJECT_ROOT
+from tests.test_app import demo_env, open_app  # noqa: F401 (a fixture used by name)
+
+
+@pytest.fixture(scope="module")
+def course():
+    result = load_course(PROJECT_ROOT)
+    assert result.ok
+    return result.course
+
+
+def pdf_text(data: bytes) -> tuple[str, int]:
+    reader = PdfReader(io.BytesIO(data))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages)), len(reader.pages)
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.mark.parametrize("topic", ["bisysslor", "vanskapskorruption", "sociala-medier", "jav-grunder",
+                                   "straff-och-preskription"])
+def test_the_card_has_the_topic_a_dilemma_and_no_answer(course, topic):
+    card = apt_card.build_card(course, "sbf-bygglov", "Bygglovsenheten", topic, 41.7, 36)
+    scenario = next(s for s in course.scenarios.values() if s.title == card.scenario_title)
+    node = next(n for n in scenario.nodes.values() if n.text == card.situation)
+    assert topic in scenario.topics or any(topic in m.topics and scenario.id in m.scenarios
+                                           for m in course.modules.values())
+    assert sorted(card.choices) == sorted(choice.text for choice in node.choices)
+    assert 4 <= len(card.questions) <= 5 and card.rules
+
+    text, pages = pdf_text(apt_card.card_pdf(card, "Gränsby kommun"))
+    assert pages <= 2
+    assert course.topic_title(topic) in text and "Bygglovsenheten" in text and "42 %" in text
+    assert squash(card.situation)[:80] in text
+    for choice in node.choices:  # every choice is there, and none of the feedback that says which is best
+        assert squash(choice.text)[:60] in text
+        assert squash(choice.feedback)[:60] not in text
+    assert course.organisation.visselblasning.epost in text
+    assert squash(card.rules[0][0])[:60] in text
+
+
+def test_the_best_choice_is_not_always_first(course):
+    """Authors tend to write the best choice first; on the card the order is shuffled per unit."""
+    scenario = course.scenarios["grazoner-miljo-barndomsvannen"]
+    first = scenario.nodes[scenario.start].choices[0].text
+    orders = {apt_card.build_card(course, f"enhet-{i}", "Enheten", "vanskapskorruption", 50.0, 10).choices
+              for i in range(12)}
+    assert len(orders) > 1 and any(order[0] != first for order in orders if first in order)
+
+
+def test_a_card_from_the_organisations_topic_says_so(course):
+    card = apt_card.build_card(course, "u1", "Nya enheten", "bisysslor", 60.0, 200, apt_card.SCOPE_ORGANISATION)
+    assert "för få svar" in card.why and "hela kommunens" in card.why
+    text, _ = pdf_text(apt_card.card_pdf(card, "Gränsby kommun"))
+    assert "hela kommunens svagaste" in text
+
+
+def table_with(at, column: str):
+    """The first table on the page that has `column` (AppTest does not expose a dataframe's key)."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def test_the_analytics_page_for_an_admin(demo_env):  # noqa: F811
+    at = open_app("demo-admin")
+    at.switch_page("views/compliance.py").run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 3  # item statistics, mastery over time, grey zones
+    items = table_with(at, "Lätthetsindex (%)")
+    assert {"Lätthetsindex (%)", "Diskrimineringsindex (%)", "Andel per svarsalternativ (✓ rätt)",
+            "Flaggor"} <= set(items.columns)
+    assert items["Försök"].max() > 0 and items["Lätthetsindex (%)"].between(0, 100).all()
+    grey = at.dataframe[2].value  # the third tab's table
+    assert len(grey) > 0 and list(grey["Andel rätt (%)"]) == sorted(grey["Andel rätt (%)"])  # weakest first
+    assert table_with(at, "Period")["Första svar"].sum() > 0
+    assert at.get("download_button")
+    at.checkbox(key="compliance_all_attempts").check().run()
+    assert not at.exception
+    assert table_with(at, "Lätthetsindex (%)")["Försök"].max() >= items["Försök"].max()
+
+
+def test_the_apt_page_for_a_manager(demo_env):  # noqa: F811
+    at = open_app("demo-chef")
+    at.switch_page("views/apt.py").run()
+    assert not at.exception, at.exception
+    unit = at.selectbox(key="apt_unit")
+    assert [option.strip("\u2003") for option in unit.options] == [
+        "Samhällsbyggnadsförvaltningen", "Bygglovsenheten", "Miljö- och hälsoskyddsenheten"]  # her subtree only
+    assert any(sub.value.startswith("APT-kort: ") for sub in at.subheader)
+    assert any("lägst andel rätt" in m.value for m in at.markdown)
+    assert any(m.value.startswith("#### Dilemmat") for m in at.markdown)
+    assert at.get("download_button")
+    unit.select_index(1).run()
+    assert not at.exception, at.exception
+
+
+def test_the_apt_page_without_data_offers_the_organisations_topic(demo_env):  # noqa: F811
+    import sqlite3
+
+    open_app("demo-chef")
+    with sqlite3.connect(demo_env) as connection:  # nothing answered in the bygglov unit
+        connection.execute("DELETE FROM topic_tallies WHERE unit_id = 'sbf-bygglov'")
+    at = open_app("demo-chef")
+    at.switch_page("views/apt.py").run()
+    at.selectbox(key="apt_unit").select_index(1).run()
+    assert not at.exception, at.exception
+    assert any("för få svar" in info.value and "hela kommunens svagaste" in info.value for info in at.info)
+    assert any("hela kommunens svagaste" in m.value for m in at.markdown)
