@@ -131,32 +131,53 @@ def _held_back(mail: texts.Mail, sent_recently: set[tuple[str, str]]) -> bool:
 def send(db: Database, mails: list[texts.Mail], settings: SmtpSettings, summary: Summary,
          out: Callable[[str], None] = print, err: Callable[[str], None] = print) -> None:
     """Send each mail and record it once SMTP accepted it. A refused mail is reported and left unrecorded, so the
-    next run tries again; the others go on. If the server cannot be reached at all, the rest are not tried."""
+    next run tries again; the others go on. A dropped connection (servers limit the mails per connection) is
+    opened again once; if the server cannot be reached at all, the rest are not tried."""
     connection: smtplib.SMTP | None = None
     try:
         for index, mail in enumerate(mails):
-            if connection is None:
+            error: Exception | None = None
+            for _ in range(2):
+                if connection is None:
+                    try:
+                        connection = _connect(settings)
+                    except OSError as failure:  # smtplib.SMTPException is an OSError too
+                        err(f"Kunde inte ansluta till e-postservern {settings.host}:{settings.port} "
+                            f"({_describe(failure)}). {len(mails) - index} meddelanden skickades inte; "
+                            f"de skickas vid nästa körning.")
+                        summary.unsent = len(mails) - index
+                        return
                 try:
-                    connection = _connect(settings)
-                except (OSError, smtplib.SMTPException) as error:
-                    err(f"Kunde inte ansluta till e-postservern {settings.host}:{settings.port} ({error}). "
-                        f"{len(mails) - index} meddelanden skickades inte; de skickas vid nästa körning.")
-                    summary.unsent = len(mails) - index
-                    return
-            try:
-                connection.send_message(_message(mail, settings.sender))
-            except (OSError, smtplib.SMTPException) as error:
+                    connection.send_message(_message(mail, settings.sender))
+                    error = None
+                    break
+                except OSError as failure:
+                    error = failure
+                    if not _dropped(failure):
+                        break
+                    _close(connection)
+                    connection = None
+            if error is not None:
                 err(f"Kunde inte skicka till {mail.email} ({_describe(error)}). Det försöks igen vid nästa körning.")
                 summary.failed.append((mail, _describe(error)))
-                if isinstance(error, (OSError, smtplib.SMTPServerDisconnected)):
-                    _close(connection)  # a broken connection: open a new one for the next mail
-                    connection = None
                 continue
             _record(db, mail)
             summary.sent.append(mail)
             out(f"Skickat ({mail.kind}) till {mail.name} <{mail.email}>: {mail.subject}")
     finally:
         _close(connection)
+
+
+def _dropped(error: OSError) -> bool:
+    """The connection is gone (closed, reset, or the server said 421): worth one more try on a new one. Any other
+    answer from the server (a refused address, a full mailbox) stands."""
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code == 421 for code, _ in error.recipients.values())
+    return not isinstance(error, smtplib.SMTPException)  # a socket error
 
 
 def run(db: Database, course: Course, today: date, settings: SmtpSettings | None, app_url: str | None = None,
@@ -188,7 +209,7 @@ def _close(connection: smtplib.SMTP | None) -> None:
     if connection is not None:
         try:
             connection.quit()
-        except (OSError, smtplib.SMTPException):
+        except OSError:
             connection.close()
 
 

@@ -86,6 +86,20 @@ class Inbox:
     def __init__(self):
         self.messages = []
         self.refuse: set[str] = set()
+        self.per_connection: int | None = None  # like a server that limits the mails per connection
+        self.connections: list[int] = []  # mails accepted per connection
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if not hasattr(session, "mails"):
+            session.mails = 0
+            self.connections.append(0)
+        if self.per_connection is not None and session.mails >= self.per_connection:
+            return "421 4.7.0 För många meddelanden, anslut igen"
+        session.mails += 1
+        self.connections[-1] += 1
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -245,6 +259,13 @@ def test_a_refused_mail_is_not_recorded_and_the_others_go_out(org, fixture_cours
     smtp.refuse = set()
     remind(org, fixture_course, smtp)  # the next run tries again, and only that one
     assert set(smtp.take()) == {email_of("olle")} and len(sent_rows(org)) == 7
+
+
+def test_a_dropped_connection_is_opened_again(org, fixture_course, smtp):
+    smtp.per_connection = 3
+    summary = remind(org, fixture_course, smtp)
+    assert summary.ok and len(summary.sent) == 7 and len(sent_rows(org)) == 7
+    assert smtp.connections == [3, 3, 1]
 
 
 # --- the command ------------------------------------------------------------------------------------------------
