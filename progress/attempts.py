@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from course import play, rules
 from course.content.loader import Course
-from progress import tallies
+from progress import states, tallies
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, Step, Waiver
 
@@ -164,6 +164,8 @@ class Attempts:
                           scope=json.dumps(list(scope)) if scope else None)
         session.add(attempt)
         session.flush()
+        if kind in ("scenario", "quiz"):  # a round of the module has started (diagnostics and boosters are apart)
+            states.moved(session, person_id, self.course.base_of(module_id), "last_started_at", attempt.started_at)
         return AttemptRecord.of(attempt)
 
     def _mastered_this_round(self, session: Session, person_id: str, module_id: str) -> frozenset[str]:
@@ -281,6 +283,7 @@ class Attempts:
             session.add(Waiver(person_id=attempt.person_id, module_id=module_id,
                                content_version=self.course.module_version(module_id),
                                waived_at=attempt.finished_at, diagnostic_attempt_id=attempt.id))
+            states.moved(session, attempt.person_id, module_id, "last_waived_at", attempt.finished_at)
         session.flush()
 
     def _record(self, attempt_id: int, step_no: int, response: str,
@@ -352,11 +355,12 @@ class Attempts:
         passed = [a for a in finished if a.kind == "quiz" and a.outcome == PASSED]
         if not rules.is_module_complete(current.required, scenarios_done, bool(passed)):
             return False
-        session.add(Completion(person_id=attempt.person_id, module_id=self.course.base_of(attempt.module_id),
-                               content_version=attempt.content_version,
-                               started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
-                               score_percent=max(a.score_percent or 0.0 for a in passed), trigger_step_id=step.id))
+        module_id, score = self.course.base_of(attempt.module_id), max(a.score_percent or 0.0 for a in passed)
+        session.add(Completion(person_id=attempt.person_id, module_id=module_id,
+                               content_version=attempt.content_version, started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
+                               score_percent=score, trigger_step_id=step.id))
         session.flush()
+        states.moved(session, attempt.person_id, module_id, "last_completed_at", step.answered_at, score)
         return True
 
     def module_progress(self, person_id: str, module_id: str, start_date, today=None,

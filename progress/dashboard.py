@@ -13,14 +13,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from sqlalchemy import (Date, DateTime, Integer, String, and_, case, column, exists, func, literal, or_, select,
-                        union_all, values)
+                        true, union_all, values)
 from sqlalchemy.orm import Session, aliased
 
 from course import rules
 from course.content.loader import Course
 from course.content.schema import Role
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, PersonRole, TopicTally, Unit, Waiver
+from progress.models import Completion, ModuleState, Person, PersonRole, TopicTally, Unit, Waiver
 from progress.tallies import EVERYONE
 
 TRACK_ROLES: tuple[str, ...] = Role.__args__  # the roles that bring tracks; each is one bit of a person's mask
@@ -46,6 +46,7 @@ class Scope:
     names: dict[str, str]  # group unit id -> name
     role: str | None = None
     today: date = field(default_factory=date.today)
+    everything: bool = False  # every unit of the organisation is in scope: no unit filter is needed
 
     @property
     def unit_ids(self) -> list[str]:
@@ -95,7 +96,7 @@ def make_scope(units: dict[str, UnitInfo], roots: Iterable[str], role: str | Non
                 if unit_id not in groups:
                     groups[unit_id] = child
                     stack.extend(below.get(unit_id, []))
-    return Scope(groups, names, role, today or date.today())
+    return Scope(groups, names, role, today or date.today(), everything=set(groups) >= set(units))
 
 
 def subtree_of(units: dict[str, UnitInfo], roots: Iterable[str]) -> set[str]:
@@ -123,15 +124,20 @@ class OverdueRow:
 
 
 def status_counts(db: Database, course: Course, scope: Scope) -> list[StatusCount]:
-    """People per group, module and status: one GROUP BY over the (person, module) rows the rules define."""
+    """People per group, module and status: one GROUP BY over the (person, module) rows the rules define,
+    by unit; the units are then added up into their groups here (a few hundred rows)."""
     rows_query, status = _status_rows(db, course, scope)
     if rows_query is None:
         return []
-    query = (select(rows_query.c.group_id, rows_query.c.module_id, status.label("status"), func.count())
-             .group_by(rows_query.c.group_id, rows_query.c.module_id, status))
+    query = (select(rows_query.c.unit_id, rows_query.c.module_id, status.label("status"), func.count())
+             .group_by(rows_query.c.unit_id, rows_query.c.module_id, status))
+    totals: dict[tuple[str, str, str], int] = {}
     with db.read() as session:
-        return [StatusCount(group_id, scope.names.get(group_id, group_id), module_id, rules.Status(value), count)
-                for group_id, module_id, value, count in session.execute(query)]
+        for unit_id, module_id, value, count in session.execute(query):
+            key = (scope.groups[unit_id], module_id, value)
+            totals[key] = totals.get(key, 0) + count
+    return [StatusCount(group_id, scope.names.get(group_id, group_id), module_id, rules.Status(value), count)
+            for (group_id, module_id, value), count in totals.items()]
 
 
 def overdue_people(db: Database, course: Course, scope: Scope, limit: int | None = None) -> list[OverdueRow]:
@@ -154,23 +160,29 @@ def overdue_people(db: Database, course: Course, scope: Scope, limit: int | None
     return result[:limit] if limit else result
 
 
+def _in_scope(unit_column, scope: Scope):
+    """The unit filter: none when the scope is every unit there is (the top manager), else an IN list."""
+    if scope.everything:
+        return true()
+    return unit_column.in_(scope.unit_ids)
+
+
 def _status_rows(db: Database, course: Course, scope: Scope):
     """A subquery of one row per active person in scope and assigned module, with the columns the status CASE
-    reads, and that CASE. (None, None) when nobody is in scope."""
+    reads (from the module states, the latest dates per person and module), and that CASE. (None, None) when
+    nobody is in scope."""
     if not scope.groups:
         return None, None
     today = scope.today
-    until = datetime.combine(today + timedelta(days=1), time())
-    units = values(column("unit_id", String), column("group_id", String), name="scope_units").data(
-        list(scope.groups.items())).cte("scope_units")
     mask_of_role = case({role: 1 << bit for bit, role in enumerate(TRACK_ROLES)}, value=PersonRole.role, else_=0)
-    people = (select(Person.id.label("person_id"), Person.start_date, units.c.group_id,
+    people = (select(Person.id.label("person_id"), Person.start_date, Person.unit_id,
                      func.sum(mask_of_role).label("mask"))
-              .join(units, units.c.unit_id == Person.unit_id).join(PersonRole, PersonRole.person_id == Person.id)
-              .where(Person.start_date <= today, or_(Person.end_date.is_(None), Person.end_date >= today)))
+              .join(PersonRole, PersonRole.person_id == Person.id)
+              .where(_in_scope(Person.unit_id, scope), Person.start_date <= today,
+                     or_(Person.end_date.is_(None), Person.end_date >= today)))
     if scope.role:
         people = people.where(_has_role(scope.role))
-    people = people.group_by(Person.id, Person.start_date, units.c.group_id).cte("scope_people")
+    people = people.group_by(Person.id, Person.start_date, Person.unit_id).subquery("scope_people")
 
     with db.read() as session:
         masks = [mask for (mask,) in session.execute(select(people.c.mask).distinct())]
@@ -181,37 +193,18 @@ def _status_rows(db: Database, course: Course, scope: Scope):
     if not assigned:
         return None, None
     cutoffs = values(column("mask", Integer), column("module_id", String), column("done_from", DateTime),
-                     column("overdue_before", DateTime), column("never_before", Date), name="cutoffs").data(assigned).cte("cutoffs")
-    # Only records that can change a status are read: completions from the earliest cut-off on, attempts since
-    # the earliest day a started round can still be open (older ones are overdue or done whatever they were).
-    earliest = min(min(a[3] for a in assigned), datetime.combine(min(a[4] for a in assigned), time()))
-    base_module = case({m.id: m.translation_of for m in course.modules.values() if m.translation_of},
-                       value=Attempt.module_id, else_=Attempt.module_id)
-    in_scope = select(people.c.person_id)
-    completed = (select(Completion.person_id, Completion.module_id, func.max(Completion.completed_at).label("at"))
-                 .where(Completion.person_id.in_(in_scope), Completion.completed_at < until,
-                        Completion.completed_at >= earliest)
-                 .group_by(Completion.person_id, Completion.module_id).subquery("completed"))
-    waived = (select(Waiver.person_id, Waiver.module_id, func.max(Waiver.waived_at).label("at"))
-              .where(Waiver.person_id.in_(in_scope), Waiver.waived_at < until, Waiver.waived_at >= earliest)
-              .group_by(Waiver.person_id, Waiver.module_id).subquery("waived"))
-    started = (select(Attempt.person_id, base_module.label("module_id"), func.max(Attempt.started_at).label("at"))
-               .where(Attempt.person_id.in_(in_scope), Attempt.kind.in_(("scenario", "quiz")),
-                      Attempt.started_at < until, Attempt.started_at >= earliest)
-               .group_by(Attempt.person_id, base_module).subquery("started"))
-    last_done = case((and_(waived.c.at.is_not(None), or_(completed.c.at.is_(None), waived.c.at > completed.c.at)),
-                      waived.c.at), else_=completed.c.at)
-    via_diagnosis = and_(waived.c.at.is_not(None), or_(completed.c.at.is_(None), waived.c.at > completed.c.at))
-    rows = (select(people.c.person_id, people.c.group_id, people.c.start_date, people.c.mask, cutoffs.c.module_id,
+                     column("overdue_before", DateTime), column("never_before", Date), name="cutoffs").data(
+        assigned).cte("cutoffs")
+    state = ModuleState
+    waived_last = and_(state.last_waived_at.is_not(None),
+                       or_(state.last_completed_at.is_(None), state.last_waived_at > state.last_completed_at))
+    last_done = case((waived_last, state.last_waived_at), else_=state.last_completed_at)
+    rows = (select(people.c.person_id, people.c.unit_id, people.c.start_date, people.c.mask, cutoffs.c.module_id,
                    cutoffs.c.done_from, cutoffs.c.overdue_before, cutoffs.c.never_before,
-                   last_done.label("last_done"), via_diagnosis.label("via_diagnosis"),
-                   started.c.at.label("last_start"))
+                   last_done.label("last_done"), waived_last.label("via_diagnosis"),
+                   state.last_started_at.label("last_start"))
             .join(cutoffs, cutoffs.c.mask == people.c.mask)
-            .outerjoin(completed, and_(completed.c.person_id == people.c.person_id,
-                                       completed.c.module_id == cutoffs.c.module_id))
-            .outerjoin(waived, and_(waived.c.person_id == people.c.person_id, waived.c.module_id == cutoffs.c.module_id))
-            .outerjoin(started, and_(started.c.person_id == people.c.person_id,
-                                     started.c.module_id == cutoffs.c.module_id))
+            .outerjoin(state, and_(state.person_id == people.c.person_id, state.module_id == cutoffs.c.module_id))
             ).subquery("person_modules")
     r = rows.c
     # The same order and comparisons as rules.status_by_cutoffs (tested equal to rules.module_status).
@@ -255,10 +248,8 @@ def _month(session: Session, column_):
 
 
 def _people_in_scope(scope: Scope):
-    units = values(column("unit_id", String), name="scope_unit_ids").data([(u,) for u in scope.groups]).cte(
-        "scope_unit_ids")
-    query = select(Person.id).join(units, units.c.unit_id == Person.unit_id).where(
-        or_(Person.end_date.is_(None), Person.end_date >= scope.today))
+    query = select(Person.id).where(_in_scope(Person.unit_id, scope),
+                                    or_(Person.end_date.is_(None), Person.end_date >= scope.today))
     if scope.role:
         query = query.where(_has_role(scope.role))
     return query
@@ -323,13 +314,17 @@ def topic_heatmap(db: Database, scope: Scope, start: date, end: date) -> list[To
     """Correct first answers per group and topic in the period, from the topic tallies (a few rows per unit)."""
     if not scope.groups:
         return []
-    units = values(column("unit_id", String), column("group_id", String), name="heat_units").data(
-        list(scope.groups.items())).cte("heat_units")
-    query = (select(units.c.group_id, TopicTally.topic, func.sum(TopicTally.answered), func.sum(TopicTally.correct))
-             .join(units, units.c.unit_id == TopicTally.unit_id)
-             .where(TopicTally.role == (scope.role or EVERYONE), TopicTally.month >= date(start.year, start.month, 1),
-                    TopicTally.month <= end)
-             .group_by(units.c.group_id, TopicTally.topic))
+    query = (select(TopicTally.unit_id, TopicTally.topic, func.sum(TopicTally.answered), func.sum(TopicTally.correct))
+             .where(_in_scope(TopicTally.unit_id, scope), TopicTally.role == (scope.role or EVERYONE),
+                    TopicTally.month >= date(start.year, start.month, 1), TopicTally.month <= end)
+             .group_by(TopicTally.unit_id, TopicTally.topic))
+    totals: dict[tuple[str, str], list[int]] = {}
     with db.read() as session:
-        return [TopicCell(group_id, scope.names.get(group_id, group_id), topic, int(answered), int(correct))
-                for group_id, topic, answered, correct in session.execute(query)]
+        for unit_id, topic, answered, correct in session.execute(query):
+            if unit_id not in scope.groups:  # a unit that no longer exists
+                continue
+            counts = totals.setdefault((scope.groups[unit_id], topic), [0, 0])
+            counts[0] += int(answered)
+            counts[1] += int(correct)
+    return [TopicCell(group_id, scope.names.get(group_id, group_id), topic, answered, correct)
+            for (group_id, topic), (answered, correct) in totals.items()]

@@ -184,3 +184,18 @@ class TopicTally(Base):
     month: Mapped[date] = mapped_column(Date, primary_key=True)  # the first day of the month
     answered: Mapped[int] = mapped_column(Integer, default=0)
     correct: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ModuleState(Base):
+    """Per person and (original) module: the latest completion, waiver and start, the dates the status rules
+    read. Kept in the same transaction as the record that moves it, like the topic tallies, so the dashboard
+    classifies tens of thousands of people with one join instead of grouping millions of attempts; status
+    itself is never stored. `progress.states.rebuild` recomputes every row from the records."""
+
+    __tablename__ = "module_states"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    module_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    last_completed_at: Mapped[datetime | None] = mapped_column(DateTime())
+    last_score: Mapped[float | None] = mapped_column()
+    last_waived_at: Mapped[datetime | None] = mapped_column(DateTime())
+    last_started_at: Mapped[datetime | None] = mapped_column(DateTime())

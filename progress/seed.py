@@ -16,10 +16,10 @@ from sqlalchemy import delete, func, insert, select
 
 from course import play, rules
 from course.content.loader import Course
-from progress import tallies
+from progress import states, tallies
 from progress.db import Database
-from progress.models import (Attempt, Attestation, Certificate, Completion, Person, PersonRole, Reflection,
-                             SentMessage, Step, TopicTally, Unit, Waiver)
+from progress.models import (Attempt, Attestation, Certificate, Completion, ModuleState, Person, PersonRole,
+                             Reflection, SentMessage, Step, TopicTally, Unit, Waiver)
 
 # (id, name, kind, parent)
 UNITS = [
@@ -43,7 +43,6 @@ UNITS = [
 TITLES = {"sbf-bygglov": "Bygglovshandläggare", "sbf-miljo": "Miljöinspektör", "vof-hemtjanst-norr": "Undersköterska",
           "vof-hemtjanst-syd": "Vårdbiträde", "buf-skola": "Lärare", "tkf-upphandling": "Upphandlare",
           "bostad": "Fastighetsförvaltare", "kansli": "Utredare"}
-WORK_UNITS = list(TITLES)
 
 # Demo people with fixed ids: (id, name, unit, title, roles, days since start, manager of)
 DEMO_USERS = [
@@ -62,9 +61,17 @@ LAST_NAMES = ["Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Lars
 
 
 def seed(db: Database, course: Course, employees: int = 120, history_years: int = 2, random_seed: int = 7,
-         today: date | None = None, progress: bool = False) -> int:
-    """Fill an empty database; returns the number of people. Writes in batches, one transaction each."""
+         today: date | None = None, progress: bool = False, units: list[tuple] | None = None,
+         titles: dict[str, str] | None = None, keep_steps: bool = True) -> int:
+    """Fill an empty database; returns the number of people. Writes in batches, one transaction each.
+
+    `units` and `titles` replace Gränsby's organisation (see `large_organisation`); `keep_steps=False` keeps only
+    the answers that completed a module (their rows are referenced), for a benchmark that needs the volume of
+    people, attempts and completions but never reads the steps."""
     today = today or date.today()
+    units = units or UNITS
+    titles = titles or TITLES
+    work_units = list(titles)
     rng = random.Random(random_seed)
     people: list[dict] = []
     roles: list[dict] = []
@@ -74,7 +81,7 @@ def seed(db: Database, course: Course, employees: int = 120, history_years: int 
         roles += [{"person_id": person_id, "role": role} for role in person_roles]
         if manages:
             managers[manages] = person_id
-    for unit_id in (u[0] for u in UNITS):
+    for unit_id in (u[0] for u in units):
         if unit_id in managers or unit_id == "bn":
             continue
         manager_id = f"chef-{unit_id}"
@@ -83,26 +90,45 @@ def seed(db: Database, course: Course, employees: int = 120, history_years: int 
         roles += [{"person_id": manager_id, "role": "chef"}, {"person_id": manager_id, "role": "medarbetare"}]
         managers[unit_id] = manager_id
     for index in range(employees):
-        unit = WORK_UNITS[index % len(WORK_UNITS)]
+        unit = work_units[index % len(work_units)]
         person_id = f"p{index:06d}"
         start = today - timedelta(days=rng.randint(3, 365 * (history_years + 3)))
         end = today - timedelta(days=rng.randint(1, 200)) if rng.random() < 0.03 else None
-        people.append(_person(person_id, _name(rng), unit, TITLES[unit], start, end))
+        people.append(_person(person_id, _name(rng), unit, titles[unit], start, end))
         roles.append({"person_id": person_id, "role": "medarbetare"})
     for index in range(max(7, employees // 40)):
         person_id = f"fv{index:04d}"
         people.append(_person(person_id, _name(rng), rng.choice(["bn", "ks"]), "Förtroendevald",
                               today - timedelta(days=rng.randint(100, 1500))))
         roles.append({"person_id": person_id, "role": "fortroendevald"})
-    units = [{"id": u, "name": n, "kind": k, "parent_id": p, "manager_id": managers.get(u)} for u, n, k, p in UNITS]
+    unit_rows = [{"id": u, "name": n, "kind": k, "parent_id": p, "manager_id": managers.get(u)} for u, n, k, p in units]
 
     with db.engine.begin() as connection:
-        connection.execute(insert(Unit), units)
+        connection.execute(insert(Unit), unit_rows)
         connection.execute(insert(Person), people)
         connection.execute(insert(PersonRole), roles)
     history = [p for p in people if p["id"] not in ("demo-nyanstalld", "demo-admin", "demo-chef")]
-    _make_history(db, course, history, rng, today, history_years, progress)
+    _make_history(db, course, history, rng, today, history_years, progress, keep_steps)
     return len(people)
+
+
+def large_organisation(employees: int, people_per_unit: int = 125) -> tuple[list[tuple], dict[str, str]]:
+    """A municipality of any size: 8 förvaltningar with avdelningar of 4 enheter each, about `people_per_unit`
+    people per enhet (so an avdelning has about 500). Demo units are kept, so the demo people still fit."""
+    units = list(UNITS)
+    titles: dict[str, str] = dict(TITLES)
+    enheter = max(1, employees // people_per_unit - len(TITLES))
+    for index in range(enheter):
+        forvaltning, avdelning = f"f{index % 8}", f"f{index % 8}-a{index // 32}"
+        if not any(u[0] == forvaltning for u in units):
+            units.append((forvaltning, f"Förvaltning {index % 8 + 1}", "förvaltning", "ks"))
+        if not any(u[0] == avdelning for u in units[-40:]):
+            units.append((avdelning, f"Avdelning {index // 32 + 1}, förvaltning {index % 8 + 1}", "avdelning",
+                          forvaltning))
+        unit_id = f"{avdelning}-e{index}"
+        units.append((unit_id, f"Enhet {index + 1}", "enhet", avdelning))
+        titles[unit_id] = "Handläggare"
+    return units, titles
 
 
 def _person(person_id, name, unit, title, start, end=None) -> dict:
@@ -116,7 +142,7 @@ def _name(rng: random.Random) -> str:
 
 
 def _make_history(db: Database, course: Course, people: list[dict], rng: random.Random, today: date,
-                  history_years: int, show_progress: bool) -> None:
+                  history_years: int, show_progress: bool, keep_steps: bool = True) -> None:
     role_of = {}
     with db.read() as session:
         for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)):
@@ -141,12 +167,16 @@ def _make_history(db: Database, course: Course, people: list[dict], rng: random.
                         seen.add(step["item"])
                         first_answers.append((person["id"], step["item"], step["answered_at"], step["correct"]))
         if len(batch["steps"]) > 20000 or done == len(people):
+            if not keep_steps:
+                referenced = {c["trigger_step_id"] for c in batch["completions"]}
+                batch["steps"][:] = [step for step in batch["steps"] if step["id"] in referenced]
             _flush(db, batch)
         if show_progress and (done % max(1, len(people) // 100) == 0 or done == len(people)):
             _progress_bar(done, len(people))
     if show_progress:
         print(file=sys.stderr)
     _write_tallies(db, course, people, role_of, first_answers)
+    states.rebuild(db, course)
     if db.dialect == "postgresql":  # ids were given explicitly (steps refer to attempts), so move the sequences on
         with db.engine.begin() as connection:
             for table in ("attempts", "steps"):
@@ -275,8 +305,8 @@ def is_empty(db: Database) -> bool:
 
 def wipe(db: Database) -> None:
     with db.engine.begin() as connection:
-        for table in (TopicTally, SentMessage, Certificate, Reflection, Waiver, Attestation, Completion, Step, Attempt,
-                      PersonRole, Person, Unit):
+        for table in (ModuleState, TopicTally, SentMessage, Certificate, Reflection, Waiver, Attestation, Completion,
+                      Step, Attempt, PersonRole, Person, Unit):
             connection.execute(delete(table))
 
 

@@ -50,3 +50,27 @@ def test_seeded_history_has_the_tallies_a_recount_gives(db, fixture_course):
     assert seeded
     tallies.rebuild(db, fixture_course)
     assert snapshot(db) == seeded
+
+
+def test_module_states_move_with_each_record_and_equal_a_recount(db, fixture_course):
+    from progress import states
+    from progress.models import ModuleState
+    from tests.test_store import play_through
+
+    add_person(db, "p1", "u1")
+    add_person(db, "p2", "u1")
+    attempts = Attempts(db, fixture_course)
+    complete_module(attempts, fixture_course, "p1", quiz_wrong=3)
+    complete_module(attempts, fixture_course, "p1")
+    play_through(attempts, fixture_course, "p2", "prov", "prov-middag")  # started, not done
+
+    def current():
+        with db.read() as session:
+            return {(s.person_id, s.module_id): (s.last_completed_at, s.last_score, s.last_waived_at,
+                                                 s.last_started_at) for s in session.scalars(select(ModuleState))}
+
+    kept = current()
+    assert kept[("p1", "prov")][0] is not None and kept[("p1", "prov")][1] == 100.0
+    assert kept[("p2", "prov")][0] is None and kept[("p2", "prov")][3] is not None
+    states.rebuild(db, fixture_course)
+    assert current() == kept

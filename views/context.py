@@ -11,7 +11,7 @@ import streamlit as st
 from course.content.loader import LoadResult, default_content_root, load_course
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from progress import db as store_db
-from progress import tallies
+from progress import states, tallies
 from progress.attempts import Attempts
 from progress.attestations import Attestations
 from progress.org import Org, PersonRecord
@@ -50,8 +50,11 @@ def _services(content_root: str, database_url: str, demo: bool) -> Services:
 
         if is_empty(database):
             seed(database, content.course)
-    if tallies.is_empty(database):  # a database from before the tallies existed: count them from the steps once
+    # A database from before these rollups existed: count them from the records once.
+    if tallies.is_empty(database):
         tallies.rebuild(database, content.course)
+    if states.is_empty(database):
+        states.rebuild(database, content.course)
     return Services(content, database, Attempts(database, content.course), Org(database), demo,
                     Attestations(database))
 

@@ -1,0 +1,77 @@
+"""Module states: per person and module, the latest completion, waiver and start (progress.models.ModuleState).
+
+Each use case that writes a completion, a waiver or a new attempt moves the state in the same transaction;
+`rebuild` recomputes every state from the records, and a test holds the two equal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from course.content.loader import Course
+from progress.db import Database
+from progress.models import Attempt, Completion, ModuleState, Waiver
+
+FIELDS = ("last_completed_at", "last_waived_at", "last_started_at")
+
+
+def moved(session: Session, person_id: str, module_id: str, field: str, at: datetime,
+          score: float | None = None) -> None:
+    """Move `field` of the person's state for the (original) module to `at`, unless it is later already."""
+    values = {"person_id": person_id, "module_id": module_id, field: at}
+    if field == "last_completed_at":
+        values["last_score"] = score
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(ModuleState).values(values)
+    current, new = getattr(ModuleState, field), getattr(statement.excluded, field)
+    later = (current.is_(None)) | (new > current)
+    updates = {field: case((later, new), else_=current)}
+    if field == "last_completed_at":
+        updates["last_score"] = case((later, statement.excluded.last_score), else_=ModuleState.last_score)
+    session.execute(statement.on_conflict_do_update(index_elements=["person_id", "module_id"], set_=updates))
+
+
+def rebuild(db: Database, course: Course) -> int:
+    """Recompute every state from completions, waivers and attempts; returns the number of states."""
+    translations = {m.id: m.translation_of for m in course.modules.values() if m.translation_of}
+    base = case(translations, value=Attempt.module_id, else_=Attempt.module_id) if translations else Attempt.module_id
+
+    def use_case(session: Session) -> int:
+        session.execute(delete(ModuleState))
+        states: dict[tuple[str, str], dict] = {}
+
+        def state(person_id, module_id):
+            return states.setdefault((person_id, module_id), {"person_id": person_id, "module_id": module_id,
+                                                              "last_completed_at": None, "last_score": None,
+                                                              "last_waived_at": None, "last_started_at": None})
+
+        latest = (select(Completion.person_id, Completion.module_id, func.max(Completion.completed_at).label("at"))
+                  .group_by(Completion.person_id, Completion.module_id).subquery())
+        for person_id, module_id, at, score in session.execute(
+                select(Completion.person_id, Completion.module_id, Completion.completed_at, Completion.score_percent)
+                .join(latest, (Completion.person_id == latest.c.person_id)
+                      & (Completion.module_id == latest.c.module_id) & (Completion.completed_at == latest.c.at))):
+            state(person_id, module_id).update(last_completed_at=at, last_score=score)
+        for person_id, module_id, at in session.execute(
+                select(Waiver.person_id, Waiver.module_id, func.max(Waiver.waived_at))
+                .group_by(Waiver.person_id, Waiver.module_id)):
+            state(person_id, module_id)["last_waived_at"] = at
+        for person_id, module_id, at in session.execute(
+                select(Attempt.person_id, base, func.max(Attempt.started_at))
+                .where(Attempt.kind.in_(("scenario", "quiz"))).group_by(Attempt.person_id, base)):
+            state(person_id, module_id)["last_started_at"] = at
+        rows = list(states.values())
+        for start in range(0, len(rows), 10000):
+            session.execute(insert(ModuleState), rows[start:start + 10000])
+        return len(rows)
+
+    return db.write(use_case)
+
+
+def is_empty(db: Database) -> bool:
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(ModuleState)) == 0
