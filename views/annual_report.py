@@ -1,5 +1,136 @@
-"""Placeholder page, being built."""
+"""Årsrapport (admins): choose a year, see the figures and a chart, download the report as PDF and XLSX.
 
+Counting a year takes tens of seconds for a large municipality, so nothing is counted until the admin asks,
+and the result is cached for a few minutes (a download click reruns the page; it must not count again).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-st.info("Den här sidan byggs.")
+from course.documents.annual import annual_pdf, annual_xlsx, method, summary
+from progress.annual import FutureYear, build_report, file_names
+from views.context import current_user, services, t, today
+
+svc = services()
+course = svc.content.course
+user = current_user()
+
+if user is None or not user.is_admin:  # the page list hides it; this keeps the figures from anyone else
+    st.error(t("annual_admins_only"))
+    st.stop()
+
+
+@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+def _report(_db, _course, database_url: str, content_key: str, year: int, day: str):
+    report = build_report(_db, _course, year, today=date.fromisoformat(day))
+    return report, annual_pdf(report), annual_xlsx(report)
+
+
+def _percent_column(label: str):
+    return st.column_config.NumberColumn(label, format="%.0f %%")
+
+
+def _coverage_frame(groups, label: str, year: int) -> pd.DataFrame:
+    return pd.DataFrame([{label: g.name, t("annual_col_people"): g.people, t("annual_col_done"): g.done,
+                          f"{t('annual_col_share')} {year}": None if g.share is None else 100 * g.share,
+                          f"{t('annual_col_share')} {year - 1}":
+                              None if g.previous_share is None else 100 * g.previous_share,
+                          t("annual_col_change"): g.change_points, t("annual_col_overdue"): g.overdue}
+                         for g in groups])
+
+
+def _coverage_table(groups, label: str, year: int, key: str) -> None:
+    st.dataframe(_coverage_frame(groups, label, year), hide_index=True, key=key, column_config={
+        f"{t('annual_col_share')} {year}": _percent_column(f"{t('annual_col_share')} {year}"),
+        f"{t('annual_col_share')} {year - 1}": _percent_column(f"{t('annual_col_share')} {year - 1}"),
+        t("annual_col_change"): st.column_config.NumberColumn(t("annual_col_change"), format="%+.0f")})
+
+
+def _chart(report) -> go.Figure:
+    groups = [g for g in report.by_administration if g.people or g.previous_people]
+    names = [g.name for g in groups]
+    figure = go.Figure([
+        go.Bar(name=str(report.year - 1), y=names, x=[100 * (g.previous_share or 0) for g in groups],
+               orientation="h", marker_color="#a9bcd0"),
+        go.Bar(name=str(report.year), y=names, x=[100 * (g.share or 0) for g in groups], orientation="h",
+               marker_color="#1f4e79")])
+    figure.update_layout(barmode="group", height=140 + 44 * len(groups), margin=dict(l=10, r=10, t=10, b=10),
+                         xaxis=dict(range=[0, 100], ticksuffix=" %", title=t("annual_chart_axis")),
+                         yaxis=dict(autorange="reversed"), legend_title_text="")
+    return figure
+
+
+st.title(t("annual_heading"))
+st.write(t("annual_intro"))
+this_year = today().year
+years = list(range(this_year, this_year - 10, -1))
+with st.form("annual_form"):
+    chosen = st.selectbox(t("annual_year"), years, index=1, key="annual_year")  # last year: the usual report
+    if st.form_submit_button(t("annual_build"), type="primary"):
+        st.session_state["annual_report_year"] = chosen
+year = st.session_state.get("annual_report_year")
+if year is None:
+    st.info(t("annual_pick_year"))
+    st.stop()
+
+try:
+    with st.spinner(t("annual_working", year=year)):
+        report, pdf_bytes, xlsx_bytes = _report(svc.db, course, svc.db.engine.url.render_as_string(),
+                                                ",".join(course.versions.values()), year, today().isoformat())
+except FutureYear as error:
+    st.warning(str(error))
+    st.stop()
+
+st.header(t("annual_report_for", year=report.year, date=report.as_of.isoformat()))
+pdf_name, xlsx_name = file_names(report.year)
+left, right = st.columns(2)
+left.download_button(t("annual_download_pdf"), pdf_bytes, file_name=pdf_name, mime="application/pdf",
+                     key="annual_download_pdf", icon=":material/picture_as_pdf:", on_click="ignore")
+right.download_button(t("annual_download_xlsx"), xlsx_bytes, file_name=xlsx_name, key="annual_download_xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      icon=":material/table:", on_click="ignore")
+
+total = report.total
+columns = st.columns(3)
+columns[0].metric(t("annual_metric_coverage"), "–" if total.share is None else f"{100 * total.share:.0f} %",
+                  None if total.change_points is None else t("annual_points", points=f"{total.change_points:+.0f}"))
+columns[1].metric(t("annual_metric_people"), total.people)
+columns[2].metric(t("annual_metric_completions"), report.completions,
+                  report.completions - report.previous_completions)
+
+st.subheader(t("annual_summary"))
+st.caption(t("annual_in_swedish"))
+st.markdown("\n".join(f"- {line}" for line in summary(report)))
+
+st.subheader(t("annual_by_administration"))
+if report.by_administration:
+    st.plotly_chart(_chart(report), key="annual_chart")
+_coverage_table(report.by_administration, t("annual_col_administration"), report.year, "annual_administrations")
+st.subheader(t("annual_by_role"))
+st.caption(t("annual_by_role_help"))
+_coverage_table(report.by_role, t("annual_col_role"), report.year, "annual_roles")
+
+st.subheader(t("annual_weakest"))
+if report.weakest:
+    st.dataframe(pd.DataFrame([{t("col_topic"): topic.title, t("annual_col_answers"): topic.answered,
+                                f"{t('annual_col_correct')} {report.year}": 100 * topic.share,
+                                f"{t('annual_col_correct')} {report.year - 1}":
+                                    None if topic.previous_share is None else 100 * topic.previous_share,
+                                t("annual_col_change"): topic.change_points} for topic in report.weakest]),
+                 hide_index=True, key="annual_topics", column_config={
+                     f"{t('annual_col_correct')} {report.year}": _percent_column(
+                         f"{t('annual_col_correct')} {report.year}"),
+                     f"{t('annual_col_correct')} {report.year - 1}": _percent_column(
+                         f"{t('annual_col_correct')} {report.year - 1}"),
+                     t("annual_col_change"): st.column_config.NumberColumn(t("annual_col_change"), format="%+.0f")})
+else:
+    st.info(t("annual_no_topics", count=report.min_topic_answers))
+
+with st.expander(t("annual_method"), icon=":material/rule:"):
+    for heading, paragraph in method(report):
+        st.markdown(f"**{heading}.** {paragraph}")
