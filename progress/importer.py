@@ -47,6 +47,9 @@ UNIT_REQUIRED = ("enhet", "namn", "typ")
 PERSONNUMMER_HEADERS = {"personnummer", "personnr", "pnr", "samordningsnummer"}
 DATE_HINT = "Skriv datum som ÅÅÅÅ-MM-DD, till exempel 2025-01-31."
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PLAIN_LETTERS = str.maketrans("åäöé", "aaoe")
+NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
+VALID_ROLES = ", ".join(ROLE_NAMES.values())
 FIELD_LABELS = {"name": "namn", "email": "e-post", "unit_id": "enhet", "title": "befattning",
                 "start_date": "startdatum", "end_date": "slutdatum", "roles": "roller", "kind": "typ",
                 "parent_id": "överordnad", "manager_id": "chef"}
@@ -230,8 +233,7 @@ def _xlsx_tables(data: bytes):
 
 
 def _header_key(title) -> str:
-    text = str(title or "").strip().lower().translate(str.maketrans("åäöé", "aaoe"))
-    return re.sub(r"[^a-z0-9]", "", text)
+    return NOT_ALPHANUMERIC.sub("", str(title or "").lower().translate(PLAIN_LETTERS))
 
 
 def _records(rows: Iterator[tuple[int, Sequence]], headers: dict[str, str], required: Sequence[str], sheet: str,
@@ -343,17 +345,16 @@ def _person_row(number: int, record: dict, rows_with_id: list[int], parsed: Pars
 
 
 def _roles(cell: str, bad) -> tuple[str, ...]:
-    valid = ", ".join(ROLE_NAMES.values())
     names = [name.strip() for name in re.split(r"[,;]", cell) if name.strip()]
     if not names:
-        bad(f"Roll saknas. Ange minst en av: {valid}.")
+        bad(f"Roll saknas. Ange minst en av: {VALID_ROLES}.")
     roles = set()
     for name in names:
         role = _header_key(name)
         if role in ROLE_NAMES:
             roles.add(role)
         else:
-            bad(f"Rollen \"{name}\" finns inte. Giltiga roller: {valid}.")
+            bad(f"Rollen \"{name}\" finns inte. Giltiga roller: {VALID_ROLES}.")
     return tuple(sorted(roles, key=ROLE_ORDER.index))
 
 
@@ -403,12 +404,11 @@ def snapshot(session: Session) -> Snapshot:
     roles = defaultdict(list)
     for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)):
         roles[person_id].append(role)
-    people = {}
-    for row in session.execute(select(Person.id, Person.name, Person.email, Person.unit_id, Person.title,
-                                      Person.start_date, Person.end_date)):
-        values = row._asdict()
-        values["roles"] = tuple(sorted(roles[values.pop("id")], key=_role_rank))
-        people[row.id] = values
+    people = {person_id: {"name": name, "email": email, "unit_id": unit_id, "title": title, "start_date": start,
+                          "end_date": end, "roles": tuple(sorted(roles[person_id], key=_role_rank))}
+              for person_id, name, email, unit_id, title, start, end in session.execute(
+                  select(Person.id, Person.name, Person.email, Person.unit_id, Person.title, Person.start_date,
+                         Person.end_date))}
     return Snapshot(people, units)
 
 

@@ -15,6 +15,11 @@ from views.context import services, t, today
 svc = services()
 
 
+@st.cache_data(ttl=600, max_entries=2, show_spinner=False)  # every click reruns the page; a big file parses once
+def _parse(name: str, data: bytes, units_name: str | None, units_data: bytes | None) -> importer.Parsed:
+    return importer.parse(name, data, units_name, units_data)
+
+
 def _apply(parsed: importer.Parsed, end_missing: bool) -> None:
     st.session_state["import_confirm_check"] = False
     try:
@@ -81,7 +86,7 @@ if flash:
 
 if people_file is not None:
     units = (units_file.name, units_file.getvalue()) if units_file else (None, None)
-    parsed = importer.parse(people_file.name, people_file.getvalue(), *units)
+    parsed = _parse(people_file.name, people_file.getvalue(), *units)
     try:
         plan = importer.plan_for(svc.db, parsed, today(), end_missing)
     except StoreUnavailable:
