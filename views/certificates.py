@@ -1,5 +1,48 @@
-"""Placeholder page, being built."""
+"""Verifiera intyg (admins): is the code on a certificate one this municipality issued, and for whom?"""
+
+from __future__ import annotations
 
 import streamlit as st
 
-st.info("Den här sidan byggs.")
+from progress import certificates
+from views.context import current_user, services, t
+
+svc = services()
+course = svc.content.course
+user = current_user()
+
+if user is None or not user.is_admin:  # the page list hides it; this keeps the register from anyone else
+    st.error(t("cert_admins_only"))
+    st.stop()
+
+
+def _checked() -> None:
+    st.session_state["cert_checked"] = True
+
+
+st.title(t("cert_heading"))
+st.write(t("cert_intro"))
+with st.form("cert_form"):
+    st.text_input(t("cert_code"), key="cert_code", placeholder="ABCDE-FGHJK", max_chars=40)
+    st.form_submit_button(t("cert_check"), type="primary", on_click=_checked)
+
+typed = st.session_state.get("cert_code", "").strip()
+if st.session_state.get("cert_checked") and typed:
+    record = certificates.find(svc.db, typed)
+    if record is None:
+        st.error(t("cert_unknown", code=typed), icon=":material/gpp_bad:")
+    else:
+        st.success(t("cert_valid", code=record.printed_code), icon=":material/verified:")
+        st.markdown("\n".join([
+            f"- **{t('cert_name')}:** {record.person_name}",
+            f"- **{t('cert_track')}:** {record.track_title}",
+            f"- **{t('cert_completed_on')}:** {record.completed_on.isoformat()}",
+            f"- **{t('cert_content_version')}:** `{record.content_version}`",
+            f"- **{t('cert_issued_at')}:** {record.issued_at.date().isoformat()}"]))
+        if record.track_id in course.tracks and course.track_version(record.track_id) != record.content_version:
+            st.caption(t("cert_version_changed"))
+        st.download_button(t("cert_download_copy"), certificates.pdf_file(course, record),
+                           file_name=f"intyg-{record.code}.pdf", mime="application/pdf", key="cert_copy",
+                           icon=":material/download:", on_click="ignore")
+elif st.session_state.get("cert_checked"):
+    st.warning(t("cert_enter_code"))

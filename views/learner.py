@@ -6,6 +6,7 @@ click), in one transaction, naming the step it answers; the page itself only rea
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import streamlit as st
@@ -14,6 +15,7 @@ from course import play, rules
 from course.summary import sources_text, summary_html
 from course.content.schema import Module
 from course.rules import DONE_STATUSES, Status
+from progress import certificates
 from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
 from progress import talk
 from progress.db import StoreUnavailable
@@ -156,6 +158,19 @@ def _attestation_box(track, progress: dict[str, ModuleProgress], attested) -> No
                   args=(track.id, guidelines.version, widget_key))
 
 
+def _certificate_box(track, progress: dict[str, ModuleProgress]) -> None:
+    """A completed track's certificate: issued on the first download (the store checks completion itself)."""
+    if not all(progress[m].status in DONE_STATUSES for m in track.modules):
+        return
+    with st.container(border=True):
+        st.markdown(f"**{t('cert_learner_heading')}**")
+        st.caption(t("cert_learner_intro", track=track.title))
+        # Made when clicked, on its own thread: no PDF is drawn and nothing written while the page only shows
+        st.download_button(t("cert_download"), partial(certificates.issue_pdf, svc.db, course, user.id, track.id),
+                           file_name=f"intyg-{track.id}.pdf", mime="application/pdf", key=f"cert-download-{track.id}",
+                           icon=":material/workspace_premium:", on_click="ignore")
+
+
 def overview() -> None:
     st.title(t("learner_heading", name=user.name.split()[0]))
     st.write(t("learner_intro"))
@@ -179,6 +194,7 @@ def overview() -> None:
             st.caption(t("track_also_includes", modules=", ".join(also)))
         _refresher_box(track, progress)
         _booster_box(track, progress)
+        _certificate_box(track, progress)
         if track.attestation:
             _attestation_box(track, progress, attested)
 

@@ -1,0 +1,79 @@
+"""A certificate for a completed track: one landscape A4 page in the house style. Pure: data in, bytes out."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from xml.sax.saxutils import escape
+
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+from course.documents import pdf
+from course.documents.annual import swedish_date
+
+PAGE = landscape(A4)
+SMALL_CENTRED = ParagraphStyle("small_centred", parent=pdf.STYLES["small"], alignment=TA_CENTER, fontSize=9,
+                               leading=12)
+
+
+@dataclass(frozen=True)
+class CertificateText:
+    organisation: str
+    name: str
+    track: str
+    completed_on: date
+    content_version: str
+    code: str  # as printed, e.g. ABCDE-FGHJK
+
+
+def verification_line(certificate: CertificateText) -> str:
+    return (f"Intygets äkthet kan kontrolleras hos {certificate.organisation}: den som ansvarar för utbildningen "
+            f"anger koden {certificate.code} under Verifiera intyg i Gränsfall.")
+
+
+def certificate_pdf(certificate: CertificateText) -> bytes:
+    buffer = io.BytesIO()
+
+    def frame(canvas, _document):
+        canvas.saveState()
+        canvas.setStrokeColor(pdf.ACCENT)
+        canvas.setLineWidth(2.5)
+        canvas.rect(12 * mm, 12 * mm, PAGE[0] - 24 * mm, PAGE[1] - 24 * mm)
+        canvas.setLineWidth(0.6)
+        canvas.rect(15 * mm, 15 * mm, PAGE[0] - 30 * mm, PAGE[1] - 30 * mm)
+        canvas.restoreState()
+
+    story = [pdf.spacer(6),
+             pdf.text(certificate.organisation, "centred"),
+             pdf.spacer(8),
+             pdf.text("Intyg", "centred_title"),
+             pdf.spacer(10),
+             pdf.text("Detta intygar att", "centred"),
+             pdf.spacer(3),
+             pdf.text(certificate.name, "centred_title"),
+             pdf.spacer(6),
+             pdf.text("har gått klart utbildningen mot mutor, jäv och otillåten påverkan", "centred"),
+             pdf.spacer(3),
+             pdf.text(certificate.track, "centred_title"),
+             pdf.spacer(6),
+             pdf.text(f"Klar den {swedish_date(certificate.completed_on)}", "centred"),
+             pdf.spacer(14),
+             pdf.text(f"Kontrollkod: {certificate.code}", "centred"),
+             _small(f"Innehållsversion: {certificate.content_version}"),
+             pdf.spacer(4),
+             _small(verification_line(certificate))]
+    document = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=30 * mm, rightMargin=30 * mm,
+                                 topMargin=22 * mm, bottomMargin=20 * mm, author="Gränsfall",
+                                 title=f"Intyg: {certificate.track}, {certificate.name}")
+    document.build(story, onFirstPage=frame, onLaterPages=frame)
+    return buffer.getvalue()
+
+
+def _small(value: str) -> Paragraph:
+    return Paragraph(escape(value), SMALL_CENTRED)

@@ -1,0 +1,159 @@
+"""Certificates for a completed track: issued once per person, track and completion day, with a code an admin
+can check.
+
+"Completed" is the status rule every other figure uses (`reports.status_rows`, done or passed by the
+diagnostic), so a certificate is never issued for a track the dashboard shows as unfinished.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from course.content.loader import Course
+from course.documents.certificate import CertificateText, certificate_pdf
+from course.rules import DONE_STATUSES
+from progress import reports
+from progress.db import Database
+from progress.models import Certificate, PersonRole
+
+# No 0/O and no 1/I: a code read aloud or typed from paper cannot be misread. 32 symbols, 10 of them: 50 bits.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 10
+
+
+class NotComplete(ValueError):
+    """The person has not done every module of the track (or the track is not theirs)."""
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    code: str
+    person_id: str
+    person_name: str
+    track_id: str
+    track_title: str
+    completed_on: date
+    content_version: str
+    issued_at: datetime
+
+    @property
+    def printed_code(self) -> str:
+        return format_code(self.code)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise(code: str) -> str:
+    """What a person types, as stored: upper case, without spaces and dashes."""
+    return re.sub(r"[\s\-–]", "", code or "").upper()
+
+
+def format_code(code: str) -> str:
+    """For print: two groups of five, easier to read and type."""
+    return f"{code[:5]}-{code[5:]}" if len(code) == CODE_LENGTH else code
+
+
+def track_completed_on(db: Database, course: Course, person_id: str, track_id: str, today: date) -> date | None:
+    """The day the last module of the track was done, when every module of it is done on `today`; else None."""
+    found = _completion(db, course, person_id, track_id, today)
+    return found[0] if found else None
+
+
+def _completion(db: Database, course: Course, person_id: str, track_id: str, today: date) -> tuple[date, str] | None:
+    """(the day the track's last module was done, the person's name), when the track is the person's (one of
+    their roles has it) and every module of it is done on `today`."""
+    track = course.tracks.get(track_id)
+    if track is None:
+        return None
+    with db.read() as session:
+        roles = set(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id)))
+    if not roles & set(track.roles):
+        return None
+    rows = {row.module_id: row for row in reports.status_rows(db, course, today, person_ids=[person_id])}
+    if not all(module_id in rows and rows[module_id].status in DONE_STATUSES for module_id in track.modules):
+        return None
+    last = max(rows[module_id].last_completed_at for module_id in track.modules)
+    return last.date(), rows[track.modules[0]].name
+
+
+def issue(db: Database, course: Course, person_id: str, track_id: str, today: date | None = None) -> CertificateRecord:
+    """The person's certificate for the track as completed now: the existing one when it was issued before for
+    the same completion, else a new one. Raises NotComplete when the track is not done."""
+    today = today or date.today()
+    found = _completion(db, course, person_id, track_id, today)
+    if found is None:
+        raise NotComplete(f"{person_id} har inte gått klart {track_id}")
+    completed_on, name = found
+    track = course.tracks[track_id]
+    for _ in range(5):
+        existing = _existing(db, person_id, track_id, completed_on)
+        if existing is not None:
+            return existing
+        values = dict(code=new_code(), person_id=person_id, person_name=name, track_id=track_id,
+                      track_title=track.title, completed_on=completed_on,
+                      content_version=course.track_version(track_id),
+                      issued_at=datetime.now(timezone.utc).replace(tzinfo=None))
+
+        def add(session, values=values):
+            certificate = Certificate(**values)
+            session.add(certificate)
+            session.flush()
+            return _record(certificate)
+
+        try:
+            return db.write(add)
+        except IntegrityError:
+            # A double click issued it at the same moment (the unique key), or, once in 2**50, the code was taken:
+            # look again, and try a new code if it is still not there.
+            continue
+    raise RuntimeError("could not issue a certificate")  # pragma: no cover - five collisions in a row
+
+
+def _existing(db: Database, person_id: str, track_id: str, completed_on: date) -> CertificateRecord | None:
+    with db.read() as session:
+        certificate = session.scalar(select(Certificate).where(
+            Certificate.person_id == person_id, Certificate.track_id == track_id,
+            Certificate.completed_on == completed_on))
+        return _record(certificate) if certificate else None
+
+
+def find(db: Database, code: str) -> CertificateRecord | None:
+    """The certificate with this code, as typed (any case, spaces and dashes ignored); None when unknown."""
+    code = normalise(code)
+    if len(code) != CODE_LENGTH:
+        return None
+    with db.read() as session:
+        certificate = session.get(Certificate, code)
+        return _record(certificate) if certificate else None
+
+
+def for_person(db: Database, person_id: str) -> list[CertificateRecord]:
+    with db.read() as session:
+        return [_record(c) for c in session.scalars(select(Certificate).where(Certificate.person_id == person_id)
+                                                     .order_by(Certificate.issued_at))]
+
+
+def pdf_file(course: Course, record: CertificateRecord) -> bytes:
+    """The certificate as printed, the same every time it is downloaded."""
+    organisation = course.organisation.namn if course.organisation else ""
+    return certificate_pdf(CertificateText(organisation, record.person_name, record.track_title,
+                                           record.completed_on, record.content_version, record.printed_code))
+
+
+def issue_pdf(db: Database, course: Course, person_id: str, track_id: str, today: date | None = None) -> bytes:
+    """Issue (or find) the certificate and print it: what the learner's download button calls."""
+    return pdf_file(course, issue(db, course, person_id, track_id, today))
+
+
+def _record(certificate: Certificate) -> CertificateRecord:
+    return CertificateRecord(certificate.code, certificate.person_id, certificate.person_name,
+                             certificate.track_id, certificate.track_title, certificate.completed_on,
+                             certificate.content_version, certificate.issued_at)
