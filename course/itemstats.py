@@ -18,7 +18,9 @@ and "probably do not satisfy the assumptions that underlie item analysis". Here 
 quizzes: a failed quiz shows what was wrong, so a retry mostly measures that feedback, not what people knew.
 The queries in progress.analytics_queries take the first finished attempt unless asked for all of them.
 
-Flags, from the guidance on reading the report (MoodleDocs "Quiz report statistics", the facility table:
+Flags, from the guidance on reading the report (MoodleDocs "Quiz report statistics",
+docs.moodle.org/28/en/Development:Quiz_report_statistics, reproduced in the Open University's "Moodle Quiz (iCMA)
+reports", 4.2 Question statistics; the facility table:
 "90–94 very easy, 95–100 extremely easy"; "11–20 difficult, 6–10 very difficult, 5 or less extremely difficult
 or something wrong with the question"; a negative discrimination index means that those who did worse on the
 rest of the quiz did better on this question, which points to a wrong key or a misleading text):

@@ -66,7 +66,7 @@ class AptCard:
 
     @property
     def why(self) -> str:
-        share = f"{self.share:.0f} %".replace(".", ",") if self.share is not None else "–"
+        share = f"{self.share:.0f} %" if self.share is not None else "–"
         if self.scope == SCOPE_UNIT:
             return (f"{self.topic_title} är det ämne där {self.unit_name} hade lägst andel rätt vid första svaret "
                     f"{self.period}: {share} rätt av {self.answered} första svar.")
