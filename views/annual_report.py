@@ -36,12 +36,11 @@ def _percent_column(label: str):
 
 
 def _coverage_frame(groups, label: str, year: int) -> pd.DataFrame:
-    return pd.DataFrame([{label: g.name, t("annual_col_people"): g.people, t("annual_col_done"): g.done,
-                          f"{t('annual_col_share')} {year}": None if g.share is None else 100 * g.share,
-                          f"{t('annual_col_share')} {year - 1}":
-                              None if g.previous_share is None else 100 * g.previous_share,
-                          t("annual_col_change"): g.change_points, t("annual_col_overdue"): g.overdue}
-                         for g in groups])
+    columns = [label, t("annual_col_people"), t("annual_col_done"), f"{t('annual_col_share')} {year}",
+               f"{t('annual_col_share')} {year - 1}", t("annual_col_change"), t("annual_col_overdue")]
+    return pd.DataFrame([[g.name, g.people, g.done, None if g.share is None else 100 * g.share,
+                          None if g.previous_share is None else 100 * g.previous_share, g.change_points, g.overdue]
+                         for g in groups], columns=columns)
 
 
 def _coverage_table(groups, label: str, year: int, key: str) -> None:

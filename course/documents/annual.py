@@ -213,10 +213,15 @@ def _coverage_table(title: str, groups: tuple[Coverage, ...], report: AnnualRepo
     return pdf.table(header, rows, [width * 0.34] + [width * 0.11] * 6)
 
 
-def _chart(report: AnnualReport) -> Drawing | None:
+CHART_ROWS = 30  # förvaltningar per drawing: a drawing taller than the page cannot be split by ReportLab
+
+
+def _charts(report: AnnualReport) -> list[Drawing]:
     groups = [group for group in report.by_administration if group.people or group.previous_people]
-    if not groups:
-        return None
+    return [_chart(report, groups[start:start + CHART_ROWS]) for start in range(0, len(groups), CHART_ROWS)]
+
+
+def _chart(report: AnnualReport, groups: list[Coverage]) -> Drawing:
     groups = groups[::-1]  # ReportLab draws the first category at the bottom
     row_height = 16
     height = row_height * len(groups) + 40
@@ -261,8 +266,7 @@ def annual_pdf(report: AnnualReport) -> bytes:
              pdf.spacer(3),
              pdf.text("Sammanfattning", "heading")]
     story += [pdf.text(line) for line in summary(report)]
-    chart = _chart(report)
-    if chart is not None:
+    for chart in _charts(report):
         story += [pdf.spacer(4), chart]
     story += [pdf.text("Andel klara per förvaltning", "heading"),
               _coverage_table("Förvaltning", report.by_administration + (report.total,), report),
