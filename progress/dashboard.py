@@ -255,6 +255,13 @@ def _people_in_scope(scope: Scope):
     return query
 
 
+def people_count(db: Database, scope: Scope) -> int:
+    if not scope.groups:
+        return 0
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(_people_in_scope(scope).subquery()))
+
+
 def completions_by_month(db: Database, scope: Scope, start: date, end: date,
                          module_id: str | None = None) -> list[tuple[str, int]]:
     """Modules completed (or passed by the diagnostic) per month, by the people in scope."""

@@ -29,13 +29,15 @@ class StatusRow:
     unit_id: str | None = None
 
 
-def team_status(db: Database, course: Course, manager_id: str, today: date) -> list[StatusRow]:
-    """Status per person and assigned module for everyone in the manager's units, the manager excluded."""
-    return status_rows(db, course, today, manager_id=manager_id)
+def team_status(db: Database, course: Course, manager_id: str, today: date,
+                unit_ids: list[str] | None = None) -> list[StatusRow]:
+    """Status per person and assigned module for everyone in the manager's units (or the given ones among
+    them), the manager excluded."""
+    return status_rows(db, course, today, manager_id=manager_id, unit_ids=unit_ids)
 
 
 def status_rows(db: Database, course: Course, today: date, *, manager_id: str | None = None,
-                person_ids: list[str] | None = None) -> list[StatusRow]:
+                person_ids: list[str] | None = None, unit_ids: list[str] | None = None) -> list[StatusRow]:
     """Status per person and assigned module on `today`: for the people under `manager_id`, or the `person_ids`,
     or (with neither) everyone. People who have left (an end date before today) are out. Records made after
     `today` are not counted, so a past day gives the status as it was then (the annual report's year end).
@@ -44,6 +46,8 @@ def status_rows(db: Database, course: Course, today: date, *, manager_id: str | 
     if manager_id is not None:
         people_filter = Person.unit_id.in_(subtree_unit_ids(manager_id).scalar_subquery())
         extra = [Person.id != manager_id]
+        if unit_ids is not None:  # narrowed to some of the manager's units
+            extra.append(Person.unit_id.in_(unit_ids))
     elif person_ids is not None:
         people_filter, extra = Person.id.in_(person_ids), []
     else:
@@ -110,15 +114,18 @@ class MisconceptionRow:
     count: int
 
 
-def team_misconceptions(db: Database, course: Course, manager_id: str) -> list[MisconceptionRow]:
+def team_misconceptions(db: Database, course: Course, manager_id: str,
+                        unit_ids: list[str] | None = None) -> list[MisconceptionRow]:
     """Sure-but-wrong answers per person and topic, for the manager's talking points. Only the topic and a count
     leave this function: which answer a person gave to which question is not the manager's to see."""
     units = subtree_unit_ids(manager_id).scalar_subquery()
+    narrowed = [Person.unit_id.in_(unit_ids)] if unit_ids is not None else []
     with db.read() as session:
         rows = session.execute(
             select(Attempt.person_id, Person.name, Step.item, func.count())
             .join(Attempt, Step.attempt_id == Attempt.id).join(Person, Person.id == Attempt.person_id)
-            .where(Person.unit_id.in_(units), Person.id != manager_id, Step.correct.is_(False), Step.confidence == 3)
+            .where(Person.unit_id.in_(units), *narrowed, Person.id != manager_id, Step.correct.is_(False),
+                   Step.confidence == 3)
             .group_by(Attempt.person_id, Person.name, Step.item)).all()
     counts: dict[tuple[str, str, str], int] = {}
     for person_id, name, question_id, count in rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sqlite3
 
 import pytest
@@ -118,12 +119,13 @@ def test_new_hire_finishes_the_module_and_the_manager_sees_it(demo_env, course):
     chef.switch_page("views/manager.py").run()
     assert not chef.exception, chef.exception
     chef.selectbox(key="manager_module").select("mutor").run()
-    assert chef.get("plotly_chart"), "the completion chart is drawn"
-    table = chef.dataframe[0].value
+    assert not chef.exception, chef.exception
+    assert len(chef.get("plotly_chart")) == 4, "status per unit, over time, scores and the topic heat map"
+    table = frame_with(chef, "Namn", "Status")
     nora = table[table["Namn"] == "Nora Nyström"]
     assert list(nora["Status"]) == ["Klar"]
     assert len(table) >= 10
-    talking_points = chef.dataframe[1].value  # misconceptions by topic, from the seeded history
+    talking_points = frame_with(chef, "Säkra men fel svar")  # misconceptions by topic, from the seeded history
     assert list(talking_points.columns) == ["Namn", "Ämne", "Säkra men fel svar"]
     assert (talking_points["Säkra men fel svar"] > 0).all()
 
@@ -150,6 +152,58 @@ def test_reload_in_the_middle_of_a_quiz_resumes_at_the_same_question(demo_env, c
 def test_unknown_demo_user_gets_a_swedish_message(demo_env):
     at = open_app("demo-finns-inte")
     assert any("finns ingen demoanvändare" in w.value for w in at.warning)
+
+
+def frame_with(at: AppTest, *columns: str):
+    """The first table on the page with these columns (AppTest does not report a dataframe's key)."""
+    return next(frame.value for frame in at.dataframe if set(columns) <= set(frame.value.columns))
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """What each download button would hand the browser, by file name."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        if filename and isinstance(path_or_data, bytes):
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return files
+
+
+def test_the_dashboard_filters_and_exports_what_it_shows(demo_env, course, downloads):
+    import openpyxl
+
+    chef = open_app("demo-chef")
+    chef.switch_page("views/manager.py").run()
+    assert not chef.exception, chef.exception
+    assert len(chef.get("plotly_chart")) == 4, "status per unit, over time, scores and the topic heat map"
+    per_unit = frame_with(chef, "Enhet", "Klar", "Försenad")
+    assert set(per_unit["Enhet"]) == {"Samhällsbyggnadsförvaltningen", "Bygglovsenheten",
+                                      "Miljö- och hälsoskyddsenheten"}  # her subtree, one level down, nothing else
+    everyone = int(per_unit.drop(columns="Enhet").to_numpy().sum())
+
+    chef.selectbox(key="dash_unit").select("sbf-bygglov").run()
+    narrowed = frame_with(chef, "Enhet", "Klar", "Försenad")
+    assert set(narrowed["Enhet"]) == {"Bygglovsenheten"}
+    assert 0 < int(narrowed.drop(columns="Enhet").to_numpy().sum()) < everyone
+    assert set(frame_with(chef, "Namn", "Status")["Enhet"]) == {"Bygglovsenheten"}
+
+    workbook = openpyxl.load_workbook(io.BytesIO(downloads["min-enhet.xlsx"]))
+    sheet = workbook["Genomförande per enhet"]
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Bygglovsenheten"]
+    assert sum(v for row in sheet.iter_rows(min_row=2, values_only=True) for v in row[1:]) == int(
+        narrowed.drop(columns="Enhet").to_numpy().sum())
+    csv_text = downloads["status_per_enhet.csv"].decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("Enhet;Klar") and "Bygglovsenheten" in csv_text
+
+    chef.selectbox(key="dash_role").select("fortroendevald").run()
+    assert any("Ingen i urvalet" in info.value for info in chef.info)  # no elected officials in a bygglov unit
 
 
 def test_as_parameter_is_refused_outside_demo_mode(demo_env, monkeypatch):

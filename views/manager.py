@@ -1,73 +1,241 @@
-"""Min enhet: completion per unit as a chart, and the manager's people with their status."""
+"""Min enhet: the manager's dashboard. Every figure is counted by the database (progress.dashboard); this page
+only filters, draws and exports. Each chart has its table beside it, and what is shown can be downloaded."""
 
 from __future__ import annotations
+
+import io
+from datetime import date, timedelta
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from course.rules import DONE_STATUSES, Status
+from progress import dashboard
 from progress.reports import team_misconceptions, team_status
 from views.context import current_user, services, status_label, t, today
 
 STATUS_ORDER = [Status.DONE, Status.WAIVED, Status.IN_PROGRESS, Status.NOT_STARTED, Status.OVERDUE]
 STATUS_COLOURS = {Status.DONE: "#2e7d32", Status.WAIVED: "#66bb6a", Status.IN_PROGRESS: "#f9a825",
                   Status.NOT_STARTED: "#b0bec5", Status.OVERDUE: "#c62828"}
+PEOPLE_LIST_LIMIT = 2000  # above this, a list of every person helps no one: choose a unit first
+ALL = "__alla__"
 
 svc = services()
 course = svc.content.course
 user = current_user()
+day = today()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _units(_db, database_url: str) -> dict[str, dashboard.UnitInfo]:
+    return dashboard.load_units(_db)
+
+
+def _periods() -> dict[str, tuple[date, date]]:
+    return {t("dash_period_12m"): (day - timedelta(days=365), day),
+            t("dash_period_this_year"): (date(day.year, 1, 1), day),
+            t("dash_period_last_year"): (date(day.year - 1, 1, 1), date(day.year - 1, 12, 31)),
+            t("dash_period_3y"): (day - timedelta(days=3 * 365), day)}
+
+
+def _unit_options(units, roots) -> list[tuple[str, str]]:
+    """The manager's units as a tree: (id, indented name), depth first."""
+    below = dashboard.children(units)
+    options: list[tuple[str, str]] = []
+
+    def walk(unit_id: str, depth: int) -> None:
+        options.append((unit_id, "\u2003" * depth + units[unit_id].name))
+        for child in sorted(below.get(unit_id, []), key=lambda u: units[u].name):
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return options
+
+
+def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            title = "".join("–" if c in "[]:*?/\\" else c for c in name)[:31]  # Excel forbids these in names
+            frame.to_excel(writer, sheet_name=title, index=False)
+    return buffer.getvalue()
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, sep=";").encode("utf-8-sig")  # Excel in Sweden opens ; and a BOM as UTF-8
+
+
+def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None:
+    st.subheader(title)
+    left, right = st.columns([3, 2], vertical_alignment="top")
+    left.plotly_chart(figure, key=f"{key}_chart")
+    right.dataframe(table, hide_index=True, key=f"{key}_table", height=min(420, 38 + 35 * max(1, len(table))))
+    right.download_button(t("dash_download_csv"), _csv(table), file_name=f"{key}.csv", mime="text/csv",
+                          key=f"{key}_csv", icon=":material/download:")
+
 
 st.title(t("manager_heading", name=user.name))
-rows = team_status(svc.db, course, user.id, today())
-if not rows:
+units = _units(svc.db, str(svc.db.engine.url))
+roots = dashboard.managed_roots(units, user.id)
+if not roots:
     st.info(t("manager_no_units"))
     st.stop()
 
-frame = pd.DataFrame([row.__dict__ for row in rows])
-module_ids = sorted(frame["module_id"].unique(), key=lambda m: course.modules[m].title)
-module_id = st.selectbox(t("manager_module"), module_ids, format_func=lambda m: course.modules[m].title,
-                         key="manager_module")
-shown = frame[frame["module_id"] == module_id].copy()
-shown["status_label"] = shown["status"].map(status_label)
-shown["last_completed_at"] = pd.to_datetime(shown["last_completed_at"]).dt.date
+# --- filters ---------------------------------------------------------------------------------------------------
+options = _unit_options(units, roots)
+names = dict(options)
+unit_col, role_col, module_col, period_col = st.columns(4)
+chosen_unit = unit_col.selectbox(t("dash_unit"), [ALL] + [unit_id for unit_id, _ in options],
+                                 format_func=lambda u: t("dash_all_units") if u == ALL else names[u],
+                                 key="dash_unit")
+role = role_col.selectbox(t("dash_role"), [ALL, *dashboard.TRACK_ROLES],
+                          format_func=lambda r: t("dash_all_roles") if r == ALL else t(f"role_{r}"), key="dash_role")
+module_ids = sorted({m for track in course.tracks.values() for m in track.modules},
+                    key=lambda m: course.modules[m].title)
+module_id = module_col.selectbox(t("manager_module"), [ALL, *module_ids], key="manager_module",
+                                 format_func=lambda m: t("dash_all_modules") if m == ALL else course.modules[m].title)
+periods = _periods()
+period_label = period_col.selectbox(t("dash_period"), list(periods), key="dash_period")
+start, end = periods[period_label]
 
-done = int(shown["status"].isin(DONE_STATUSES).sum())
-overdue = int((shown["status"] == Status.OVERDUE).sum())
-left, middle, right = st.columns(3)
-left.metric(t("manager_people"), len(shown))
-middle.metric(t("manager_share_done"), f"{100 * done / len(shown):.0f} %")
-right.metric(t("manager_overdue"), overdue)
+scope = dashboard.make_scope(units, roots if chosen_unit == ALL else [chosen_unit], None if role == ALL else role,
+                             day)
+module_filter = None if module_id == ALL else module_id
 
-st.subheader(t("manager_completion_chart"))
-counts = shown.groupby(["unit_name", "status"]).size().reset_index(name="count")
-counts["status_label"] = counts["status"].map(status_label)
-figure = px.bar(
-    counts, y="unit_name", x="count", color="status_label", orientation="h", barmode="stack",
-    category_orders={"status_label": [status_label(s) for s in STATUS_ORDER]},
-    color_discrete_map={status_label(s): STATUS_COLOURS[s] for s in STATUS_ORDER},
-    labels={"unit_name": t("col_unit"), "count": t("col_count"), "status_label": t("col_status")},
-)
-figure.update_layout(height=120 + 60 * counts["unit_name"].nunique(), margin=dict(l=10, r=10, t=10, b=10),
-                     legend_title_text="")
-st.plotly_chart(figure, key="completion_chart")
+with st.spinner(t("dash_counting")):
+    counts = pd.DataFrame([c.__dict__ for c in dashboard.status_counts(svc.db, course, scope)],
+                          columns=["group_id", "group_name", "module_id", "status", "count"])
+    if module_filter:
+        counts = counts[counts["module_id"] == module_filter]
+    overdue = pd.DataFrame([o.__dict__ for o in dashboard.overdue_people(svc.db, course, scope)],
+                           columns=["person_id", "name", "unit_name", "module_id", "due"])
+    if module_filter:
+        overdue = overdue[overdue["module_id"] == module_filter]
+    by_month = pd.DataFrame(dashboard.completions_by_month(svc.db, scope, start, end, module_filter),
+                            columns=["month", "count"])
+    scores = pd.DataFrame(dashboard.score_distribution(svc.db, scope, start, end, module_filter),
+                          columns=["bucket", "count"])
+    cells = pd.DataFrame([{**c.__dict__, "share": c.share} for c in dashboard.topic_heatmap(svc.db, scope, start, end)],
+                         columns=["group_id", "group_name", "topic", "answered", "correct", "share"])
 
+if counts.empty:
+    st.info(t("dash_nobody"))
+    st.stop()
+
+total = int(counts["count"].sum())
+done = int(counts[counts["status"].isin(DONE_STATUSES)]["count"].sum())
+late = int(counts[counts["status"] == Status.OVERDUE]["count"].sum())
+first, second, third = st.columns(3)
+first.metric(t("dash_assignments"), f"{total:,}".replace(",", "\u202f"), help=t("dash_assignments_help"))
+second.metric(t("manager_share_done"), f"{100 * done / total:.0f} %")
+third.metric(t("manager_overdue"), f"{late:,}".replace(",", "\u202f"))
+
+# 1. completion per unit: stacked bar
+per_unit = counts.groupby(["group_name", "status"], as_index=False)["count"].sum()
+per_unit["status_label"] = per_unit["status"].map(status_label)
+figure = px.bar(per_unit, y="group_name", x="count", color="status_label", orientation="h", barmode="stack",
+                category_orders={"status_label": [status_label(s) for s in STATUS_ORDER]},
+                color_discrete_map={status_label(s): STATUS_COLOURS[s] for s in STATUS_ORDER},
+                labels={"group_name": t("col_unit"), "count": t("col_count"), "status_label": t("col_status")})
+figure.update_layout(height=140 + 34 * per_unit["group_name"].nunique(), margin=dict(l=10, r=10, t=10, b=10),
+                     legend_title_text="", yaxis={"categoryorder": "category descending"})
+unit_table = (per_unit.pivot_table(index="group_name", columns="status", values="count", aggfunc="sum", fill_value=0)
+              .reindex(columns=[s for s in STATUS_ORDER], fill_value=0).reset_index())
+unit_table.columns = [t("col_unit")] + [status_label(s) for s in STATUS_ORDER]
+_chart_with_table(t("manager_completion_chart"), figure, unit_table, "status_per_enhet")
+
+# 2. completion over time: line
+months = pd.period_range(start, end, freq="M").strftime("%Y-%m")
+over_time = by_month.set_index("month").reindex(months, fill_value=0).rename_axis("month").reset_index()
+figure = px.line(over_time, x="month", y="count", markers=True,
+                 labels={"month": t("dash_month"), "count": t("dash_completed_modules")})
+figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
+time_table = over_time.rename(columns={"month": t("dash_month"), "count": t("dash_completed_modules")})
+_chart_with_table(t("dash_over_time"), figure, time_table, "klara_per_manad")
+
+# 3. score distribution
+scores["label"] = [f"{low}–{high - 1} %" if high != 100 else f"{low}–100 %"
+                   for low, high in zip(scores["bucket"], [*scores["bucket"][1:], 101])]
+scores = scores[scores["bucket"] < 100] if scores.loc[scores["bucket"] == 100, "count"].sum() == 0 else scores
+figure = px.bar(scores, x="label", y="count", labels={"label": t("col_score"), "count": t("dash_completions")},
+                color_discrete_sequence=["#1f4e79"])
+figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
+score_table = scores[["label", "count"]].rename(columns={"label": t("col_score"), "count": t("dash_completions")})
+_chart_with_table(t("dash_scores"), figure, score_table, "poangfordelning")
+
+# 4. topic heat map: units by topics, share of correct first answers
+st.caption(t("dash_heatmap_help"))
+if cells.empty:
+    st.subheader(t("dash_heatmap"))
+    st.info(t("dash_no_answers"))
+else:
+    cells["topic_title"] = cells["topic"].map(course.topic_title)
+    grid = cells.pivot_table(index="group_name", columns="topic_title", values="share", aggfunc="sum")
+    grid = grid[grid.mean().sort_values().index]  # the weakest topics first
+    figure = px.imshow(grid * 100, color_continuous_scale="RdYlGn", zmin=40, zmax=100, aspect="auto",
+                       labels={"x": t("col_topic"), "y": t("col_unit"), "color": t("dash_share_correct")})
+    figure.update_layout(height=160 + 30 * len(grid), margin=dict(l=10, r=10, t=10, b=10))
+    topic_table = (cells.groupby("topic_title", as_index=False)[["answered", "correct"]].sum()
+                   .assign(share=lambda f: (100 * f["correct"] / f["answered"]).round(0))
+                   .sort_values("share")
+                   .rename(columns={"topic_title": t("col_topic"), "answered": t("dash_first_answers"),
+                                    "correct": t("dash_correct"), "share": t("dash_share_correct")}))
+    _chart_with_table(t("dash_heatmap"), figure, topic_table, "amnen")
+
+# the overdue list
+st.subheader(t("dash_overdue_list"))
+if overdue.empty:
+    st.success(t("dash_no_overdue"))
+    overdue_table = pd.DataFrame()
+else:
+    overdue["days_late"] = [(day - due).days for due in overdue["due"]]
+    overdue_table = pd.DataFrame({t("col_name"): overdue["name"], t("col_unit"): overdue["unit_name"],
+                                  t("col_module"): overdue["module_id"].map(lambda m: course.modules[m].title),
+                                  t("col_due"): overdue["due"], t("dash_days_late"): overdue["days_late"]})
+    st.dataframe(overdue_table, hide_index=True, key="overdue_table")
+    st.download_button(t("dash_download_csv"), _csv(overdue_table), file_name="forsenade.csv", mime="text/csv",
+                       key="overdue_csv", icon=":material/download:")
+
+sheets = {t("manager_completion_chart"): unit_table, t("dash_over_time"): time_table, t("dash_scores"): score_table}
+if not cells.empty:
+    sheets[t("dash_heatmap")] = topic_table
+if not overdue_table.empty:
+    sheets[t("dash_overdue_list")] = overdue_table
+st.download_button(t("dash_download_xlsx"), _xlsx(sheets), file_name="min-enhet.xlsx", key="dash_xlsx",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   icon=":material/table_view:", type="primary")
+
+# the people, when there are few enough to read
+st.divider()
+people_count = dashboard.people_count(svc.db, scope)
+if people_count > PEOPLE_LIST_LIMIT:
+    st.info(t("dash_choose_unit_for_people", count=people_count))
+    st.stop()
+narrowed = None if chosen_unit == ALL else scope.unit_ids
+rows = [row for row in team_status(svc.db, course, user.id, day, unit_ids=narrowed)
+        if module_filter is None or row.module_id == module_filter]
 st.subheader(t("manager_people_table"))
-table = shown.sort_values(["status", "due"], key=lambda c: c.map(STATUS_ORDER.index) if c.name == "status" else c)
-table = table.rename(columns={"name": t("col_name"), "unit_name": t("col_unit"), "status_label": t("col_status"),
-                              "due": t("col_due"), "last_completed_at": t("col_completed"),
-                              "last_score": t("col_score")})
-st.dataframe(table[[t("col_name"), t("col_unit"), t("col_status"), t("col_due"), t("col_completed"),
-                    t("col_score")]], hide_index=True, key="people_table")
+if rows:
+    people = pd.DataFrame([row.__dict__ for row in rows])
+    people["status_label"] = people["status"].map(status_label)
+    people["module_title"] = people["module_id"].map(lambda m: course.modules[m].title)
+    people["last_completed_at"] = pd.to_datetime(people["last_completed_at"]).dt.date
+    people = people.sort_values(["status", "due"], key=lambda c: c.map(STATUS_ORDER.index) if c.name == "status" else c)
+    st.dataframe(people.rename(columns={"name": t("col_name"), "unit_name": t("col_unit"), "module_title": t("col_module"),
+                                        "status_label": t("col_status"), "due": t("col_due"),
+                                        "last_completed_at": t("col_completed"), "last_score": t("col_score")})
+                 [[t("col_name"), t("col_unit"), t("col_module"), t("col_status"), t("col_due"), t("col_completed"),
+                   t("col_score")]], hide_index=True, key="people_table")
 
 st.subheader(t("manager_talking_points"))
 st.caption(t("manager_talking_points_help"))
-misconceptions = pd.DataFrame([row.__dict__ for row in team_misconceptions(svc.db, course, user.id)])
+misconceptions = pd.DataFrame([row.__dict__ for row in team_misconceptions(svc.db, course, user.id, narrowed)])
 if misconceptions.empty:
     st.info(t("manager_no_misconceptions"))
 else:
-    topic_titles = {topic: topic.replace("-", " ") for topic in misconceptions["topic"].unique()}
-    table = misconceptions.assign(topic=misconceptions["topic"].map(topic_titles)).rename(
+    table = misconceptions.assign(topic=misconceptions["topic"].map(course.topic_title)).rename(
         columns={"name": t("col_name"), "topic": t("col_topic"), "count": t("col_misconceptions")})
     st.dataframe(table[[t("col_name"), t("col_topic"), t("col_misconceptions")]], hide_index=True,
                  key="misconceptions_table")
