@@ -4,6 +4,7 @@ this module finds what was already sent, sends the rest over SMTP and records ea
 
 from __future__ import annotations
 
+import argparse
 import os
 import smtplib
 import ssl
@@ -239,10 +240,14 @@ def _record(db: Database, mail: texts.Mail) -> None:
 def _describe(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, reason = next(iter(error.recipients.values()))
-        return f"servern svarade {code} {reason.decode(errors='replace')}"
+        return f"servern svarade {code} {_text(reason)}"
     if isinstance(error, smtplib.SMTPResponseException):
-        return f"servern svarade {error.smtp_code} {error.smtp_error.decode(errors='replace')}"
+        return f"servern svarade {error.smtp_code} {_text(error.smtp_error)}"
     return str(error) or type(error).__name__
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
 
 
 # --- the command ------------------------------------------------------------------------------------------------
@@ -250,9 +255,16 @@ def _describe(error: Exception) -> str:
 def add_command(commands) -> None:
     parser = commands.add_parser("remind", help="skicka påminnelser per e-post och chefernas veckosammanfattning")
     parser.add_argument("--dry-run", action="store_true", help="visa vad som skulle skickas; skicka och spara inget")
-    parser.add_argument("--today", type=date.fromisoformat, help="kör som om det vore den dagen (YYYY-MM-DD)")
+    parser.add_argument("--today", type=_day, help="kör som om det vore den dagen (YYYY-MM-DD)")
     parser.add_argument("--database-url", help="annars COURSE_DATABASE_URL eller demodatabasen")
     parser.set_defaults(run=_command)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' är inte ett datum; skriv det som ÅÅÅÅ-MM-DD") from None
 
 
 def _command(args) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 from datetime import date, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
@@ -10,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from sqlalchemy import insert, select
 
 from course import reminders as texts
@@ -266,6 +270,43 @@ def test_a_dropped_connection_is_opened_again(org, fixture_course, smtp):
     summary = remind(org, fixture_course, smtp)
     assert summary.ok and len(summary.sent) == 7 and len(sent_rows(org)) == 7
     assert smtp.connections == [3, 3, 1]
+
+
+@pytest.fixture
+def tls_server(tmp_path, monkeypatch):
+    """An SMTP server that requires STARTTLS and a login, with a certificate made for the test and trusted by the
+    client through SSL_CERT_FILE (which ssl.create_default_context reads)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login, auth_data.password) == (b"utbildning", b"hemligt")
+        return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 on a refusal
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
+                            authenticator=authenticator, auth_require_tls=True)
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+def test_starttls_with_a_login(org, fixture_course, tls_server):
+    settings = SmtpSettings("127.0.0.1", tls_server.port, "starttls", "utbildning", "hemligt", SENDER)
+    summary = run(org, fixture_course, TODAY, settings, APP_URL, out=lambda _: None, err=lambda _: None)
+    assert summary.ok and sum(len(items) for items in tls_server.take().values()) == 7
+    wrong = SmtpSettings("127.0.0.1", tls_server.port, "starttls", "utbildning", "fel", SENDER)
+    refused = remind(org, fixture_course, SimpleNamespace(settings=wrong), TODAY + timedelta(days=7))
+    assert refused.unsent == 7 and not refused.ok  # a refused login: nothing sent, nothing recorded
+    assert tls_server.take() == {} and len(sent_rows(org)) == 7
 
 
 # --- the command ------------------------------------------------------------------------------------------------
