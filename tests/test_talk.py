@@ -242,7 +242,7 @@ def open_talk(user: str, page: str, **params):
 def test_demo_chef_prepares_the_talk_with_milad(demo_env, course):
     open_app("demo-medarbetare")  # seeds the demo
     with sqlite3.connect(demo_env) as connection:
-        connection.execute("INSERT INTO reflections (person_id, module_id, text, shared, updated_at) VALUES "
+        connection.execute("INSERT OR REPLACE INTO reflections (person_id, module_id, text, shared, updated_at) VALUES "
                            "('demo-medarbetare', 'mutor', 'Jag frågar min chef innan jag tar emot något.', 1, "
                            "'2026-01-01 10:00:00'), ('demo-medarbetare', 'larm', 'Hemligt utkast', 0, "
                            "'2026-01-01 10:00:00')")
@@ -295,7 +295,7 @@ def test_demo_chef_is_refused_someone_outside_her_units(demo_env):
 def test_the_learner_sees_the_same_page_and_their_own_answers(demo_env, course):
     open_app("demo-medarbetare")
     with sqlite3.connect(demo_env) as connection:
-        connection.execute("INSERT INTO reflections (person_id, module_id, text, shared, updated_at) VALUES "
+        connection.execute("INSERT OR REPLACE INTO reflections (person_id, module_id, text, shared, updated_at) VALUES "
                            "('demo-medarbetare', 'larm', 'Bara mitt utkast', 0, '2026-01-01 10:00:00')")
     at = open_talk("demo-medarbetare", "views/my_talk.py")
     assert any(t.value == "Inför medarbetarsamtalet" for t in at.title)
