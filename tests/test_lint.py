@@ -305,3 +305,16 @@ def test_the_same_question_twice_is_reported(content):
     edit(content, "quizzes/prov-fragor.yaml", "text: Fråga 2?", "text: Fråga 1?")
     (problem,) = problems(content, "E502")
     assert problem.path == "quizzes/prov-fragor.yaml" and "prov-q2" in problem.message
+
+
+def test_a_topic_without_a_display_name(content):
+    (content / "topics.yaml").write_text("topics:\n  gavor: Gåvor\n", encoding="utf-8")
+    found = problems(content, "E704")
+    assert {p.path for p in found} == {"modules/prov.yaml", "scenarios/prov-middag.yaml", "scenarios/prov-gava.yaml",
+                                       "quizzes/prov-fragor.yaml"}
+    module = next(p for p in found if p.path == "modules/prov.yaml")
+    lines = (content / "modules/prov.yaml").read_text(encoding="utf-8").splitlines()
+    assert "muta-tagande" in lines[module.line - 1] and "muta-tagande" in module.message
+    (content / "topics.yaml").write_text("topics:\n  muta-tagande: Att ta emot muta\n", encoding="utf-8")
+    result = load_course(content)
+    assert result.ok and result.course.topic_title("muta-tagande") == "Att ta emot muta"

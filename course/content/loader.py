@@ -7,6 +7,8 @@ either an immutable `Course` or the full list of problems, each with its file an
 
 from __future__ import annotations
 
+import dataclasses
+
 import difflib
 import hashlib
 import json
@@ -24,7 +26,7 @@ from pydantic import ValidationError
 
 from course.content import placeholders
 from course.content.schema import (KINDS, FollowUp, Module, Organisation, Question, QuestionBank, Scenario, Strict,
-                                   Track, TrackSet)
+                                   TopicSet, Track, TrackSet)
 from course.content.yamlload import LoadedYaml, load_yaml
 
 LEGAL_SOURCES_FILE = Path(__file__).with_name("legal_sources.yaml")
@@ -183,10 +185,40 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None,
         problems += _check_tracks(track_set, tracks_yaml, tracks_path, modules)
     if organisation is not None:
         problems += _check_translated_prose(modules, scenarios, banks, organisation)
+    topic_titles, topic_problems = _load_topic_titles(root, modules, scenarios, banks)
+    problems += topic_problems
     problems.sort()
     if problems:
         return LoadResult(None, problems, files)
-    return LoadResult(_build_course(modules, scenarios, banks, organisation, values, track_set), [], files)
+    course = _build_course(modules, scenarios, banks, organisation, values, track_set)
+    return LoadResult(dataclasses.replace(course, topic_titles=MappingProxyType(topic_titles)), [], files)
+
+
+def _load_topic_titles(root: Path, modules, scenarios, banks) -> tuple[dict[str, str], list[Problem]]:
+    """topics.yaml (optional): a display name per topic slug; when it exists, every topic used needs one."""
+    path = root / "topics.yaml"
+    if not path.exists():
+        return {}, []
+    loaded = load_yaml(path)
+    problems = [Problem("topics.yaml", p.line, p.code, p.message, p.hint) for p in loaded.problems]
+    try:
+        titles = dict(TopicSet.model_validate(loaded.data or {}).topics)
+    except ValidationError as error:
+        return {}, problems + _schema_problems(error, loaded, "topics.yaml", TopicSet)
+    used: list[tuple[str, str, LoadedYaml, tuple]] = []
+    for module, module_yaml, module_path in modules.values():
+        used += [(t, module_path, module_yaml, ("topics", i)) for i, t in enumerate(module.topics)]
+    for scenario, scenario_yaml, scenario_path in scenarios.values():
+        used += [(t, scenario_path, scenario_yaml, ("topics", i)) for i, t in enumerate(scenario.topics)]
+    for bank, bank_yaml, bank_path in banks.values():
+        used += [(q.topic, bank_path, bank_yaml, ("questions", i, "topic")) for i, q in enumerate(bank.questions)]
+    for topic, used_path, used_yaml, loc in used:
+        if topic not in titles:
+            problems.append(Problem(used_path, used_yaml.line_of(loc), "E704",
+                                    f"Ämnet '{topic}' har inget namn i topics.yaml.",
+                                    f"Lägg till '{topic}: <namn som chefer och rapporter visar>' under topics: "
+                                    "i topics.yaml."))
+    return titles, problems
 
 
 def _by_id(items: list[tuple[Any, LoadedYaml, str]]) -> dict[str, tuple[Any, LoadedYaml, str]]:

@@ -140,6 +140,12 @@ class FollowUp(Strict):
     reminder_interval_days: int = Field(default=7, ge=1, description="the same reminder at most once per interval")
 
 
+class TopicSet(Strict):
+    """topics.yaml: the display name of each topic slug."""
+
+    topics: dict[Slug, Text] = Field(min_length=1)
+
+
 class TrackSet(Strict):
     tracks: list[Track] = Field(min_length=1)
     follow_up: FollowUp = Field(default_factory=FollowUp)
