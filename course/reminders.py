@@ -31,8 +31,9 @@ def week_key(today: date) -> str:
 
 
 def is_due_soon(row, today: date, due_soon_days: int) -> bool:
-    """Not done and due within the next `due_soon_days` days (today included)."""
-    return (row.status not in rules.DONE_STATUSES and row.due is not None
+    """Due within the next `due_soon_days` days (today included): a first round not yet done, or a completed
+    module whose next round has opened (rules.renewal_open) and is not yet late."""
+    return (row.status != rules.Status.OVERDUE and row.due is not None
             and today <= row.due <= today + timedelta(days=due_soon_days))
 
 

@@ -112,6 +112,12 @@ def module_status(today: date, due: date | None, last_completed: datetime | date
     return Status.IN_PROGRESS if started_since else Status.NOT_STARTED
 
 
+def renewal_open(today: date, due: date | None, window_days: int) -> bool:
+    """Whether the next round can be taken: from `window_days` before the due date, so that a yearly refresher
+    can be done in time. The module stays done (klar) until the due date itself."""
+    return due is not None and today >= due - timedelta(days=window_days)
+
+
 @dataclass(frozen=True)
 class LastDone:
     at: datetime | None  # the latest completion or waiver

@@ -336,3 +336,11 @@ def test_material_change_and_follow_up_settings_come_from_the_content(tmp_path):
     assert assignment.due_rules.material_change == date(2026, 9, 1)
     assert assignment.due_rules.material_change_days == 20
     assert rules.booster_window(date(2026, 1, 1), course.follow_up) == (date(2026, 1, 15), date(2026, 1, 29))
+
+
+def test_the_next_round_opens_before_the_due_date_and_the_module_stays_done_until_then():
+    due = date(2027, 2, 3)
+    assert not rules.renewal_open(date(2027, 1, 19), due, 14)
+    assert rules.renewal_open(date(2027, 1, 20), due, 14)  # 14 days before: open
+    assert rules.module_status(date(2027, 1, 20), due, datetime(2026, 2, 3), False) == Status.DONE  # still klar
+    assert not rules.renewal_open(date(2030, 1, 1), None, 14)  # never due again: never reopens

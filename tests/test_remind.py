@@ -382,7 +382,8 @@ def test_one_mail_per_person_lists_late_and_soon_modules_with_titles(real_course
             row("grunder", Status.NOT_STARTED, TODAY + timedelta(days=14)),  # the last day of 'due soon'
             row("larm", Status.IN_PROGRESS, TODAY),
             row("grazoner", Status.NOT_STARTED, TODAY + timedelta(days=15)),  # not yet
-            row("jav-anstallda", Status.DONE, TODAY + timedelta(days=5))]  # done: its next round is not open
+            row("jav-anstallda", Status.DONE, TODAY + timedelta(days=5)),  # done, and its next round has opened
+            row("upphandling", Status.DONE, TODAY + timedelta(days=20))]  # done, next round not open yet
     [mail] = texts.person_mails(real_course, rows, TODAY)
     assert mail.kind == texts.OVERDUE and mail.dedup_key == "2026-03-04"
     assert mail.subject == "Påminnelse: utbildningen om mutor och jäv skulle ha varit klar 2026-03-01"
@@ -390,7 +391,8 @@ def test_one_mail_per_person_lists_late_and_soon_modules_with_titles(real_course
     late, soon = mail.body.split("ska du göra snart:")
     assert "Att slå larm – ska vara klar 2026-03-04" in soon
     assert "Grunder: korruption och otillåten påverkan – ska vara klar 2026-03-18" in soon
-    assert "Gråzoner" not in mail.body and "Jäv för anställda" not in mail.body
+    assert "Jäv för anställda – ska vara klar 2026-03-09" in soon
+    assert "Gråzoner" not in mail.body and "Upphandling" not in mail.body
     assert "Du hittar utbildningen på intranätet." in mail.body  # no link configured
 
 

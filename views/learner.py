@@ -114,6 +114,12 @@ def _attest(track_id: str, version: str, widget_key: str) -> None:
     _save(lambda: svc.attestations.attest(user.id, track_id, version))
 
 
+def _done_for_now(progress: ModuleProgress) -> bool:
+    """Done, and the next round has not opened yet (it opens `due_soon_days` before the due date)."""
+    return progress.status in DONE_STATUSES and not rules.renewal_open(today(), progress.due,
+                                                                       course.follow_up.due_soon_days)
+
+
 def _module_card(module: Module, progress: ModuleProgress, key: str) -> None:
     with st.container(border=True):
         left, right = st.columns([3, 1])
@@ -124,7 +130,9 @@ def _module_card(module: Module, progress: ModuleProgress, key: str) -> None:
                                  t("module_languages", languages=", ".join(t(f"language_{code}") for code in
                                                                            languages))]))
         right.markdown(f"**{status_label(progress.status)}**")
-        if progress.status in DONE_STATUSES:
+        if progress.status in DONE_STATUSES and not _done_for_now(progress):
+            right.caption(t("module_renewal_open", due=progress.due.isoformat()))
+        elif progress.status in DONE_STATUSES:
             next_round = t("module_next_round", due=progress.due.isoformat()) if progress.due else ""
             done_on = progress.last_completed_at.date().isoformat()
             right.caption((t("module_waived_on", date=done_on) if progress.via_diagnosis else
@@ -221,7 +229,7 @@ def module_page(module: Module) -> None:
             st.button(title, icon=DONE_ICON if done else TODO_ICON, key=f"part-{index}", on_click=_open_module,
                       args=(module.id, index), width="stretch")
     if current is None:
-        if progress.status in DONE_STATUSES and not progress.started:
+        if _done_for_now(progress) and not progress.started:
             st.success(t("module_complete_banner", score=_percent(progress.last_score)))
             _summary(module, expanded=True)
             _reflection_form(course.base_of(module.id))
@@ -474,7 +482,7 @@ def _start_topic_quiz(kind: str, track_id: str, scope: tuple[str, ...]) -> None:
 def _refresher_scope(track, progress: dict[str, ModuleProgress]) -> tuple[str, ...]:
     """Modules of the track that are due again after an earlier completion: what the diagnostic may pass."""
     return tuple(m for m in track.modules
-                 if progress[m].last_completed_at is not None and progress[m].status not in DONE_STATUSES)
+                 if progress[m].last_completed_at is not None and not _done_for_now(progress[m]))
 
 
 def _refresher_box(track, progress: dict[str, ModuleProgress]) -> None:
