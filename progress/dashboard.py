@@ -47,6 +47,7 @@ class Scope:
     role: str | None = None
     today: date = field(default_factory=date.today)
     everything: bool = False  # every unit of the organisation is in scope: no unit filter is needed
+    unit_names: dict[str, str] = field(default_factory=dict)  # every unit in scope by id
 
     @property
     def unit_ids(self) -> list[str]:
@@ -96,7 +97,8 @@ def make_scope(units: dict[str, UnitInfo], roots: Iterable[str], role: str | Non
                 if unit_id not in groups:
                     groups[unit_id] = child
                     stack.extend(below.get(unit_id, []))
-    return Scope(groups, names, role, today or date.today(), everything=set(groups) >= set(units))
+    return Scope(groups, names, role, today or date.today(), everything=set(groups) >= set(units),
+                 unit_names={unit_id: units[unit_id].name for unit_id in groups})
 
 
 def subtree_of(units: dict[str, UnitInfo], roots: Iterable[str]) -> set[str]:
@@ -123,41 +125,42 @@ class OverdueRow:
     due: date
 
 
-def status_counts(db: Database, course: Course, scope: Scope) -> list[StatusCount]:
-    """People per group, module and status: one GROUP BY over the (person, module) rows the rules define,
-    by unit; the units are then added up into their groups here (a few hundred rows)."""
+@dataclass(frozen=True)
+class StatusOverview:
+    counts: list[StatusCount]
+    overdue: list[OverdueRow]  # the longest overdue first
+
+
+def status_overview(db: Database, course: Course, scope: Scope, list_overdue: bool = True) -> StatusOverview:
+    """People per group, module and status, and (with `list_overdue`) the overdue people with their due dates,
+    from one pass: the database classifies every (person, module) row the rules define and groups them by unit,
+    module and status, keeping the overdue ones apart person by person; units are added up into groups here."""
     rows_query, status = _status_rows(db, course, scope)
     if rows_query is None:
-        return []
-    query = (select(rows_query.c.unit_id, rows_query.c.module_id, status.label("status"), func.count())
-             .group_by(rows_query.c.unit_id, rows_query.c.module_id, status))
+        return StatusOverview([], [])
+    r = rows_query.c
+    late_person = (case((status == rules.Status.OVERDUE.value, r.person_id), else_=None) if list_overdue
+                   else literal(None, String))
+    query = (select(r.unit_id, r.module_id, status.label("status"), late_person.label("late_person"),
+                    func.max(r.name), func.max(r.start_date), func.max(r.last_done), func.max(r.mask), func.count())
+             .group_by(r.unit_id, r.module_id, status, late_person))
     totals: dict[tuple[str, str, str], int] = {}
+    late = []
     with db.read() as session:
-        for unit_id, module_id, value, count in session.execute(query):
+        for unit_id, module_id, value, person_id, name, start_date, last_done, mask, count in session.execute(query):
             key = (scope.groups[unit_id], module_id, value)
             totals[key] = totals.get(key, 0) + count
-    return [StatusCount(group_id, scope.names.get(group_id, group_id), module_id, rules.Status(value), count)
-            for (group_id, module_id, value), count in totals.items()]
-
-
-def overdue_people(db: Database, course: Course, scope: Scope, limit: int | None = None) -> list[OverdueRow]:
-    """The overdue (person, module) pairs with their due dates, the longest overdue first."""
-    rows_query, status = _status_rows(db, course, scope)
-    if rows_query is None:
-        return []
-    query = (select(rows_query.c.person_id, Person.name, Unit.name, rows_query.c.module_id,
-                    rows_query.c.start_date, rows_query.c.last_done, rows_query.c.mask)
-             .join(Person, Person.id == rows_query.c.person_id).join(Unit, Unit.id == Person.unit_id)
-             .where(status == rules.Status.OVERDUE.value))
-    with db.read() as session:
-        found = session.execute(query).all()
-    due_rules = _rules_by_mask(course, {row.mask for row in found})
-    result = []
-    for person_id, name, unit_name, module_id, start_date, last_done, mask in found:
-        due = rules.due_date(start_date, _as_datetime(last_done), due_rules[mask][module_id])
-        result.append(OverdueRow(person_id, name, unit_name, module_id, due))
-    result.sort(key=lambda row: (row.due, row.name))
-    return result[:limit] if limit else result
+            if person_id is not None:
+                late.append((person_id, name, unit_id, module_id, _as_date(start_date), _as_datetime(last_done),
+                             mask))
+    due_rules = _rules_by_mask(course, {row[-1] for row in late})
+    overdue = [OverdueRow(person_id, name, scope.unit_names.get(unit_id, unit_id), module_id,
+                          rules.due_date(start_date, last_done, due_rules[mask][module_id]))
+               for person_id, name, unit_id, module_id, start_date, last_done, mask in late]
+    overdue.sort(key=lambda row: (row.due, row.name))
+    counts = [StatusCount(group_id, scope.names.get(group_id, group_id), module_id, rules.Status(value), count)
+              for (group_id, module_id, value), count in totals.items()]
+    return StatusOverview(counts, overdue)
 
 
 def _in_scope(unit_column, scope: Scope):
@@ -174,15 +177,18 @@ def _status_rows(db: Database, course: Course, scope: Scope):
     if not scope.groups:
         return None, None
     today = scope.today
-    mask_of_role = case({role: 1 << bit for bit, role in enumerate(TRACK_ROLES)}, value=PersonRole.role, else_=0)
-    people = (select(Person.id.label("person_id"), Person.start_date, Person.unit_id,
-                     func.sum(mask_of_role).label("mask"))
-              .join(PersonRole, PersonRole.person_id == Person.id)
+    held = aliased(PersonRole)
+    # A person's roles as a bit mask, looked up per person (cheaper than grouping a join of everyone's roles).
+    mask = (select(func.coalesce(func.sum(case({role: 1 << bit for bit, role in enumerate(TRACK_ROLES)},
+                                                value=held.role, else_=0)), 0))
+            .where(held.person_id == Person.id).scalar_subquery())
+    people = (select(Person.id.label("person_id"), Person.name, Person.start_date, Person.unit_id,
+                     mask.label("mask"))
               .where(_in_scope(Person.unit_id, scope), Person.start_date <= today,
                      or_(Person.end_date.is_(None), Person.end_date >= today)))
     if scope.role:
         people = people.where(_has_role(scope.role))
-    people = people.group_by(Person.id, Person.start_date, Person.unit_id).subquery("scope_people")
+    people = people.subquery("scope_people")
 
     with db.read() as session:
         masks = [mask for (mask,) in session.execute(select(people.c.mask).distinct())]
@@ -199,7 +205,8 @@ def _status_rows(db: Database, course: Course, scope: Scope):
     waived_last = and_(state.last_waived_at.is_not(None),
                        or_(state.last_completed_at.is_(None), state.last_waived_at > state.last_completed_at))
     last_done = case((waived_last, state.last_waived_at), else_=state.last_completed_at)
-    rows = (select(people.c.person_id, people.c.unit_id, people.c.start_date, people.c.mask, cutoffs.c.module_id,
+    rows = (select(people.c.person_id, people.c.name, people.c.unit_id, people.c.start_date, people.c.mask,
+                   cutoffs.c.module_id,
                    cutoffs.c.done_from, cutoffs.c.overdue_before, cutoffs.c.never_before,
                    last_done.label("last_done"), waived_last.label("via_diagnosis"),
                    state.last_started_at.label("last_start"))
@@ -236,7 +243,11 @@ def _rules_by_mask(course: Course, masks: Iterable[int]) -> dict[int, dict[str, 
 def _as_datetime(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(str(value))  # SQLite returns a CASE over datetimes as text
+    return datetime.fromisoformat(str(value))  # SQLite returns max() over a CASE of datetimes as text
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 # --- over time, scores, topics ---------------------------------------------------------------------------------
@@ -244,7 +255,7 @@ def _as_datetime(value) -> datetime | None:
 def _month(session: Session, column_):
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(column_, "YYYY-MM")
-    return func.strftime("%Y-%m", column_)
+    return func.substr(column_, 1, 7)  # SQLite keeps a datetime as 'YYYY-MM-DD HH:MM:SS...' text
 
 
 def _people_in_scope(scope: Scope):
@@ -255,6 +266,16 @@ def _people_in_scope(scope: Scope):
     return query
 
 
+def _people_filter(scope: Scope):
+    """A filter on a person id column: the people in scope. For the whole organisation without a role filter,
+    "not one of those who have left", a short list, instead of "one of everyone"."""
+    if scope.everything and not scope.role:
+        left = select(Person.id).where(Person.end_date < scope.today)
+        return lambda person_id: person_id.not_in(left)
+    people = _people_in_scope(scope)
+    return lambda person_id: person_id.in_(people)
+
+
 def people_count(db: Database, scope: Scope) -> int:
     if not scope.groups:
         return 0
@@ -262,46 +283,40 @@ def people_count(db: Database, scope: Scope) -> int:
         return session.scalar(select(func.count()).select_from(_people_in_scope(scope).subquery()))
 
 
-def completions_by_month(db: Database, scope: Scope, start: date, end: date,
-                         module_id: str | None = None) -> list[tuple[str, int]]:
-    """Modules completed (or passed by the diagnostic) per month, by the people in scope."""
-    if not scope.groups:
-        return []
-    low, high = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
-    with db.read() as session:
-        month_c = _month(session, Completion.completed_at)
-        month_w = _month(session, Waiver.waived_at)
-        people = _people_in_scope(scope)
-        done = (select(month_c.label("month")).where(Completion.person_id.in_(people),
-                                                     Completion.completed_at >= low, Completion.completed_at < high))
-        waived = (select(month_w.label("month")).where(Waiver.person_id.in_(people),
-                                                      Waiver.waived_at >= low, Waiver.waived_at < high))
-        if module_id:
-            done = done.where(Completion.module_id == module_id)
-            waived = waived.where(Waiver.module_id == module_id)
-        both = union_all(done, waived).subquery()
-        return [(month, count) for month, count in session.execute(
-            select(both.c.month, func.count()).group_by(both.c.month).order_by(both.c.month))]
-
-
 SCORE_BUCKETS = (0, 50, 60, 70, 80, 90, 100)  # lower bounds, percent
 
 
-def score_distribution(db: Database, scope: Scope, start: date, end: date,
-                       module_id: str | None = None) -> list[tuple[int, int]]:
-    """Completions in the period by score bucket (the lower bound of each bucket, percent)."""
+@dataclass(frozen=True)
+class Completed:
+    by_month: list[tuple[str, int]]  # 'YYYY-MM', modules completed or passed by the diagnostic
+    scores: list[tuple[int, int]]  # the lower bound of each score bucket, completions in it
+
+
+def completed_in_period(db: Database, scope: Scope, start: date, end: date,
+                        module_id: str | None = None) -> Completed:
+    """Modules completed (or passed by the diagnostic) per month, and the completions' scores in buckets, by
+    the people in scope, in one scan of the period's completions and one of its waivers."""
     if not scope.groups:
-        return []
+        return Completed([], [(bound, 0) for bound in SCORE_BUCKETS])
     low, high = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
     bucket = case(*[(Completion.score_percent >= bound, bound) for bound in reversed(SCORE_BUCKETS[1:])], else_=0)
-    query = (select(bucket.label("bucket"), func.count())
-             .where(Completion.person_id.in_(_people_in_scope(scope)), Completion.completed_at >= low,
-                    Completion.completed_at < high).group_by(bucket))
-    if module_id:
-        query = query.where(Completion.module_id == module_id)
     with db.read() as session:
-        found = dict(session.execute(query).all())
-    return [(bound, int(found.get(bound, 0))) for bound in SCORE_BUCKETS]
+        people = _people_filter(scope)
+        done = (select(_month(session, Completion.completed_at).label("month"), bucket.label("bucket"), func.count())
+                .where(people(Completion.person_id), Completion.completed_at >= low, Completion.completed_at < high))
+        waived = (select(_month(session, Waiver.waived_at).label("month"), func.count())
+                  .where(people(Waiver.person_id), Waiver.waived_at >= low, Waiver.waived_at < high))
+        if module_id:
+            done = done.where(Completion.module_id == module_id)
+            waived = waived.where(Waiver.module_id == module_id)
+        months: dict[str, int] = {}
+        scores: dict[int, int] = {}
+        for month, bound, count in session.execute(done.group_by("month", "bucket")):
+            months[month] = months.get(month, 0) + count
+            scores[bound] = scores.get(bound, 0) + count
+        for month, count in session.execute(waived.group_by("month")):
+            months[month] = months.get(month, 0) + count
+    return Completed(sorted(months.items()), [(bound, scores.get(bound, 0)) for bound in SCORE_BUCKETS])
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def test_status_counts_equal_the_rule_person_by_person(seeded, real_course):
     for day, (manager_id, role) in ((day, scope) for day in days for scope in scopes):
         scope = dashboard.make_scope(units, dashboard.managed_roots(units, manager_id), role, day)
         counted = Counter()
-        for row in dashboard.status_counts(seeded, real_course, scope):
+        for row in dashboard.status_overview(seeded, real_course, scope).counts:
             counted[(row.module_id, row.status)] += row.count
         expected = Counter()
         for row in status_rows(seeded, real_course, day, manager_id=manager_id):
@@ -53,7 +53,9 @@ def test_status_counts_equal_the_rule_person_by_person(seeded, real_course):
 def test_overdue_list_has_the_rule_s_due_dates(seeded, real_course):
     units = dashboard.load_units(seeded)
     scope = dashboard.make_scope(units, dashboard.managed_roots(units, "chef-ks"), None, TODAY)
-    listed = {(r.person_id, r.module_id): r.due for r in dashboard.overdue_people(seeded, real_course, scope)}
+    overdue = dashboard.status_overview(seeded, real_course, scope).overdue
+    listed = {(r.person_id, r.module_id): r.due for r in overdue}
+    assert [r.due for r in overdue] == sorted(r.due for r in overdue)
     expected = {(r.person_id, r.module_id): r.due for r in status_rows(seeded, real_course, TODAY)
                 if r.status.value == "forsenad" and r.unit_id in scope.groups}
     assert listed == expected and listed
@@ -74,11 +76,12 @@ def test_time_scores_and_topics_are_counted_in_scope(seeded, real_course):
     everyone = dashboard.make_scope(units, ["ks", "bn"], None, TODAY)
     one_unit = dashboard.make_scope(units, ["sbf"], None, TODAY)
     start = TODAY - timedelta(days=365 * 3)
-    months_all = dict(dashboard.completions_by_month(seeded, everyone, start, TODAY))
-    months_unit = dict(dashboard.completions_by_month(seeded, one_unit, start, TODAY))
+    completed_all = dashboard.completed_in_period(seeded, everyone, start, TODAY)
+    months_all = dict(completed_all.by_month)
+    months_unit = dict(dashboard.completed_in_period(seeded, one_unit, start, TODAY).by_month)
     assert sum(months_all.values()) > sum(months_unit.values()) > 0
     assert all(len(month) == 7 for month in months_all)  # YYYY-MM on both databases
-    scores = dashboard.score_distribution(seeded, everyone, start, TODAY)
+    scores = completed_all.scores
     assert [bound for bound, _ in scores] == list(dashboard.SCORE_BUCKETS)
     assert sum(count for _, count in scores) == sum(months_all.values()) - _waivers(seeded)
     cells = dashboard.topic_heatmap(seeded, one_unit, start, TODAY)

@@ -76,6 +76,40 @@ def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None
                           key=f"{key}_csv", icon=":material/download:")
 
 
+# The figures for a whole municipality take a second or more to count; a manager moving between filters and
+# pages gets them from this cache for two minutes (the caption says how fresh they are).
+FRESH_SECONDS = 120
+
+
+def _scope(manager_id: str, chosen_unit: str, role: str, day: date) -> dashboard.Scope:
+    units = _units(svc.db, str(svc.db.engine.url))
+    roots = dashboard.managed_roots(units, manager_id)
+    return dashboard.make_scope(units, roots if chosen_unit == ALL else [chosen_unit], None if role == ALL else role,
+                                day)
+
+
+# Every cached figure is keyed by the database too (`store`), so two stores in one process never mix.
+@st.cache_data(ttl=FRESH_SECONDS, show_spinner=False, max_entries=200)
+def _overview(store, manager_id, chosen_unit, role, day, list_overdue) -> dashboard.StatusOverview:
+    return dashboard.status_overview(svc.db, course, _scope(manager_id, chosen_unit, role, day), list_overdue)
+
+
+@st.cache_data(ttl=FRESH_SECONDS, show_spinner=False, max_entries=200)
+def _completed(store, manager_id, chosen_unit, role, day, start, end, module_filter) -> dashboard.Completed:
+    return dashboard.completed_in_period(svc.db, _scope(manager_id, chosen_unit, role, day), start, end,
+                                         module_filter)
+
+
+@st.cache_data(ttl=FRESH_SECONDS, show_spinner=False, max_entries=200)
+def _heatmap(store, manager_id, chosen_unit, role, day, start, end) -> list[dashboard.TopicCell]:
+    return dashboard.topic_heatmap(svc.db, _scope(manager_id, chosen_unit, role, day), start, end)
+
+
+def _count_again() -> None:
+    for cached in (_overview, _completed, _heatmap):
+        cached.clear()
+
+
 st.title(t("manager_heading", name=user.name))
 units = _units(svc.db, str(svc.db.engine.url))
 roots = dashboard.managed_roots(units, user.id)
@@ -104,26 +138,32 @@ scope = dashboard.make_scope(units, roots if chosen_unit == ALL else [chosen_uni
                              day)
 module_filter = None if module_id == ALL else module_id
 
+people_count = dashboard.people_count(svc.db, scope)
+few_enough = people_count <= PEOPLE_LIST_LIMIT  # lists of people are shown for a unit, not for thousands
 with st.spinner(t("dash_counting")):
-    counts = pd.DataFrame([c.__dict__ for c in dashboard.status_counts(svc.db, course, scope)],
+    store = str(svc.db.engine.url)
+    overview = _overview(store, user.id, chosen_unit, role, day, few_enough)
+    counts = pd.DataFrame([c.__dict__ for c in overview.counts],
                           columns=["group_id", "group_name", "module_id", "status", "count"])
-    if module_filter:
-        counts = counts[counts["module_id"] == module_filter]
-    overdue = pd.DataFrame([o.__dict__ for o in dashboard.overdue_people(svc.db, course, scope)],
+    overdue = pd.DataFrame([o.__dict__ for o in overview.overdue],
                            columns=["person_id", "name", "unit_name", "module_id", "due"])
     if module_filter:
+        counts = counts[counts["module_id"] == module_filter]
         overdue = overdue[overdue["module_id"] == module_filter]
-    by_month = pd.DataFrame(dashboard.completions_by_month(svc.db, scope, start, end, module_filter),
-                            columns=["month", "count"])
-    scores = pd.DataFrame(dashboard.score_distribution(svc.db, scope, start, end, module_filter),
-                          columns=["bucket", "count"])
-    cells = pd.DataFrame([{**c.__dict__, "share": c.share} for c in dashboard.topic_heatmap(svc.db, scope, start, end)],
+    completed = _completed(store, user.id, chosen_unit, role, day, start, end, module_filter)
+    by_month = pd.DataFrame(completed.by_month, columns=["month", "count"])
+    scores = pd.DataFrame(completed.scores, columns=["bucket", "count"])
+    heat = _heatmap(store, user.id, chosen_unit, role, day, start, end)
+    cells = pd.DataFrame([{**c.__dict__, "share": c.share} for c in heat],
                          columns=["group_id", "group_name", "topic", "answered", "correct", "share"])
 
 if counts.empty:
     st.info(t("dash_nobody"))
     st.stop()
 
+caption, refresh = st.columns([5, 1], vertical_alignment="center")
+caption.caption(t("dash_freshness", minutes=FRESH_SECONDS // 60))
+refresh.button(t("dash_count_again"), on_click=_count_again, key="dash_refresh", icon=":material/refresh:")
 total = int(counts["count"].sum())
 done = int(counts[counts["status"].isin(DONE_STATUSES)]["count"].sum())
 late = int(counts[counts["status"] == Status.OVERDUE]["count"].sum())
@@ -186,7 +226,10 @@ else:
 
 # the overdue list
 st.subheader(t("dash_overdue_list"))
-if overdue.empty:
+if not few_enough:
+    st.info(t("dash_choose_unit_for_overdue", count=people_count, overdue=late))
+    overdue_table = pd.DataFrame()
+elif overdue.empty:
     st.success(t("dash_no_overdue"))
     overdue_table = pd.DataFrame()
 else:
@@ -209,8 +252,7 @@ st.download_button(t("dash_download_xlsx"), _xlsx(sheets), file_name="min-enhet.
 
 # the people, when there are few enough to read
 st.divider()
-people_count = dashboard.people_count(svc.db, scope)
-if people_count > PEOPLE_LIST_LIMIT:
+if not few_enough:
     st.info(t("dash_choose_unit_for_people", count=people_count))
     st.stop()
 narrowed = None if chosen_unit == ALL else scope.unit_ids
@@ -223,11 +265,16 @@ if rows:
     people["module_title"] = people["module_id"].map(lambda m: course.modules[m].title)
     people["last_completed_at"] = pd.to_datetime(people["last_completed_at"]).dt.date
     people = people.sort_values(["status", "due"], key=lambda c: c.map(STATUS_ORDER.index) if c.name == "status" else c)
-    st.dataframe(people.rename(columns={"name": t("col_name"), "unit_name": t("col_unit"), "module_title": t("col_module"),
-                                        "status_label": t("col_status"), "due": t("col_due"),
-                                        "last_completed_at": t("col_completed"), "last_score": t("col_score")})
+    demo_user = f"&as={user.id}" if svc.demo else ""  # in demo mode the user is in the URL
+    people["talk"] = [f"medarbetarsamtal?person={person_id}{demo_user}" for person_id in people["person_id"]]
+    labels = {"name": t("col_name"), "unit_name": t("col_unit"), "module_title": t("col_module"),
+              "status_label": t("col_status"), "due": t("col_due"), "last_completed_at": t("col_completed"),
+              "last_score": t("col_score")}
+    st.dataframe(people.rename(columns=labels)
                  [[t("col_name"), t("col_unit"), t("col_module"), t("col_status"), t("col_due"), t("col_completed"),
-                   t("col_score")]], hide_index=True, key="people_table")
+                   t("col_score"), "talk"]], hide_index=True, key="people_table",
+                 column_config={"talk": st.column_config.LinkColumn(t("dash_talk_link"),
+                                                                    display_text=t("dash_talk_open"))})
 
 st.subheader(t("manager_talking_points"))
 st.caption(t("manager_talking_points_help"))
