@@ -38,6 +38,21 @@ def main() -> None:
         page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
         page.wait_for_timeout(1000)
         page.screenshot(path=OUT / "min-enhet.png", full_page=True)
+
+        page.goto(f"{BASE}/medarbetarsamtal?as=demo-chef&person=demo-medarbetare")
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=OUT / "medarbetarsamtal.png", full_page=True)
+
+        page.goto(f"{BASE}/analys?as=demo-admin")
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=OUT / "analys.png")
+
+        page.goto(f"{BASE}/apt?as=demo-chef")
+        page.get_by_text("Ladda ner").first.wait_for(timeout=30000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=OUT / "apt.png")
         browser.close()
     print(f"Skärmbilder sparade i {OUT}")
 
