@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from datetime import date, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -331,6 +332,24 @@ def test_refresher_starts_with_a_diagnostic_that_passes_what_the_learner_knows(d
     assert waived and waived <= set(course.tracks["medarbetare"].modules)
     at.button(key="back").click().run()
     assert "Klar via diagnos" in [m.value.strip("*") for m in at.markdown]
+
+
+def test_the_yearly_round_opens_two_weeks_before_it_falls_due(demo_env, course):
+    open_app("demo-medarbetare")
+    with sqlite3.connect(demo_env) as connection:  # his latest round was finished 358 days ago: due in a week
+        latest = connection.execute("SELECT max(completed_at) FROM completions WHERE person_id = "
+                                    "'demo-medarbetare'").fetchone()[0]
+        shift = (date.fromisoformat(latest[:10]) - (date.today() - timedelta(days=358))).days
+        for table, columns in (("completions", ("started_at", "completed_at")), ("attempts", ("started_at",
+                                                                                            "finished_at"))):
+            for column in columns:
+                connection.execute(f"UPDATE {table} SET {column} = datetime({column}, '{-shift} days') "
+                                   "WHERE person_id = 'demo-medarbetare'")
+    at = open_app("demo-medarbetare")
+    renewals = [c.value for c in at.caption if c.value.startswith("Dags att repetera")]
+    assert renewals, "a module done a year ago shows that its next round is open"
+    assert "Klar" in [m.value.strip("*") for m in at.markdown]  # still done until the due date
+    assert at.button(key="refresher-medarbetare")  # and the refresher can be started now
 
 
 def test_booster_is_offered_three_to_five_weeks_after_a_track_is_done(demo_env, course):
