@@ -51,7 +51,7 @@ def test_three_points_most_useful_first(course):
                      shared_reflections=[("grunder", "Jag frågar chefen först.")])
     assert [p.kind for p in points] == ["forsenad", "missuppfattning", "svagaste"]
     assert "Mutor" in points[0].title and (TODAY - timedelta(days=5)).isoformat() in points[0].text
-    assert "Vanskapskorruption" in points[1].title and "2 gånger" in points[1].text
+    assert "Vänskapskorruption" in points[1].title and "2 gånger" in points[1].text
     assert "Nepotism" in points[2].title and "1 av 3" in points[2].text  # the weakest, by its latest answers
 
 
