@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from course.content.loader import default_content_root, load_course  # noqa: E402
-from progress import dashboard, states, tallies  # noqa: E402
+from progress import daily_counts, dashboard, states, tallies  # noqa: E402
 from progress.db import Database, make_engine, migrate  # noqa: E402
 from progress.models import Base, Completion, Person  # noqa: E402
 from progress.seed import large_organisation, seed  # noqa: E402
@@ -67,6 +67,9 @@ def main() -> int:
         unit_people = _people_in(db, units, [avdelning.id])
         scopes = {"högsta chef": dashboard.make_scope(units, top, None, TODAY),
                   f"avdelning ({unit_people} pers.)": dashboard.make_scope(units, [avdelning.id], None, TODAY)}
+        db.write(daily_counts.forget)  # time making the day's counts, once, as the day's first view does
+        made = _timed(lambda: daily_counts.ensure(db, course, TODAY))
+        print(f"{'dagens räkning görs (en gång per dag)':52s} {made * 1000:8.1f} ms")
         timings = {(who, query): [] for who in scopes for query in QUERIES}
         baseline = []
         for _ in range(args.rounds):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from course import play, rules
 from course.content.loader import Course
-from progress import states, tallies
+from progress import daily_counts, states, tallies
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, Step, Waiver
 
@@ -165,8 +165,15 @@ class Attempts:
         session.add(attempt)
         session.flush()
         if kind in ("scenario", "quiz"):  # a round of the module has started (diagnostics and boosters are apart)
-            states.moved(session, person_id, self.course.base_of(module_id), "last_started_at", attempt.started_at)
+            self._state_moved(session, person_id, self.course.base_of(module_id), "last_started_at",
+                              attempt.started_at)
         return AttemptRecord.of(attempt)
+
+    def _state_moved(self, session: Session, person_id: str, module_id: str, field: str, at: datetime,
+                     score: float | None = None) -> None:
+        """Move the person's module state, and the dashboard's counts for the day with it."""
+        before, after = states.moved(session, person_id, module_id, field, at, score)
+        daily_counts.moved(session, self.course, person_id, module_id, before, after, self.clock().date())
 
     def _mastered_this_round(self, session: Session, person_id: str, module_id: str) -> frozenset[str]:
         """Topics the learner mastered in a diagnostic of this round that covered the module: the refresher's
@@ -283,7 +290,7 @@ class Attempts:
             session.add(Waiver(person_id=attempt.person_id, module_id=module_id,
                                content_version=self.course.module_version(module_id),
                                waived_at=attempt.finished_at, diagnostic_attempt_id=attempt.id))
-            states.moved(session, attempt.person_id, module_id, "last_waived_at", attempt.finished_at)
+            self._state_moved(session, attempt.person_id, module_id, "last_waived_at", attempt.finished_at)
         session.flush()
 
     def _record(self, attempt_id: int, step_no: int, response: str,
@@ -360,7 +367,7 @@ class Attempts:
                                content_version=attempt.content_version, started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
                                score_percent=score, trigger_step_id=step.id))
         session.flush()
-        states.moved(session, attempt.person_id, module_id, "last_completed_at", step.answered_at, score)
+        self._state_moved(session, attempt.person_id, module_id, "last_completed_at", step.answered_at, score)
         return True
 
     def module_progress(self, person_id: str, module_id: str, start_date, today=None,

@@ -20,7 +20,9 @@ from course import rules
 from course.content.loader import Course
 from course.content.schema import Role
 from progress.db import Database
-from progress.models import Completion, ModuleState, Person, PersonRole, TopicTally, Unit, Waiver
+from progress import daily_counts
+from progress.models import (Completion, DailyStatusCount, ModuleState, Person, PersonRole, TopicTally, Unit,
+                             Waiver)
 from progress.tallies import EVERYONE
 
 TRACK_ROLES: tuple[str, ...] = Role.__args__  # the roles that bring tracks; each is one bit of a person's mask
@@ -48,6 +50,7 @@ class Scope:
     today: date = field(default_factory=date.today)
     everything: bool = False  # every unit of the organisation is in scope: no unit filter is needed
     unit_names: dict[str, str] = field(default_factory=dict)  # every unit in scope by id
+    units_outside: tuple[str, ...] = ()  # the organisation's other units: the shorter list to filter by, often
 
     @property
     def unit_ids(self) -> list[str]:
@@ -98,7 +101,8 @@ def make_scope(units: dict[str, UnitInfo], roots: Iterable[str], role: str | Non
                     groups[unit_id] = child
                     stack.extend(below.get(unit_id, []))
     return Scope(groups, names, role, today or date.today(), everything=set(groups) >= set(units),
-                 unit_names={unit_id: units[unit_id].name for unit_id in groups})
+                 unit_names={unit_id: units[unit_id].name for unit_id in groups},
+                 units_outside=tuple(sorted(set(units) - set(groups))))
 
 
 def subtree_of(units: dict[str, UnitInfo], roots: Iterable[str]) -> set[str]:
@@ -135,12 +139,13 @@ def status_overview(db: Database, course: Course, scope: Scope, list_overdue: bo
     """People per group, module and status, and (with `list_overdue`) the overdue people with their due dates,
     from one pass: the database classifies every (person, module) row the rules define and groups them by unit,
     module and status, keeping the overdue ones apart person by person; units are added up into groups here."""
+    if not list_overdue:
+        return StatusOverview(_kept_counts(db, course, scope), [])
     rows_query, status = _status_rows(db, course, scope)
     if rows_query is None:
         return StatusOverview([], [])
     r = rows_query.c
-    late_person = (case((status == rules.Status.OVERDUE.value, r.person_id), else_=None) if list_overdue
-                   else literal(None, String))
+    late_person = case((status == rules.Status.OVERDUE.value, r.person_id), else_=None)
     query = (select(r.unit_id, r.module_id, status.label("status"), late_person.label("late_person"),
                     func.max(r.name), func.max(r.start_date), func.max(r.last_done), func.max(r.mask), func.count())
              .group_by(r.unit_id, r.module_id, status, late_person))
@@ -163,14 +168,57 @@ def status_overview(db: Database, course: Course, scope: Scope, list_overdue: bo
     return StatusOverview(counts, overdue)
 
 
+def _kept_counts(db: Database, course: Course, scope: Scope) -> list[StatusCount]:
+    """The counts from the day's kept counts (progress.daily_counts): a few thousand rows, not 300,000."""
+    if not scope.groups:
+        return []
+    key = daily_counts.ensure(db, course, scope.today)
+    kept = DailyStatusCount
+    query = (select(kept.unit_id, kept.module_id, kept.status, func.sum(kept.count))
+             .where(kept.day == scope.today, kept.rules_key == key, kept.module_id != daily_counts.MADE,
+                    _in_scope(kept.unit_id, scope))
+             .group_by(kept.unit_id, kept.module_id, kept.status))
+    if scope.role:
+        query = query.where(kept.mask.op("&")(1 << TRACK_ROLES.index(scope.role)) != 0)
+    totals: dict[tuple[str, str, str], int] = {}
+    with db.read() as session:
+        for unit_id, module_id, value, count in session.execute(query):
+            if count and unit_id in scope.groups:
+                key_ = (scope.groups[unit_id], module_id, value)
+                totals[key_] = totals.get(key_, 0) + int(count)
+    return [StatusCount(group_id, scope.names.get(group_id, group_id), module_id, rules.Status(value), count)
+            for (group_id, module_id, value), count in totals.items()]
+
+
+def live_counts(session: Session, course: Course, day: date) -> list[tuple[str, int, str, str, int]]:
+    """(unit, role mask, module, status, people) for everyone in the organisation on `day`, classified now."""
+    every_unit = {unit_id: unit_id for unit_id in session.scalars(select(Unit.id))}
+    scope = Scope(every_unit, {}, None, day, everything=True)
+    rows_query, status = _status_rows(None, course, scope, session)
+    if rows_query is None:
+        return []
+    r = rows_query.c
+    query = (select(r.unit_id, r.mask, r.module_id, status, func.count())
+             .group_by(r.unit_id, r.mask, r.module_id, status))
+    return [(unit_id, int(mask), module_id, value, count) for unit_id, mask, module_id, value, count
+            in session.execute(query)]
+
+
+def role_mask(roles) -> int:
+    return sum(1 << bit for bit, role in enumerate(TRACK_ROLES) if role in roles)
+
+
 def _in_scope(unit_column, scope: Scope):
-    """The unit filter: none when the scope is every unit there is (the top manager), else an IN list."""
+    """The unit filter: none when the scope is every unit there is, else the shorter of "one of these" and
+    "none of those" (the top manager's scope is nearly every unit)."""
     if scope.everything:
         return true()
+    if len(scope.units_outside) < len(scope.groups):
+        return unit_column.not_in(scope.units_outside)
     return unit_column.in_(scope.unit_ids)
 
 
-def _status_rows(db: Database, course: Course, scope: Scope):
+def _status_rows(db: Database | None, course: Course, scope: Scope, session: Session | None = None):
     """A subquery of one row per active person in scope and assigned module, with the columns the status CASE
     reads (from the module states, the latest dates per person and module), and that CASE. (None, None) when
     nobody is in scope."""
@@ -190,8 +238,11 @@ def _status_rows(db: Database, course: Course, scope: Scope):
         people = people.where(_has_role(scope.role))
     people = people.subquery("scope_people")
 
-    with db.read() as session:
+    if session is not None:
         masks = [mask for (mask,) in session.execute(select(people.c.mask).distinct())]
+    else:
+        with db.read() as reading:
+            masks = [mask for (mask,) in reading.execute(select(people.c.mask).distinct())]
     due_rules = _rules_by_mask(course, masks)
     assigned = [(mask, module_id, cut.done_from, cut.overdue_before, cut.never_done_overdue_start_before)
                 for mask, modules in due_rules.items() for module_id, rule in modules.items()
@@ -267,11 +318,11 @@ def _people_in_scope(scope: Scope):
 
 
 def _people_filter(scope: Scope):
-    """A filter on a person id column: the people in scope. For the whole organisation without a role filter,
-    "not one of those who have left", a short list, instead of "one of everyone"."""
-    if scope.everything and not scope.role:
-        left = select(Person.id).where(Person.end_date < scope.today)
-        return lambda person_id: person_id.not_in(left)
+    """A filter on a person id column: the people in scope. For (nearly) the whole organisation without a role
+    filter, "not one of those who have left or work elsewhere", a short list, instead of "one of everyone"."""
+    if not scope.role and (scope.everything or len(scope.units_outside) < len(scope.groups)):
+        outside = select(Person.id).where(or_(Person.end_date < scope.today, Person.unit_id.in_(scope.units_outside)))
+        return lambda person_id: person_id.not_in(outside)
     people = _people_in_scope(scope)
     return lambda person_id: person_id.in_(people)
 

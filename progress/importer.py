@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, Sequence
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from progress import daily_counts
 from progress.db import Database
 from progress.models import Person, PersonRole, Unit
 from progress.org import ROLE_ORDER
@@ -495,6 +496,7 @@ def apply(db: Database, parsed: Parsed, today: date, end_missing: bool = False) 
             _write_units(session, plan.units, {row.id: row for row in parsed.units})
             _write_people(session, plan.people, rows)
             _write_roles(session, plan.people, rows)
+            daily_counts.forget(session)  # units, people or roles changed: the dashboard's day counts again
         return plan
 
     return db.write(use_case)

@@ -89,7 +89,8 @@ class Step(Base):
 class Completion(Base):
     __tablename__ = "completions"
     __table_args__ = (Index("ix_completions_person_module", "person_id", "module_id", "completed_at"),
-                      Index("ix_completions_completed_at", "completed_at"))
+                      # covers the dashboard's completions per month and scores: read from the index alone
+                      Index("ix_completions_period", "completed_at", "person_id", "module_id", "score_percent"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
     module_id: Mapped[str] = mapped_column(String(80))
@@ -177,7 +178,8 @@ class TopicTally(Base):
     role '' counts everyone once; a row per role counts the people with that role."""
 
     __tablename__ = "topic_tallies"
-    __table_args__ = (Index("ix_topic_tallies_role_month", "role", "month"),)
+    # covers the heat map's sums for a period: read from the index alone
+    __table_args__ = (Index("ix_topic_tallies_period", "role", "month", "unit_id", "topic", "answered", "correct"),)
     unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
     topic: Mapped[str] = mapped_column(String(80), primary_key=True)
@@ -199,3 +201,19 @@ class ModuleState(Base):
     last_score: Mapped[float | None] = mapped_column()
     last_waived_at: Mapped[datetime | None] = mapped_column(DateTime())
     last_started_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class DailyStatusCount(Base):
+    """How many people have each status, per unit, role mask and module, on one day: the dashboard's counts
+    for a whole municipality kept ahead of time. Made from the records on the day's first view
+    (progress.daily_counts), then moved in the same transaction as every module state that changes a status;
+    an import or a change of rules starts it over. Status per person is never stored."""
+
+    __tablename__ = "daily_status_counts"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rules_key: Mapped[str] = mapped_column(String(16), primary_key=True)  # the tracks and due rules it was made by
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mask: Mapped[int] = mapped_column(Integer, primary_key=True)  # the person's roles, one bit each
+    module_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,8 +18,8 @@ from course import play, rules
 from course.content.loader import Course
 from progress import states, tallies
 from progress.db import Database
-from progress.models import (Attempt, Attestation, Certificate, Completion, ModuleState, Person, PersonRole,
-                             Reflection, SentMessage, Step, TopicTally, Unit, Waiver)
+from progress.models import (Attempt, Attestation, Certificate, Completion, DailyStatusCount, ModuleState, Person,
+                             PersonRole, Reflection, SentMessage, Step, TopicTally, Unit, Waiver)
 
 # (id, name, kind, parent)
 UNITS = [
@@ -305,7 +305,7 @@ def is_empty(db: Database) -> bool:
 
 def wipe(db: Database) -> None:
     with db.engine.begin() as connection:
-        for table in (ModuleState, TopicTally, SentMessage, Certificate, Reflection, Waiver, Attestation, Completion,
+        for table in (DailyStatusCount, ModuleState, TopicTally, SentMessage, Certificate, Reflection, Waiver, Attestation, Completion,
                       Step, Attempt, PersonRole, Person, Unit):
             connection.execute(delete(table))
 

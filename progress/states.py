@@ -13,15 +13,28 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from course.content.loader import Course
+from progress import daily_counts
 from progress.db import Database
 from progress.models import Attempt, Completion, ModuleState, Waiver
 
 FIELDS = ("last_completed_at", "last_waived_at", "last_started_at")
 
 
+STATE_FIELDS = ("last_completed_at", "last_score", "last_waived_at", "last_started_at")
+
+
 def moved(session: Session, person_id: str, module_id: str, field: str, at: datetime,
-          score: float | None = None) -> None:
-    """Move `field` of the person's state for the (original) module to `at`, unless it is later already."""
+          score: float | None = None) -> tuple[dict | None, dict]:
+    """Move `field` of the person's state for the (original) module to `at`, unless it is later already.
+    Returns the state before and after (as dicts of STATE_FIELDS; before is None when there was none)."""
+    row = session.execute(select(*(getattr(ModuleState, f) for f in STATE_FIELDS))
+                          .where(ModuleState.person_id == person_id, ModuleState.module_id == module_id)).first()
+    before = dict(zip(STATE_FIELDS, row)) if row is not None else None
+    after = dict(before or dict.fromkeys(STATE_FIELDS))
+    if after[field] is None or at > after[field]:
+        after[field] = at
+        if field == "last_completed_at":
+            after["last_score"] = score
     values = {"person_id": person_id, "module_id": module_id, field: at}
     if field == "last_completed_at":
         values["last_score"] = score
@@ -33,6 +46,7 @@ def moved(session: Session, person_id: str, module_id: str, field: str, at: date
     if field == "last_completed_at":
         updates["last_score"] = case((later, statement.excluded.last_score), else_=ModuleState.last_score)
     session.execute(statement.on_conflict_do_update(index_elements=["person_id", "module_id"], set_=updates))
+    return before, after
 
 
 def rebuild(db: Database, course: Course) -> int:
@@ -41,6 +55,7 @@ def rebuild(db: Database, course: Course) -> int:
     base = case(translations, value=Attempt.module_id, else_=Attempt.module_id) if translations else Attempt.module_id
 
     def use_case(session: Session) -> int:
+        daily_counts.forget(session)
         session.execute(delete(ModuleState))
         states: dict[tuple[str, str], dict] = {}
 

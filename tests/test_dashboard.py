@@ -105,3 +105,53 @@ def _waivers(db):
 
     with db.read() as session:
         return session.scalar(select(func.count()).select_from(Waiver))
+
+
+def test_the_day_s_kept_counts_move_with_every_record_and_equal_a_fresh_count(seeded, real_course):
+    from datetime import datetime, time as clock_time
+
+    from progress import daily_counts
+    from progress.attempts import Attempts
+    from tests.test_store import play_through
+
+    units = dashboard.load_units(seeded)
+    roots = dashboard.managed_roots(units, "chef-ks") + ["bn"]
+
+    def both(role=None):
+        scope = dashboard.make_scope(units, roots, role, TODAY)
+        kept = dashboard.status_overview(seeded, real_course, scope, list_overdue=False).counts
+        fresh = dashboard.status_overview(seeded, real_course, scope, list_overdue=True).counts
+        return Counter({(c.group_id, c.module_id, c.status): c.count for c in kept}), Counter(
+            {(c.group_id, c.module_id, c.status): c.count for c in fresh})
+
+    kept, fresh = both()
+    assert kept == fresh and sum(kept.values()) > 100
+
+    attempts = Attempts(seeded, real_course, clock=lambda: datetime.combine(TODAY, clock_time(12)))
+    module = real_course.modules["mutor"]
+    play_through(attempts, real_course, "demo-nyanstalld", "mutor", module.scenarios[0])  # ej påbörjad -> pågår
+    kept, fresh = both()
+    assert kept == fresh
+    for scenario_id in module.scenarios[1:]:
+        play_through(attempts, real_course, "demo-nyanstalld", "mutor", scenario_id)
+    quiz = attempts.start_or_resume("demo-nyanstalld", "mutor", "quiz", module.quiz)
+    for step_no, drawn in enumerate(attempts.draw_of(quiz)):
+        right = sorted(real_course.questions[drawn.question_id].correct_indexes)
+        attempts.record_answer(quiz.id, step_no, drawn.question_id, right,
+                               2 if real_course.banks[module.quiz].confidence else None)
+    kept, fresh = both()  # pågår -> klar
+    assert kept == fresh
+    assert kept[("sbf", "mutor", rules_status("klar"))] >= 1
+    for role in ("fortroendevald", "medarbetare"):
+        kept, fresh = both(role)
+        assert kept == fresh and kept
+
+    seeded.write(daily_counts.forget)  # an import: counted again on the next view
+    kept, fresh = both()
+    assert kept == fresh
+
+
+def rules_status(value: str):
+    from course.rules import Status
+
+    return Status(value)

@@ -76,40 +76,6 @@ def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None
                           key=f"{key}_csv", icon=":material/download:")
 
 
-# The figures for a whole municipality take a second or more to count; a manager moving between filters and
-# pages gets them from this cache for two minutes (the caption says how fresh they are).
-FRESH_SECONDS = 120
-
-
-def _scope(manager_id: str, chosen_unit: str, role: str, day: date) -> dashboard.Scope:
-    units = _units(svc.db, str(svc.db.engine.url))
-    roots = dashboard.managed_roots(units, manager_id)
-    return dashboard.make_scope(units, roots if chosen_unit == ALL else [chosen_unit], None if role == ALL else role,
-                                day)
-
-
-# Every cached figure is keyed by the database too (`store`), so two stores in one process never mix.
-@st.cache_data(ttl=FRESH_SECONDS, show_spinner=False, max_entries=200)
-def _overview(store, manager_id, chosen_unit, role, day, list_overdue) -> dashboard.StatusOverview:
-    return dashboard.status_overview(svc.db, course, _scope(manager_id, chosen_unit, role, day), list_overdue)
-
-
-@st.cache_data(ttl=FRESH_SECONDS, show_spinner=False, max_entries=200)
-def _completed(store, manager_id, chosen_unit, role, day, start, end, module_filter) -> dashboard.Completed:
-    return dashboard.completed_in_period(svc.db, _scope(manager_id, chosen_unit, role, day), start, end,
-                                         module_filter)
-
-
-@st.cache_data(ttl=FRESH_SECONDS, show_spinner=False, max_entries=200)
-def _heatmap(store, manager_id, chosen_unit, role, day, start, end) -> list[dashboard.TopicCell]:
-    return dashboard.topic_heatmap(svc.db, _scope(manager_id, chosen_unit, role, day), start, end)
-
-
-def _count_again() -> None:
-    for cached in (_overview, _completed, _heatmap):
-        cached.clear()
-
-
 st.title(t("manager_heading", name=user.name))
 units = _units(svc.db, str(svc.db.engine.url))
 roots = dashboard.managed_roots(units, user.id)
@@ -141,8 +107,7 @@ module_filter = None if module_id == ALL else module_id
 people_count = dashboard.people_count(svc.db, scope)
 few_enough = people_count <= PEOPLE_LIST_LIMIT  # lists of people are shown for a unit, not for thousands
 with st.spinner(t("dash_counting")):
-    store = str(svc.db.engine.url)
-    overview = _overview(store, user.id, chosen_unit, role, day, few_enough)
+    overview = dashboard.status_overview(svc.db, course, scope, list_overdue=few_enough)
     counts = pd.DataFrame([c.__dict__ for c in overview.counts],
                           columns=["group_id", "group_name", "module_id", "status", "count"])
     overdue = pd.DataFrame([o.__dict__ for o in overview.overdue],
@@ -150,10 +115,10 @@ with st.spinner(t("dash_counting")):
     if module_filter:
         counts = counts[counts["module_id"] == module_filter]
         overdue = overdue[overdue["module_id"] == module_filter]
-    completed = _completed(store, user.id, chosen_unit, role, day, start, end, module_filter)
+    completed = dashboard.completed_in_period(svc.db, scope, start, end, module_filter)
     by_month = pd.DataFrame(completed.by_month, columns=["month", "count"])
     scores = pd.DataFrame(completed.scores, columns=["bucket", "count"])
-    heat = _heatmap(store, user.id, chosen_unit, role, day, start, end)
+    heat = dashboard.topic_heatmap(svc.db, scope, start, end)
     cells = pd.DataFrame([{**c.__dict__, "share": c.share} for c in heat],
                          columns=["group_id", "group_name", "topic", "answered", "correct", "share"])
 
@@ -161,9 +126,6 @@ if counts.empty:
     st.info(t("dash_nobody"))
     st.stop()
 
-caption, refresh = st.columns([5, 1], vertical_alignment="center")
-caption.caption(t("dash_freshness", minutes=FRESH_SECONDS // 60))
-refresh.button(t("dash_count_again"), on_click=_count_again, key="dash_refresh", icon=":material/refresh:")
 total = int(counts["count"].sum())
 done = int(counts[counts["status"].isin(DONE_STATUSES)]["count"].sum())
 late = int(counts[counts["status"] == Status.OVERDUE]["count"].sum())

@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.String(length=64), nullable=False),
     sa.Column('module_id', sa.String(length=80), nullable=False),
     sa.Column('last_completed_at', sa.DateTime(), nullable=True),
-    sa.Column('last_score', sa.Float(), nullable=True),
+    sa.Column('last_score', sa.Double(), nullable=True),
     sa.Column('last_waived_at', sa.DateTime(), nullable=True),
     sa.Column('last_started_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], ),
