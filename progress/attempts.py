@@ -364,7 +364,8 @@ class Attempts:
             return False
         module_id, score = self.course.base_of(attempt.module_id), max(a.score_percent or 0.0 for a in passed)
         session.add(Completion(person_id=attempt.person_id, module_id=module_id,
-                               content_version=attempt.content_version, started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
+                               content_version=attempt.content_version,
+                               started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
                                score_percent=score, trigger_step_id=step.id))
         session.flush()
         self._state_moved(session, attempt.person_id, module_id, "last_completed_at", step.answered_at, score)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import delete, exists, func, select, text
+from sqlalchemy import delete, exists, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,7 +69,8 @@ def moved(session: Session, course: Course, person_id: str, module_id: str, befo
     counts of every day made from `today` on whose status for this person and module it changes."""
     _lock(session, exclusive=False)
     key = rules_key(course)
-    days = list(session.scalars(select(DailyStatusCount.day).where(*_made_row(None, key), DailyStatusCount.day >= today)))
+    days = list(session.scalars(select(DailyStatusCount.day)
+                                .where(*_made_row(None, key), DailyStatusCount.day >= today)))
     if not days:
         return
     person = session.execute(select(Person.unit_id, Person.start_date, Person.end_date)

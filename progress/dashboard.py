@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from sqlalchemy import (Date, DateTime, Integer, String, and_, case, column, exists, func, literal, or_, select,
-                        true, union_all, values)
+                        true, values)
 from sqlalchemy.orm import Session, aliased
 
 from course import rules

@@ -305,8 +305,8 @@ def is_empty(db: Database) -> bool:
 
 def wipe(db: Database) -> None:
     with db.engine.begin() as connection:
-        for table in (DailyStatusCount, ModuleState, TopicTally, SentMessage, Certificate, Reflection, Waiver, Attestation, Completion,
-                      Step, Attempt, PersonRole, Person, Unit):
+        for table in (DailyStatusCount, ModuleState, TopicTally, SentMessage, Certificate, Reflection, Waiver,
+                      Attestation, Completion, Step, Attempt, PersonRole, Person, Unit):
             connection.execute(delete(table))
 
 

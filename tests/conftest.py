@@ -60,6 +60,16 @@ def _database(url: str) -> Database:
     return database
 
 
+@pytest.fixture
+def demo_env(tmp_path, monkeypatch):
+    """The app in demo mode on a fresh SQLite file of its own (seeded by the app's first run)."""
+    database = tmp_path / "demo.sqlite"
+    monkeypatch.setenv("COURSE_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("COURSE_DEMO", "1")
+    monkeypatch.delenv("COURSE_CONTENT_ROOT", raising=False)
+    return database
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path_factory) -> Database:
     if request.param == "sqlite":

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from course.documents.annual import annual_pdf, annual_xlsx, method, summary
 from progress.annual import FutureYear, build_report, report_day
 from progress.models import Attempt, Completion, Person, PersonRole, Step, TopicTally, Unit, Waiver
-from tests.test_app import demo_env, open_app  # noqa: F401 - demo_env is a fixture
+from tests.test_app import open_app
 
 TODAY = date(2026, 3, 1)
 YEAR = 2025

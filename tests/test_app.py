@@ -22,15 +22,6 @@ def course():
     return result.course
 
 
-@pytest.fixture
-def demo_env(tmp_path, monkeypatch):
-    database = tmp_path / "demo.sqlite"
-    monkeypatch.setenv("COURSE_DATABASE_URL", f"sqlite:///{database}")
-    monkeypatch.setenv("COURSE_DEMO", "1")
-    monkeypatch.delenv("COURSE_CONTENT_ROOT", raising=False)
-    return database
-
-
 def open_app(user: str | None = None, **params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if user:

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from course.content.loader import load_course
 from course.documents import apt_card
 from tests.conftest import PROJECT_ROOT
-from tests.test_app import demo_env, open_app  # noqa: F401 (a fixture used by name)
+from tests.test_app import open_app
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from progress import certificates
 from progress.certificates import ALPHABET, NotComplete, find, format_code, issue, normalise
 from progress.db import Database, make_engine
 from progress.models import Attempt, Certificate, Completion, Person, PersonRole, Step, Unit
-from tests.test_app import demo_env, open_app  # noqa: F401 - demo_env is a fixture
+from tests.test_app import open_app
 from tests.test_store import run_concurrently
 
 TODAY = date(2026, 3, 1)

@@ -268,7 +268,8 @@ STATUS_RULE_CASES = [
     rules.DueRules(onboarding_days=60, recurrence_months=24),
     rules.DueRules(onboarding_days=30, recurrence_months=None),
     rules.DueRules(onboarding_days=30, recurrence_months=12, material_change=date(2026, 9, 1), material_change_days=60),
-    rules.DueRules(onboarding_days=10, recurrence_months=None, material_change=date(2026, 9, 1), material_change_days=0),
+    rules.DueRules(onboarding_days=10, recurrence_months=None, material_change=date(2026, 9, 1),
+                   material_change_days=0),
 ]
 
 

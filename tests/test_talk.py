@@ -24,7 +24,7 @@ from progress.models import Attempt, Completion, Person, Reflection, Step, Waive
 from progress.reports import StatusRow
 from progress.seed import seed
 from tests.conftest import PROJECT_ROOT
-from tests.test_app import demo_env, open_app  # noqa: F401  (demo_env is a fixture)
+from tests.test_app import open_app
 
 TODAY = date.today()
 
