@@ -27,11 +27,6 @@ user = current_user()
 day = today()
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def _units(_db, database_url: str) -> dict[str, dashboard.UnitInfo]:
-    return dashboard.load_units(_db)
-
-
 def _periods() -> dict[str, tuple[date, date]]:
     return {t("dash_period_12m"): (day - timedelta(days=365), day),
             t("dash_period_this_year"): (date(day.year, 1, 1), day),
@@ -77,7 +72,7 @@ def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None
 
 
 st.title(t("manager_heading", name=user.name))
-units = _units(svc.db, str(svc.db.engine.url))
+units = dashboard.load_units(svc.db)  # a few hundred rows; read on every view, so an import shows at once
 roots = dashboard.managed_roots(units, user.id)
 if not roots:
     st.info(t("manager_no_units"))
