@@ -15,9 +15,8 @@ from course import play, rules
 from course.summary import sources_text, summary_html
 from course.content.schema import Module
 from course.rules import DONE_STATUSES, Status
-from progress import certificates
+from progress import certificates, talk
 from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
-from progress import talk
 from progress.db import StoreUnavailable
 from views.context import current_user, language, services, status_label, t, today
 
