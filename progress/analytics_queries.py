@@ -26,6 +26,11 @@ EVERYONE = ""  # topic_tallies.role of the rows that count every person once
 MIN_TOPIC_ANSWERS = 5  # a topic with fewer first answers in the scope is not ranked: one wrong answer is not a trend
 
 
+def correct_percent(correct: int, answered: int) -> float:
+    """% of first answers that were correct (0 when there were none)."""
+    return 100.0 * correct / answered if answered else 0.0
+
+
 @dataclass(frozen=True)
 class TopicShare:
     topic: str
@@ -34,8 +39,7 @@ class TopicShare:
 
     @property
     def share(self) -> float:
-        """% of first answers that were correct."""
-        return 100.0 * self.correct / self.answered if self.answered else 0.0
+        return correct_percent(self.correct, self.answered)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class TopicPeriod:
 
     @property
     def share(self) -> float:
-        return 100.0 * self.correct / self.answered if self.answered else 0.0
+        return correct_percent(self.correct, self.answered)
 
 
 @dataclass(frozen=True)
