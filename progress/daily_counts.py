@@ -12,34 +12,23 @@ transaction already holds the database's single write lock.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date
 
 from sqlalchemy import delete, exists, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from course import rules
 from course.content.loader import Course
-from progress.db import Database
+from progress.db import Database, insert_for
 from progress.models import DailyStatusCount, Person, PersonRole
 
 LOCK_KEY = 471_102_6  # PostgreSQL advisory lock shared by making and moving the counts
 MADE = ""  # the unit, module and status of the row that marks a day's counts as made (there may be no others)
 
 
-def rules_key(course: Course) -> str:
-    """What the counts depend on besides the records: the tracks, the follow-up settings, material changes."""
-    material = {m.id: str(m.material_change) for m in course.modules.values() if m.material_change}
-    data = json.dumps([[t.model_dump() for t in course.tracks.values()], course.follow_up.model_dump(), material],
-                      sort_keys=True, default=str)
-    return hashlib.sha256(data.encode()).hexdigest()[:16]
-
-
 def ensure(db: Database, course: Course, day: date) -> str:
     """Make the counts for `day` unless they are made; returns the rules key to read them by."""
-    key = rules_key(course)
+    key = course.rules_version
     if _made(db, day, key):
         return key
 
@@ -68,7 +57,7 @@ def moved(session: Session, course: Course, person_id: str, module_id: str, befo
     """A module state moved from `before` to `after` (ModuleState values as dicts) in this transaction: move the
     counts of every day made from `today` on whose status for this person and module it changes."""
     _lock(session, exclusive=False)
-    key = rules_key(course)
+    key = course.rules_version
     days = list(session.scalars(select(DailyStatusCount.day)
                                 .where(*_made_row(None, key), DailyStatusCount.day >= today)))
     if not days:
@@ -108,8 +97,7 @@ def _status(cutoffs: rules.StatusCutoffs, start_date: date, state: dict | None) 
 
 def _add(session: Session, day: date, key: str, unit_id: str, mask: int, module_id: str, status: str,
          change: int) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(DailyStatusCount).values(day=day, rules_key=key, unit_id=unit_id, mask=mask,
+    statement = insert_for(session, DailyStatusCount).values(day=day, rules_key=key, unit_id=unit_id, mask=mask,
                                                         module_id=module_id, status=status, count=change)
     session.execute(statement.on_conflict_do_update(
         index_elements=["day", "rules_key", "unit_id", "mask", "module_id", "status"],

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -91,6 +92,11 @@ def migrate(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(7214031)"))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def insert_for(session, model):
+    """The database's own INSERT, which has ON CONFLICT DO UPDATE (an upsert), on PostgreSQL and on SQLite."""
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(model)
 
 
 class Database:

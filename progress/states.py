@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import case, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from course.content.loader import Course
 from progress import daily_counts
-from progress.db import Database
+from progress.db import Database, insert_for
 from progress.models import Attempt, Completion, ModuleState, Waiver
 
 FIELDS = ("last_completed_at", "last_waived_at", "last_started_at")
@@ -38,8 +37,7 @@ def moved(session: Session, person_id: str, module_id: str, field: str, at: date
     values = {"person_id": person_id, "module_id": module_id, field: at}
     if field == "last_completed_at":
         values["last_score"] = score
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ModuleState).values(values)
+    statement = insert_for(session, ModuleState).values(values)
     current, new = getattr(ModuleState, field), getattr(statement.excluded, field)
     later = (current.is_(None)) | (new > current)
     updates = {field: case((later, new), else_=current)}

@@ -13,11 +13,10 @@ from datetime import date, datetime
 from typing import Iterable
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from course.content.loader import Course
-from progress.db import Database
+from progress.db import Database, insert_for
 from progress.models import Attempt, Person, PersonRole, Step, TopicTally
 
 EVERYONE = ""  # the role of the rows that count every person once
@@ -50,8 +49,7 @@ def add(session: Session, rows: Iterable[tuple[str, str, str, date, int, int]]) 
     values = [dict(unit_id=u, role=r, topic=t, month=m, answered=a, correct=c) for u, r, t, m, a, c in rows]
     if not values:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(TopicTally).values(values)
+    statement = insert_for(session, TopicTally).values(values)
     statement = statement.on_conflict_do_update(
         index_elements=["unit_id", "role", "topic", "month"],
         set_={"answered": TopicTally.answered + statement.excluded.answered,

@@ -113,6 +113,14 @@ class Course:
         joined = ",".join(self.versions[m] for m in self.tracks[track_id].modules)
         return hashlib.sha256(joined.encode()).hexdigest()[:12]
 
+    @cached_property
+    def rules_version(self) -> str:
+        """What status depends on besides the records: the tracks, the follow-up settings, material changes."""
+        material = {m.id: str(m.material_change) for m in self.modules.values() if m.material_change}
+        data = json.dumps([[t.model_dump() for t in self.tracks.values()], self.follow_up.model_dump(), material],
+                          sort_keys=True, default=str)
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
+
     def topic_title(self, topic: str) -> str:
         """A topic's display name (topics are slugs such as 'gavor-och-representation')."""
         return self.topic_titles.get(topic) or topic.replace("-", " ").capitalize()
