@@ -6,54 +6,28 @@ import streamlit as st
 
 from i18n import LANGUAGES
 from progress.db import StoreUnavailable
-from progress.seed import DEMO_USERS
-from views.context import language, services, t
+from views import auth
+from views.context import NotStarted, language, services, t
 
 st.set_page_config(page_title="Gränsfall", page_icon=":material/balance:", layout="wide")
 
 
-def _pick_demo_user(org) -> str | None:
-    """In demo mode: `?as=<id>` or the switcher in the sidebar decides who the user is."""
-    ids = [user[0] for user in DEMO_USERS]
-    requested = st.query_params.get("as")
-    labels = {user_id: f"{name} ({user_id})" for user_id, name, *_ in DEMO_USERS}
-    current = requested if requested in ids else None
-    chosen = st.sidebar.selectbox(t("demo_switch_user"), ids, index=ids.index(current) if current else None,
-                                  format_func=labels.get, key="demo_user_select", placeholder="—")
-    if chosen and chosen != requested:
-        st.query_params["as"] = chosen
-        requested = chosen
-    if requested and requested not in ids and org.person(requested) is None:
-        st.warning(t("demo_unknown_user", user_id=requested))
-        return None
-    return requested
-
-
 def _identify(current) -> object | None:
+    """The signed-in (or, in demo mode, chosen) person, employed today; None after drawing why not."""
     org = current.org
     if current.demo:
-        user_id = _pick_demo_user(org)
-        return org.person(user_id) if user_id else None
-    if "as" in st.query_params:
-        st.warning(t("as_only_in_demo"))
-    if not _auth_configured():
-        st.error(t("login_not_configured"))
-        return None
-    if not st.user.is_logged_in:
-        st.info(t("login_needed"))
-        st.button(t("login_button"), on_click=st.login)
-        return None
-    person = org.person_by_email(st.user.get("email", ""))
+        user_id = auth.demo_user(org)
+    else:
+        if "as" in st.query_params:
+            st.warning(t("as_only_in_demo"))
+        user_id = auth.signed_in_person_id(current)
+    person = org.person(user_id) if user_id else None
     if person is None:
-        st.error(t("person_not_found", email=st.user.get("email", "")))
+        return None
+    if not auth.refuse_unless_employed(current, person):
+        auth.logout_button(current.demo)
+        return None
     return person
-
-
-def _auth_configured() -> bool:
-    try:
-        return "auth" in st.secrets
-    except FileNotFoundError:
-        return False
 
 
 def _content_problems(current) -> None:
@@ -71,8 +45,12 @@ def main() -> None:
             _content_problems(current)  # demo: show everyone why nothing is served
             st.stop()
         user = _identify(current)
+    except NotStarted as refused:
+        st.error(t("not_started_title"))
+        st.text(str(refused))
+        st.stop()
     except StoreUnavailable:
-        st.error(f"**{t('store_unavailable_title')}** – {t('store_unavailable')}")
+        _store_unavailable()
         st.stop()
     if not current.content.ok:
         # Broken content is never served: an admin sees the same list as the lint, everyone else a notice.
@@ -112,8 +90,17 @@ def main() -> None:
                           url_path="arsrapport"),
                   st.Page("views/certificates.py", title=t("page_certificates"), icon=":material/verified:",
                           url_path="intyg")]
-    st.sidebar.caption(f"{user.name} · {user.unit_name}")
-    st.navigation(pages).run()
+    st.sidebar.text(f"{user.name} · {user.unit_name}")  # from the HR file: plain text
+    auth.logout_button(current.demo)
+    try:
+        st.navigation(pages).run()
+    except StoreUnavailable:  # any page, any read: the Swedish message and a way to try again
+        _store_unavailable()
+
+
+def _store_unavailable() -> None:
+    st.error(f"**{t('store_unavailable_title')}** – {t('store_unavailable')}")
+    st.button(t("store_retry"), key="store_retry", type="primary")  # a click reruns the page
 
 
 main()

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "gransfall.sqlite"
+DEMO_SQLITE_PATH = PROJECT_ROOT / "data" / "demo.sqlite"  # demo mode's own file, apart from any real store
+AUTH_MODES = ("demo", "oidc")
 MIGRATIONS = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 
@@ -34,8 +36,26 @@ class StoreUnavailable(RuntimeError):
         self.detail = detail
 
 
-def database_url() -> str:
-    return os.environ.get("COURSE_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+def auth_mode() -> str:
+    """COURSE_AUTH: `demo` (the embedded default: its own SQLite file, the banner and ?as=) or `oidc`."""
+    mode = os.environ.get("COURSE_AUTH", "").strip().lower() or "demo"
+    if mode not in AUTH_MODES:
+        raise ValueError(f"COURSE_AUTH={mode!r}: use demo or oidc")
+    return mode
+
+
+def database_url(mode: str | None = None) -> str:
+    """COURSE_DATABASE_URL, else the embedded SQLite file: the demo's own in demo mode, the real one otherwise."""
+    if os.environ.get("COURSE_DATABASE_URL"):
+        return os.environ["COURSE_DATABASE_URL"]
+    return f"sqlite:///{DEMO_SQLITE_PATH if mode == 'demo' else DEFAULT_SQLITE_PATH}"
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages that say which database a command writes to."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def is_configured() -> bool:

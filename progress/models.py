@@ -217,3 +217,40 @@ class DailyStatusCount(Base):
     module_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Identity(Base):
+    """A sign-in identity bound to one person: the provider (issuer) and its stable id for them (`sub`, or
+    Entra's `oid`). Bound at the first sign-in, by an unambiguous verified e-mail; after that the e-mail is
+    never used again for this person, so a re-used or changed address cannot hand over an account."""
+
+    __tablename__ = "identities"
+    issuer: Mapped[str] = mapped_column(String(300), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    bound_at: Mapped[datetime] = mapped_column(DateTime())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class AuditEvent(Base):
+    """Who did what to or about whom, and when: every view of another person's results and every admin action.
+    Append-only: no code updates a row, and a trigger refuses UPDATE on both databases; only the audit log's own
+    retention deletes."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_subject", "subject_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(), index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(64), index=True)  # a person id, or None for the CLI/system
+    action: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(64))  # whose data, when it is about one person
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON: what exactly (a page, a file name, counts)
+
+
+class StoreMeta(Base):
+    """Facts about the database itself, e.g. `made_by = demo-seed`: demo mode runs only over a database the demo
+    seed made, so a real staff list can never be opened with the demo's user switcher."""
+
+    __tablename__ = "store_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -18,8 +18,12 @@ from course import play, rules
 from course.content.loader import Course
 from progress import states, tallies
 from progress.db import Database
-from progress.models import (Attempt, Attestation, Certificate, Completion, DailyStatusCount, ModuleState, Person,
-                             PersonRole, Reflection, SentMessage, Step, TopicTally, Unit, Waiver)
+from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Completion, DailyStatusCount, Identity,
+                             ModuleState, Person, PersonRole, Reflection, SentMessage, Step, StoreMeta, TopicTally,
+                             Unit, Waiver)
+
+# Written by the seed: demo mode runs only over a database that carries it (see is_demo_database).
+DEMO_MARK = ("made_by", "demo-seed")
 
 # (id, name, kind, parent)
 UNITS = [
@@ -102,8 +106,10 @@ def seed(db: Database, course: Course, employees: int = 120, history_years: int 
                               today - timedelta(days=rng.randint(100, 1500))))
         roles.append({"person_id": person_id, "role": "fortroendevald"})
     unit_rows = [{"id": u, "name": n, "kind": k, "parent_id": p, "manager_id": managers.get(u)} for u, n, k, p in units]
+    _unique_emails(people)
 
     with db.engine.begin() as connection:
+        connection.execute(insert(StoreMeta), [{"key": DEMO_MARK[0], "value": DEMO_MARK[1]}])
         connection.execute(insert(Unit), unit_rows)
         connection.execute(insert(Person), people)
         connection.execute(insert(PersonRole), roles)
@@ -135,6 +141,16 @@ def _person(person_id, name, unit, title, start, end=None) -> dict:
     email = name.lower().replace(" ", ".").translate(str.maketrans("åäöé", "aaoe")) + "@gransby.example"
     return {"id": person_id, "name": name, "email": email, "unit_id": unit, "title": title, "start_date": start,
             "end_date": end}
+
+
+def _unique_emails(people: list[dict]) -> None:
+    """Two people never share an address (sign-in matches by it): a second Oskar Johansson gets oskar.johansson2@."""
+    seen: dict[str, int] = {}
+    for person in people:
+        local, domain = person["email"].split("@")
+        count = seen[local] = seen.get(local, 0) + 1
+        if count > 1:
+            person["email"] = f"{local}{count}@{domain}"
 
 
 def _name(rng: random.Random) -> str:
@@ -298,6 +314,12 @@ def _progress_bar(done: int, total: int) -> None:
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} personer", end="", file=sys.stderr)
 
 
+def is_demo_database(db: Database) -> bool:
+    """Made by the demo seed (and so holds only fictional people)."""
+    with db.read() as session:
+        return session.scalar(select(StoreMeta.value).where(StoreMeta.key == DEMO_MARK[0])) == DEMO_MARK[1]
+
+
 def is_empty(db: Database) -> bool:
     with db.read() as session:
         return session.scalar(select(func.count()).select_from(Person)) == 0
@@ -306,7 +328,8 @@ def is_empty(db: Database) -> bool:
 def wipe(db: Database) -> None:
     with db.engine.begin() as connection:
         for table in (DailyStatusCount, ModuleState, TopicTally, SentMessage, Certificate, Reflection, Waiver,
-                      Attestation, Completion, Step, Attempt, PersonRole, Person, Unit):
+                      Attestation, Completion, Step, Attempt, Identity, AuditEvent, PersonRole, Person, Unit,
+                      StoreMeta):
             connection.execute(delete(table))
 
 

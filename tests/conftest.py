@@ -65,7 +65,7 @@ def demo_env(tmp_path, monkeypatch):
     """The app in demo mode on a fresh SQLite file of its own (seeded by the app's first run)."""
     database = tmp_path / "demo.sqlite"
     monkeypatch.setenv("COURSE_DATABASE_URL", f"sqlite:///{database}")
-    monkeypatch.setenv("COURSE_DEMO", "1")
+    monkeypatch.setenv("COURSE_AUTH", "demo")
     monkeypatch.delenv("COURSE_CONTENT_ROOT", raising=False)
     return database
 

@@ -199,7 +199,7 @@ def test_the_dashboard_filters_and_exports_what_it_shows(demo_env, course, downl
 
 
 def test_as_parameter_is_refused_outside_demo_mode(demo_env, monkeypatch):
-    monkeypatch.setenv("COURSE_DEMO", "0")
+    monkeypatch.setenv("COURSE_AUTH", "oidc")
     at = open_app("demo-admin")
     assert any("bara i demoläge" in w.value for w in at.warning)
     assert not any("Hej" in t.value for t in at.title)
@@ -262,15 +262,23 @@ def logged_in_env(tmp_path, monkeypatch, course):
     migrate(engine)
     seed(Database(engine), course, employees=20, history_years=1)
     monkeypatch.setenv("COURSE_DATABASE_URL", url)
-    monkeypatch.delenv("COURSE_DEMO", raising=False)
+    monkeypatch.setenv("COURSE_AUTH", "oidc")
     monkeypatch.delenv("COURSE_CONTENT_ROOT", raising=False)
     return url
 
 
-def open_logged_in(email: str) -> AppTest:
+AUTH_SECRETS = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                "client_id": "gransfall", "client_secret": "hemligt",
+                "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+
+
+def open_logged_in(email: str, **claims) -> AppTest:
+    import time
+
     at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}
-    at.user = {"is_logged_in": True, "email": email, "name": "Test"}
+    at.secrets["auth"] = AUTH_SECRETS
+    at.user = {"is_logged_in": True, "email": email, "name": "Test", "iss": "https://idp.example",
+               "sub": f"sub-{email}", "iat": int(time.time()), "email_verified": True, **claims}
     at.run()
     assert not at.exception, at.exception
     return at

@@ -36,7 +36,7 @@ def free_port() -> int:
 def server(tmp_path_factory):
     database = tmp_path_factory.mktemp("browser") / "demo.sqlite"
     port = free_port()
-    env = {**os.environ, "COURSE_DATABASE_URL": f"sqlite:///{database}", "COURSE_DEMO": "1"}
+    env = {**os.environ, "COURSE_DATABASE_URL": f"sqlite:///{database}", "COURSE_AUTH": "demo"}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],

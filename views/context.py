@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -27,14 +26,12 @@ class Services:
     attestations: Attestations | None = None
 
 
+class NotStarted(RuntimeError):
+    """The app refuses to start as configured; the message is Swedish, for the person who runs it."""
+
+
 def demo_mode() -> bool:
-    """Demo is the embedded default: on unless a database is configured; COURSE_DEMO=1/0 overrides."""
-    flag = os.environ.get("COURSE_DEMO", "").strip().lower()
-    if flag in ("1", "true", "ja", "yes"):
-        return True
-    if flag in ("0", "false", "nej", "no"):
-        return False
-    return not store_db.is_configured()
+    return store_db.auth_mode() == "demo"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -43,13 +40,17 @@ def _services(content_root: str, database_url: str, demo: bool) -> Services:
     engine = store_db.make_engine(database_url)
     database = store_db.Database(engine)
     database.retrying(lambda: store_db.migrate(engine))
+    if demo:
+        from progress.seed import is_demo_database, is_empty, seed
+
+        if is_empty(database) and content.ok:
+            seed(database, content.course)
+        elif not is_empty(database) and not is_demo_database(database):
+            # Real people must never be opened with the demo's switcher and ?as=.
+            raise NotStarted(translate(DEFAULT_LANGUAGE, "demo_refuses_real_database",
+                                       url=store_db.shown_url(database_url)))
     if not content.ok:  # the store still answers who is an admin, so they can be shown the problems
         return Services(content, database, None, Org(database), demo)
-    if demo:
-        from progress.seed import is_empty, seed
-
-        if is_empty(database):
-            seed(database, content.course)
     # A database from before these rollups existed: count them from the records once.
     if tallies.is_empty(database):
         tallies.rebuild(database, content.course)
@@ -60,8 +61,12 @@ def _services(content_root: str, database_url: str, demo: bool) -> Services:
 
 
 def services() -> Services:
+    try:
+        demo = demo_mode()
+    except ValueError:
+        raise NotStarted(t("auth_mode_unknown")) from None
     with st.spinner(t("starting")):
-        return _services(str(default_content_root()), store_db.database_url(), demo_mode())
+        return _services(str(default_content_root()), store_db.database_url("demo" if demo else "oidc"), demo)
 
 
 def language() -> str:
