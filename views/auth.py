@@ -46,7 +46,7 @@ def auth_settings_problems(secrets: Mapping) -> list[str]:
         return [t("auth_missing")]
     problems = []
     if not auth.get("redirect_uri"):
-        problems.append(t("auth_missing_key", key="redirect_uri"))
+        problems.append(t("auth_missing_key", setting="redirect_uri"))
     if len(str(auth.get("cookie_secret") or "")) < MIN_COOKIE_SECRET:
         problems.append(t("auth_weak_cookie_secret", length=MIN_COOKIE_SECRET))
     providers = [value for value in auth.values() if isinstance(value, Mapping)]
@@ -55,7 +55,7 @@ def auth_settings_problems(secrets: Mapping) -> list[str]:
         problems.append(t("auth_one_provider"))
     for key in _PROVIDER_KEYS:
         if not all(candidate.get(key) for candidate in candidates):
-            problems.append(t("auth_missing_key", key=key))
+            problems.append(t("auth_missing_key", setting=key))
     return problems
 
 
