@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Iterable
 
 from course import rules
+from course.plain import mail_text
 
 SOON, OVERDUE, DIGEST = "snart", "forsenad", "veckosammanfattning"
 COURSE_NAME = "utbildningen om mutor och jäv"
@@ -82,10 +83,10 @@ def digest_mail(course, manager_id: str, name: str, email: str | None, overdue_r
     for row in rows:
         if row.unit_name != unit:
             unit, person = row.unit_name, None
-            lines += ["", unit]
+            lines += ["", mail_text(unit)]
         if row.person_id != person:
             person = row.person_id
-            lines.append(f"  • {row.name}")
+            lines.append(f"  • {mail_text(row.name)}")
         lines.append(f"      {_title(course, row.module_id)} – skulle ha varit klar {row.due.isoformat()}")
     lines += ["", "Påminn dem gärna, eller ta upp det i nästa medarbetarsamtal. De får själva en påminnelse per e-post."]
     if app_url:
@@ -122,7 +123,8 @@ def _title(course, module_id: str) -> str:
 
 
 def _first_name(name: str) -> str:
-    return name.split()[0] if name.strip() else name
+    """The first name, as one line of text (names come from the HR file)."""
+    return mail_text(name.split()[0] if name.strip() else name)
 
 
 def _module_order(course):

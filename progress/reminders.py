@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from course import reminders as texts
 from course import rules
 from course.content.loader import Course
+from course.plain import mail_display_name
 from progress.attempts import utcnow
 from progress.db import Database
 from progress.models import Person, SentMessage, Unit
@@ -217,7 +218,7 @@ def _close(connection: smtplib.SMTP | None) -> None:
 def _message(mail: texts.Mail, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = formataddr((mail.name, mail.email))
+    message["To"] = formataddr((mail_display_name(mail.name), mail.email))  # a name can never add a recipient
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from course.documents.annual import annual_pdf, annual_xlsx, method, summary
+from course.plain import md_escape, plotly_text
 from progress.annual import FutureYear, build_report, file_names
 from views.context import current_user, services, t, today
 
@@ -52,7 +53,7 @@ def _coverage_table(groups, label: str, year: int, key: str) -> None:
 
 def _chart(report) -> go.Figure:
     groups = [g for g in report.by_administration if g.people or g.previous_people]
-    names = [g.name for g in groups]
+    names = [plotly_text(g.name) for g in groups]  # Plotly reads <a href> and <b> in a label: the names are text
     figure = go.Figure([
         go.Bar(name=str(report.year - 1), y=names, x=[100 * (g.previous_share or 0) for g in groups],
                orientation="h", marker_color="#a9bcd0"),
@@ -104,7 +105,7 @@ columns[2].metric(t("annual_metric_completions"), report.completions,
 
 st.subheader(t("annual_summary"))
 st.caption(t("annual_in_swedish"))
-st.markdown("\n".join(f"- {line}" for line in summary(report)))
+st.markdown("\n".join(f"- {md_escape(line)}" for line in summary(report)))  # the lines name förvaltningar
 
 st.subheader(t("annual_by_administration"))
 if report.by_administration:

@@ -3,11 +3,13 @@ on the screen or print. A manager chooses among the units under them, at any dep
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import streamlit as st
 
 from course.documents.apt_card import SCOPE_ORGANISATION, SCOPE_UNIT, build_card, card_pdf
+from course.plain import md_escape
 from progress import analytics_queries as queries
 from views.context import current_user, services, t, today
 
@@ -42,7 +44,7 @@ if weakest is None:
     if weakest is None:
         st.info(t("apt_no_data_anywhere"))
         st.stop()
-    st.info(t("apt_no_data", unit=unit.name, topic=course.topic_title(weakest.topic)))
+    st.info(t("apt_no_data", unit=md_escape(unit.name), topic=course.topic_title(weakest.topic)))
 
 card = build_card(course, unit.id, unit.name, weakest.topic, weakest.share, weakest.answered, scope, period_text)
 organisation_name = course.organisation.namn if course.organisation else ""
@@ -52,7 +54,7 @@ st.download_button(t("apt_download"), card_pdf(card, organisation_name, today())
 
 with st.container(border=True):
     st.subheader(t("apt_card_heading", topic=card.topic_title))
-    st.markdown(card.why)
+    st.markdown(replace(card, unit_name=md_escape(card.unit_name)).why)  # the unit's name (HR file) is text
     if card.situation:
         st.markdown(f"#### {t('apt_dilemma')}: {card.scenario_title}")
         st.markdown(card.situation)

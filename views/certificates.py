@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from course.plain import md_escape
 from progress import certificates
 from views.context import current_user, services, t
 
@@ -30,11 +31,11 @@ typed = st.session_state.get("cert_code", "").strip()
 if st.session_state.get("cert_checked") and typed:
     record = certificates.find(svc.db, typed)
     if record is None:
-        st.error(t("cert_unknown", code=typed), icon=":material/gpp_bad:")
+        st.error(t("cert_unknown", code=md_escape(typed)), icon=":material/gpp_bad:")  # as typed, as text
     else:
         st.success(t("cert_valid", code=record.printed_code), icon=":material/verified:")
         st.markdown("\n".join([
-            f"- **{t('cert_name')}:** {record.person_name}",
+            f"- **{t('cert_name')}:** {md_escape(record.person_name)}",  # from the HR file: text
             f"- **{t('cert_track')}:** {record.track_title}",
             f"- **{t('cert_completed_on')}:** {record.completed_on.isoformat()}",
             f"- **{t('cert_content_version')}:** `{record.content_version}`",

@@ -10,6 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from course import itemstats
+from course.plain import safe_frame
 from progress import analytics_queries as queries
 from views.context import services, t, today
 
@@ -125,7 +126,7 @@ with items_tab:
         shown = frame.drop(columns=["_flag"])
         st.dataframe(shown, hide_index=True, key="compliance_item_table",
                      column_config={t("compliance_col_text"): st.column_config.TextColumn(width="large")})
-        st.download_button(t("compliance_download_csv"), shown.to_csv(index=False).encode("utf-8-sig"),
+        st.download_button(t("compliance_download_csv"), safe_frame(shown).to_csv(index=False).encode("utf-8-sig"),
                            file_name=f"fragestatistik-{bank_id}-{start}-{end}.csv", mime="text/csv",
                            key="compliance_item_csv")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from course.plain import md_escape
 from progress import importer
 from progress.db import StoreUnavailable
 from views.context import services, t, today
@@ -53,7 +54,7 @@ def _show_plan(plan: importer.Plan) -> None:
     st.caption(t("import_units_summary", added=units[importer.ADD], changed=units[importer.CHANGE],
                  unchanged=units[importer.UNCHANGED]))
     for note in plan.notes:
-        st.info(note)
+        st.info(md_escape(note))  # a note quotes the file's own column names: text, never Markdown
     if plan.problems:
         st.error(t("import_errors", count=len(plan.problems)))
         st.dataframe(pd.DataFrame({t("import_col_problem"): [str(p) for p in plan.problems]}), hide_index=True)

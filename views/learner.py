@@ -12,6 +12,7 @@ from typing import Callable
 import streamlit as st
 
 from course import play, rules
+from course.plain import md_escape
 from course.summary import sources_text, summary_html
 from course.content.schema import Module
 from course.rules import DONE_STATUSES, Status
@@ -179,7 +180,7 @@ def _certificate_box(track, progress: dict[str, ModuleProgress]) -> None:
 
 
 def overview() -> None:
-    st.title(t("learner_heading", name=user.name.split()[0]))
+    st.title(t("learner_heading", name=md_escape(user.name.split()[0])))  # a name from the HR file is text
     st.write(t("learner_intro"))
     tracks = course.tracks_for(user.roles)
     if not tracks:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from course.plain import md_escape, plotly_text, safe_frame, safe_workbook
 from course.rules import DONE_STATUSES, Status
 from progress import dashboard
 from progress.reports import team_misconceptions, team_status
@@ -55,11 +57,13 @@ def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
         for name, frame in sheets.items():
             title = "".join("–" if c in "[]:*?/\\" else c for c in name)[:31]  # Excel forbids these in names
             frame.to_excel(writer, sheet_name=title, index=False)
+        safe_workbook(writer.book)  # a name like =HYPERLINK(...) stays text, never a formula
     return buffer.getvalue()
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False, sep=";").encode("utf-8-sig")  # Excel in Sweden opens ; and a BOM as UTF-8
+    # Excel in Sweden opens ; and a BOM as UTF-8; a cell starting with = + - @ is made text first
+    return safe_frame(frame).to_csv(index=False, sep=";").encode("utf-8-sig")
 
 
 def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None:
@@ -71,7 +75,7 @@ def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None
                           key=f"{key}_csv", icon=":material/download:")
 
 
-st.title(t("manager_heading", name=user.name))
+st.title(t("manager_heading", name=md_escape(user.name)))
 units = dashboard.load_units(svc.db)  # a few hundred rows; read on every view, so an import shows at once
 roots = dashboard.managed_roots(units, user.id)
 if not roots:
@@ -132,7 +136,9 @@ third.metric(t("manager_overdue"), f"{late:,}".replace(",", "\u202f"))
 # 1. completion per unit: stacked bar
 per_unit = counts.groupby(["group_name", "status"], as_index=False)["count"].sum()
 per_unit["status_label"] = per_unit["status"].map(status_label)
-figure = px.bar(per_unit, y="group_name", x="count", color="status_label", orientation="h", barmode="stack",
+# Plotly draws <a href>, <b> and <br> in a label: the chart gets the unit names as text, the table as they are
+figure = px.bar(per_unit.assign(group_name=per_unit["group_name"].map(plotly_text)), y="group_name", x="count",
+                color="status_label", orientation="h", barmode="stack",
                 category_orders={"status_label": [status_label(s) for s in STATUS_ORDER]},
                 color_discrete_map={status_label(s): STATUS_COLOURS[s] for s in STATUS_ORDER},
                 labels={"group_name": t("col_unit"), "count": t("col_count"), "status_label": t("col_status")})
@@ -171,7 +177,8 @@ else:
     cells["topic_title"] = cells["topic"].map(course.topic_title)
     grid = cells.pivot_table(index="group_name", columns="topic_title", values="share", aggfunc="sum")
     grid = grid[grid.mean().sort_values().index]  # the weakest topics first
-    figure = px.imshow(grid * 100, color_continuous_scale="RdYlGn", zmin=40, zmax=100, aspect="auto",
+    figure = px.imshow((grid * 100).rename(index=plotly_text), color_continuous_scale="RdYlGn", zmin=40, zmax=100,
+                       aspect="auto",
                        labels={"x": t("col_topic"), "y": t("col_unit"), "color": t("dash_share_correct")})
     figure.update_layout(height=160 + 30 * len(grid), margin=dict(l=10, r=10, t=10, b=10))
     topic_table = (cells.groupby("topic_title", as_index=False)[["answered", "correct"]].sum()
@@ -222,8 +229,9 @@ if rows:
     people["module_title"] = people["module_id"].map(lambda m: course.modules[m].title)
     people["last_completed_at"] = pd.to_datetime(people["last_completed_at"]).dt.date
     people = people.sort_values(["status", "due"], key=lambda c: c.map(STATUS_ORDER.index) if c.name == "status" else c)
-    demo_user = f"&as={user.id}" if svc.demo else ""  # in demo mode the user is in the URL
-    people["talk"] = [f"medarbetarsamtal?person={person_id}{demo_user}" for person_id in people["person_id"]]
+    demo_user = f"&as={quote(user.id, safe='')}" if svc.demo else ""  # in demo mode the user is in the URL
+    people["talk"] = [f"medarbetarsamtal?person={quote(person_id, safe='')}{demo_user}"  # an id is not a URL
+                      for person_id in people["person_id"]]
     labels = {"name": t("col_name"), "unit_name": t("col_unit"), "module_title": t("col_module"),
               "status_label": t("col_status"), "due": t("col_due"), "last_completed_at": t("col_completed"),
               "last_score": t("col_score")}

@@ -19,6 +19,7 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
 from course.documents import pdf
+from course.plain import safe_workbook
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december")
@@ -347,6 +348,7 @@ def annual_xlsx(report: AnnualReport) -> bytes:
         cells[1].alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
         if isinstance(cells[1].value, date):
             cells[1].number_format = "yyyy-mm-dd"
+    safe_workbook(workbook)  # a förvaltning named =HYPERLINK(...) stays text, never a formula
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

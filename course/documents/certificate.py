@@ -6,8 +6,6 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from xml.sax.saxutils import escape
-
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -16,6 +14,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate
 
 from course.documents import pdf
 from course.documents.annual import swedish_date
+from course.plain import pdf_text
 
 PAGE = landscape(A4)
 SMALL_CENTRED = ParagraphStyle("small_centred", parent=pdf.STYLES["small"], alignment=TA_CENTER, fontSize=9,
@@ -76,4 +75,4 @@ def certificate_pdf(certificate: CertificateText) -> bytes:
 
 
 def _small(value: str) -> Paragraph:
-    return Paragraph(escape(value), SMALL_CENTRED)
+    return Paragraph(pdf_text(value), SMALL_CENTRED)

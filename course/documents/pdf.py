@@ -16,7 +16,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
+
+from course.plain import pdf_text
 
 ACCENT = colors.HexColor("#1f4e79")
 MUTED = colors.HexColor("#5f6b73")
@@ -39,8 +40,8 @@ STYLES = {
 
 
 def text(value: object, style: str = "body") -> Paragraph:
-    """A paragraph of plain text: escaped, so a name like "Ek & Son" prints as written."""
-    return Paragraph(escape(str(value)).replace("\n", "<br/>"), STYLES[style])
+    """A paragraph of plain text: escaped, so a name like "Ek & Son" or "<img src=...>" prints as written."""
+    return Paragraph(pdf_text(value), STYLES[style])
 
 
 def markup(value: str, style: str = "body") -> Paragraph:

@@ -16,9 +16,9 @@ from typing import Sequence
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepInFrame, Table, TableStyle
-from xml.sax.saxutils import escape
 
 from course.documents import pdf
+from course.plain import pdf_text
 from course.rules import DONE_STATUSES
 from course.talking_points import TalkingPoint
 from i18n import translate
@@ -114,7 +114,7 @@ def talk_pdf(course, *, name: str, unit_name: str, title: str | None, summary,
 
     story.append(pdf.text("Förslag att prata om", "heading"))
     for number, point in enumerate(points, 1):
-        story.append(pdf.markup(f"<b>{number}. {escape(point.title)}</b>"))
+        story.append(pdf.markup(f"<b>{number}. {pdf_text(point.title)}</b>"))
         story.append(pdf.text(point.text, "small"))
 
     story.append(pdf.text("Anteckningar", "heading"))

@@ -11,6 +11,7 @@ import plotly.express as px
 import streamlit as st
 
 from course.documents.talk import talk_pdf
+from course.plain import md_escape
 from progress import talk
 from progress.org import PersonRecord
 from views.context import current_user, services, status_label, t, today
@@ -28,15 +29,18 @@ def render(person: PersonRecord, viewer_is_self: bool) -> talk.TalkSummary | Non
         return None
     points = talk.suggested_points(course, summary, person.title)
 
-    st.header(person.name)
-    st.caption(" · ".join(part for part in (person.title, person.unit_name) if part))
-    st.caption(t("talk_self_note") if viewer_is_self else t("talk_manager_note", name=person.name.split()[0]))
+    # name, title and unit come from the HR file: shown as the text they are, never as Markdown
+    st.header(md_escape(person.name))
+    st.caption(" · ".join(md_escape(part) for part in (person.title, person.unit_name) if part))
+    st.caption(t("talk_self_note") if viewer_is_self else
+               t("talk_manager_note", name=md_escape((person.name.split() or [""])[0])))
 
     st.subheader(t("talk_points_heading"))
     for column, (number, point) in zip(st.columns(len(points)), enumerate(points, 1)):
         with column.container(border=True):
-            st.markdown(f"**{number}. {point.title}**")
-            st.write(point.text)
+            # a point quotes the job title and the learner's own reflection: plain text
+            st.markdown(f"**{number}. {md_escape(point.title)}**")
+            st.markdown(md_escape(point.text))
 
     _status_and_history(course, summary)
     _topics(course, summary)
