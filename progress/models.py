@@ -98,7 +98,8 @@ class Completion(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime())
     completed_at: Mapped[datetime] = mapped_column(DateTime())
     score_percent: Mapped[float] = mapped_column()
-    trigger_step_id: Mapped[int] = mapped_column(ForeignKey("steps.id"), unique=True)  # the answer that completed it
+    # the answer that completed it; None once retention has culled that answer (the completion stays)
+    trigger_step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"), unique=True)
 
 
 class Attestation(Base):
