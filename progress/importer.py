@@ -2,15 +2,23 @@
 
 `parse` reads the file into rows (pure), `make_plan` compares them with what the store holds (pure) and
 `apply` plans again and writes inside one transaction: all or nothing, and a second import of the same file
-finds nothing to do. A personnummer column is skipped as the file is read and never kept or stored.
+finds nothing to do. A personnummer column is skipped as the file is read and never kept or stored; a
+personnummer found by its pattern in any column that is read makes its row a row error, so it is never stored.
+
+The file is untrusted (an HR export, or something posing as one): its size, an XLSX's unpacked size and shape,
+and a CSV's encoding are checked before anything is parsed, and reading stops at the first bound it passes,
+with a Swedish sentence (`Parsed.refused`) instead of rows.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import os
 import re
 import sys
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -61,6 +69,78 @@ UNITS_TEMPLATE = ("enhet;namn;typ;overordnad;chef\r\n"
                   "sbf;Samhällsbyggnadsförvaltningen;förvaltning;;1001\r\n"
                   "sbf-bygglov;Bygglovsenheten;enhet;sbf;1001\r\n")
 
+# --- bounds on what one file may cost -------------------------------------------------------------------------
+# A staff list has one row per person: Sweden's largest municipality employs about 45 000 people and the bench
+# runs at 60 000, so 100 000 rows (the header included) is room for any of them. An HR export has 10 to 40
+# columns; 60 leaves room and bounds a row. Both hold for CSV and XLSX, for the people and the units.
+MAX_ROWS = 100_000
+MAX_COLUMNS = 60
+DEFAULT_MAX_MB = 20  # the file itself; COURSE_IMPORT_MAX_MB changes it (keep server.maxUploadSize in step)
+# An XLSX is a zip of XML. The sheet of 100 000 people with 12 columns that openpyxl writes (inline strings)
+# unpacks to 60 MB; Excel's, with shared strings, to less. 1 000 bytes a row at the row limit, 100 MB in all, is
+# what an honest file needs; the bomb from issue 9 (1.1 MB packed) declares 292 MB. openpyxl streams a sheet,
+# but reads the other parts (shared strings, styles, the workbook) whole into memory: 20 MB of shared strings
+# took 150 MB and 8 s here, so any one of them is bounded more tightly.
+UNPACKED_BYTES_PER_ROW = 1_000
+MAX_WHOLE_PART_MB = 20
+# Deflate packs a real sheet 5 to 20 times (9 for the 100 000 people above); past 100 a large part is built to
+# be small on the wire, whatever its declared size.
+MAX_RATIO = 100
+RATIO_CHECKED_FROM = 1_000_000  # bytes unpacked: tiny parts may pack oddly and cost nothing
+MAX_MEMBERS = 1_000  # a workbook has a dozen parts; each member is an object in memory before any check
+MAX_LINE_CHARS = 100_000  # one CSV line: 60 columns of text are a few hundred characters
+ACCEPTED_ENCODINGS = "UTF-8, UTF-16 eller Windows-1252"
+SPLIT_HINT = "Dela upp den eller exportera som CSV."
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one import may cost. The defaults are the constants above; the file size comes from
+    COURSE_IMPORT_MAX_MB (`from_env`), so that the command line is bounded as the upload is."""
+
+    max_mb: float = DEFAULT_MAX_MB
+    max_rows: int = MAX_ROWS
+    max_columns: int = MAX_COLUMNS
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_mb * 1_000_000)
+
+    @property
+    def max_unpacked(self) -> int:
+        return self.max_rows * UNPACKED_BYTES_PER_ROW
+
+    @property
+    def max_whole_part(self) -> int:
+        return min(self.max_unpacked, MAX_WHOLE_PART_MB * 1_000_000)
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> Limits:
+        text = (environ.get("COURSE_IMPORT_MAX_MB") or "").strip()
+        if not text:
+            return cls()
+        try:
+            max_mb = float(text.replace(",", "."))
+        except ValueError:
+            max_mb = 0.0
+        if not max_mb > 0:
+            raise FileRefused(f"Inställningen COURSE_IMPORT_MAX_MB är \"{text}\", men ska vara filens största "
+                              f"storlek i megabyte, till exempel {DEFAULT_MAX_MB}. Be driften rätta den.")
+        return cls(max_mb=max_mb)
+
+
+class FileRefused(ValueError):
+    """The whole file is refused (too large, not text, a zip bomb ...): one sentence for the admin, no rows."""
+
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f}".replace(".", ",") + " MB"
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", "\u00a0")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -94,6 +174,7 @@ class Parsed:
     unit_ids: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    refused: bool = False  # the whole file was refused (its one problem says why): nothing in it was read
 
 
 @dataclass(frozen=True)
@@ -121,6 +202,7 @@ class Plan:
     people: list[Change]
     problems: list[Problem]
     notes: list[str]
+    refused: bool = False  # see Parsed.refused
 
     @property
     def ok(self) -> bool:
@@ -152,22 +234,24 @@ def show(value) -> str:
 
 # --- reading files --------------------------------------------------------------------------------------------
 
-def parse(filename: str, data: bytes, units_filename: str | None = None, units_data: bytes | None = None) -> Parsed:
+def parse(filename: str, data: bytes, units_filename: str | None = None, units_data: bytes | None = None,
+          limits: Limits | None = None) -> Parsed:
     """Rows and problems from the people file and, when given, a units file (otherwise an XLSX file's
-    "Enheter" sheet). Reads nothing from the database."""
+    "Enheter" sheet). Reads nothing from the database. A file past `limits` (by default `Limits.from_env()`)
+    is refused whole: one problem, no rows, `refused` set."""
     parsed = Parsed()
     try:
-        people_rows, units_rows = _tables(filename, data)
+        limits = limits or Limits.from_env()
+        people_rows, units_rows = _tables(filename, data, limits)
         if units_data is not None:
-            units_rows, _ = _tables(units_filename or "", units_data)
-    except ValueError as error:
-        parsed.problems.append(Problem("", None, str(error)))
-        return parsed
-    if units_rows is not None:
-        units = list(_records(units_rows, UNIT_HEADERS, UNIT_REQUIRED, UNITS_SHEET, parsed))
-        for number, record, rows_with_id in _with_duplicates(units, "enhet"):
-            _unit_row(number, record, rows_with_id, parsed)
-    people = list(_records(people_rows, PERSON_HEADERS, PERSON_REQUIRED, "", parsed))
+            units_rows, _ = _tables(units_filename or "", units_data, limits)
+        if units_rows is not None:
+            units = list(_records(units_rows, UNIT_HEADERS, UNIT_REQUIRED, UNITS_SHEET, parsed))
+            for number, record, rows_with_id in _with_duplicates(units, "enhet"):
+                _unit_row(number, record, rows_with_id, parsed)
+        people = list(_records(people_rows, PERSON_HEADERS, PERSON_REQUIRED, "", parsed))
+    except FileRefused as error:
+        return Parsed(problems=[Problem("", None, str(error))], refused=True)
     for number, record, rows_with_id in _with_duplicates(people, "anstallningsid"):
         _person_row(number, record, rows_with_id, parsed)
     parsed.problems.sort(key=_problem_order)
@@ -192,45 +276,272 @@ def _and(numbers: list[int]) -> str:
     return ", ".join(words[:-1]) + " och " + words[-1] if len(words) > 1 else words[0]
 
 
-def _tables(filename: str, data: bytes) -> tuple[Iterator[tuple[int, Sequence]], Iterator | None]:
-    """(people rows, units rows or None), each row numbered as Excel numbers it."""
+def _tables(filename: str, data: bytes, limits: Limits) -> tuple[Iterator[tuple[int, Sequence]], Iterator | None]:
+    """(people rows, units rows or None), each row numbered as Excel numbers it. Raises FileRefused, here or
+    as the rows are read, when the file passes one of `limits`."""
     suffix = Path(filename).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise FileRefused(f"Filen \"{filename}\" är varken CSV (.csv) eller Excel (.xlsx). Spara den som något av "
+                          "dem.")
+    _check_size(len(data), limits)
     if suffix == ".csv":
-        return _csv_rows(data), None
-    if suffix == ".xlsx":
-        return _xlsx_tables(data)
-    raise ValueError(f"Filen \"{filename}\" är varken CSV (.csv) eller Excel (.xlsx). Spara den som något av dem.")
+        return _bounded(_csv_rows(data), limits, ""), None
+    return _xlsx_tables(data, limits)
+
+
+def _check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_bytes:
+        raise FileRefused(f"Filen är {_megabytes(size)}; den största fil som tas emot är {_megabytes(limits.max_bytes)} "
+                          "(inställningen COURSE_IMPORT_MAX_MB). Dela upp den, till exempel i en fil per förvaltning.")
+
+
+def _bounded(rows: Iterator[tuple[int, Sequence]], limits: Limits, sheet: str) -> Iterator[tuple[int, Sequence]]:
+    """The rows as they are read, refused at the first one past the row or column limit: whatever a sheet
+    declares about its size, this is where the real size is counted."""
+    where = f"Bladet \"{sheet}\"" if sheet else "Filen"
+    for number, cells in rows:
+        if number > limits.max_rows + 1:  # the header is row 1
+            raise FileRefused(f"{where} har fler än {_thousands(limits.max_rows)} rader under rubrikraden, det "
+                              "största antal som läses in. Dela upp den, till exempel i en fil per förvaltning.")
+        if len(cells) > limits.max_columns:
+            if any(_text(cell) for cell in cells[limits.max_columns:]):
+                raise FileRefused(f"{where} har fler än {limits.max_columns} kolumner (rad {number} har något "
+                                  f"längre till höger). Exportera bara kolumnerna som importen läser.")
+            cells = cells[:limits.max_columns]
+        yield number, cells
+
+
+# --- CSV: the encoding, then the rows -------------------------------------------------------------------------
+
+# A byte order mark names its encoding for sure; UTF-32 before UTF-16, whose little-endian mark begins UTF-32's.
+BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"), (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+                    (codecs.BOM_UTF8, "utf-8", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+                    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"))
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not in any text an HR system writes
+
+
+def _not_text(reason: str) -> FileRefused:
+    return FileRefused(f"Filen kunde inte läsas som text: {reason}. Spara den som CSV med teckenkodningen "
+                       f"{ACCEPTED_ENCODINGS} (i Excel: Spara som → CSV UTF-8), eller som Excel-arbetsbok (.xlsx).")
+
+
+def _decode(data: bytes) -> str:
+    """The file as text: by its byte order mark when it has one, otherwise UTF-8 or else Windows-1252 (Excel's
+    "CSV (semikolonavgränsad)"). Anything else is refused with one sentence, not read as rows of garbage."""
+    if data.startswith(b"PK\x03\x04"):
+        raise FileRefused("Filen heter .csv men är en Excel-arbetsbok (eller en annan zip-fil). Ge den filändelsen "
+                          ".xlsx, eller spara den som CSV.")
+    for mark, codec, name in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            try:
+                text = data[len(mark):].decode(codec)
+            except UnicodeDecodeError:
+                raise _not_text(f"den börjar som {name} men resten är inte giltig {name}") from None
+            break
+    else:
+        if b"\x00" in data:  # text in UTF-16 without a byte order mark has a NUL in every other byte
+            raise _not_text("den ser ut som UTF-16 utan byteordningsmärke (BOM)" if data.count(0) * 4 > len(data)
+                            else "den innehåller binära data, inte text")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                raise _not_text("den är varken UTF-8 eller Windows-1252") from None
+    text = text.removesuffix("\x1a")  # an old DOS end-of-file mark
+    if CONTROL_CHARACTERS.search(text):
+        raise _not_text("den innehåller styrtecken, som inte finns i en textfil")
+    return text
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, Sequence]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:  # Excel's "CSV (semikolonavgränsad)" is saved as Windows-1252
-        text = data.decode("cp1252", errors="replace")
+    text = _decode(data)
     header = text.split("\n", 1)[0]
     delimiter = ";" if header.count(";") >= header.count(",") else ","
-    return enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
+    return _csv_records(csv.reader(_csv_lines(text), delimiter=delimiter))
 
 
-def _xlsx_tables(data: bytes):
+def _csv_lines(text: str) -> Iterator[str]:
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        if len(line) > MAX_LINE_CHARS:
+            raise FileRefused(f"Rad {number} i filen är längre än {_thousands(MAX_LINE_CHARS)} tecken. En rad i en "
+                              "personalfil är några hundra tecken: är det verkligen en CSV-fil från "
+                              "personalsystemet?")
+        yield line
+
+
+def _csv_records(reader) -> Iterator[tuple[int, Sequence]]:
+    number = 0
+    try:
+        for number, cells in enumerate(reader, start=1):
+            yield number, cells
+    except csv.Error as error:  # an unclosed quote makes one field of the rest of the file
+        reason = ("ett fält är orimligt långt, kanske för att ett citattecken (\") aldrig stängs"
+                  if "field larger" in str(error) else "den är inte giltig CSV")
+        raise FileRefused(f"Rad {number + 1} kunde inte läsas: {reason}. Rätta raden eller spara filen på nytt som "
+                          "CSV.") from None
+
+
+# --- XLSX: the zip and its parts first, then openpyxl streams the sheets ---------------------------------------
+
+# Each tag that matters, as bytes in the part: a DTD (entity tricks need one), a row, a cell, the dimension.
+# Real tags always match (a name follows "<" directly); text in comments or CDATA may match too, which can
+# only count more, never less.
+XML_TAG = re.compile(rb"<(!DOCTYPE|!ENTITY)|<(?:[A-Za-z_][\w.-]{0,30}:)?(row|c|dimension)(?=[\s/>])")
+DIMENSION_REF = re.compile(rb"""\s+ref\s*=\s*["']([A-Za-z0-9:$]{1,40})["']""")
+CELL_REF = re.compile(rb"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
+XML_ENCODING = re.compile(rb"""^<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
+UNPACK_HINT = "Dela upp den eller exportera som CSV."
+
+
+def _inspect_xlsx(data: bytes, limits: Limits) -> None:
+    """Refuse a workbook that would cost more than `limits` to read, before openpyxl parses any of it: the
+    sizes its zip declares (zipfile never unpacks a member past its declared size: the rest fails the CRC),
+    the packing ratio, and each part's bytes streamed (never held whole) for a DTD, the sheet's declared
+    <dimension> and its real rows and cells."""
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileRefused("Filen är en äldre Excel-fil (.xls) eller lösenordsskyddad. Spara den som Excel-arbetsbok "
+                          "(.xlsx) utan lösenord, eller som CSV.")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+        raise FileRefused(f"Filen kunde inte läsas som en Excel-fil ({type(error).__name__}). Spara den på nytt "
+                          "som .xlsx eller som CSV.") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise FileRefused(f"Filen har {_thousands(len(members))} delar; en arbetsbok har ett tiotal. Spara den "
+                              "på nytt som .xlsx eller som CSV.")
+        total = sum(member.file_size for member in members)
+        if total > limits.max_unpacked:
+            raise FileRefused(f"Filen är för stor när den packas upp ({_megabytes(total)}; högst "
+                              f"{_megabytes(limits.max_unpacked)}). {UNPACK_HINT}")
+        for member in members:
+            if not _is_sheet(member) and member.file_size > limits.max_whole_part:
+                raise FileRefused(f"Filen är för stor när den packas upp: delen {member.filename} är "
+                                  f"{_megabytes(member.file_size)} (högst {_megabytes(limits.max_whole_part)}). "
+                                  f"{UNPACK_HINT}")
+            if member.file_size >= RATIO_CHECKED_FROM and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+                raise FileRefused(f"Filen packas upp till {member.file_size // max(member.compress_size, 1)} gånger "
+                                  "sin storlek, vilket ingen vanlig Excel-fil gör: den kan vara skadad eller gjord för "
+                                  f"att tynga servern. {UNPACK_HINT}")
+        for member in members:
+            try:
+                _scan_part(archive, member, limits)
+            except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as error:
+                raise FileRefused(f"Filen är skadad och kunde inte packas upp ({type(error).__name__}). Spara den på "
+                                  "nytt som .xlsx eller som CSV.") from None
+
+
+def _is_sheet(member: zipfile.ZipInfo) -> bool:
+    return member.filename.startswith("xl/worksheets/")
+
+
+def _scan_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits) -> None:
+    rows = cells = 0
+    in_row = seen_dimension = False
+    tail = b""
+    with archive.open(member) as stream:
+        first = True
+        while True:
+            chunk = stream.read(1 << 20)
+            if first:
+                _check_prolog(chunk, member)
+                first = False
+            buffer = tail + chunk
+            end = len(buffer) - 256 if chunk else len(buffer)  # a tag that may go on in the next chunk waits
+            for match in XML_TAG.finditer(buffer):
+                if match.start() >= end:
+                    break
+                if match[1]:
+                    raise FileRefused("Filen innehåller en DTD (<!DOCTYPE eller <!ENTITY), som Excel aldrig skriver "
+                                      "och som kan användas för att tynga servern. Spara den på nytt som .xlsx eller "
+                                      "som CSV.")
+                if match[2] == b"row":
+                    rows += 1
+                    cells, in_row = 0, True
+                    if rows > limits.max_rows + 1:
+                        raise FileRefused(f"Ett blad i filen har fler än {_thousands(limits.max_rows)} rader under "
+                                          f"rubrikraden, det största antal som läses in. {UNPACK_HINT}")
+                elif match[2] == b"c":
+                    cells += in_row
+                    if cells > limits.max_columns:
+                        raise FileRefused(f"Ett blad i filen har fler än {limits.max_columns} kolumner på en rad. "
+                                          "Exportera bara kolumnerna som importen läser.")
+                elif _is_sheet(member) and not seen_dimension:
+                    seen_dimension = True
+                    _check_dimension(buffer[match.end():match.end() + 100], limits)
+            tail = buffer[max(end, 0):]
+            if not chunk:
+                return
+
+
+def _check_prolog(start: bytes, member: zipfile.ZipInfo) -> None:
+    """An XML part must be UTF-8 (or ASCII), as every spreadsheet program writes it: a part in UTF-16 or in an
+    8-bit encoding that is not ASCII would hide its tags from the scan above."""
+    start = start.removeprefix(codecs.BOM_UTF8)
+    utf16_or_32 = start[:4].startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)) or (
+        b"<" in start[:4] and b"\x00" in start[:4])
+    declared = XML_ENCODING.match(start)
+    if utf16_or_32 or (declared and declared[1].lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii")):
+        raise FileRefused(f"Delen {member.filename} i filen är inte skriven i UTF-8, som Excel alltid gör. Spara den "
+                          "på nytt som .xlsx eller som CSV.")
+
+
+def _check_dimension(attributes: bytes, limits: Limits) -> None:
+    """The size a sheet declares (<dimension ref="A1:Z99999">), refused at once when it is past the limits.
+    A sheet may lie or say nothing: the real rows are counted as well."""
+    ref = DIMENSION_REF.match(attributes)
+    if not ref:
+        return
+    corners = CELL_REF.findall(ref[1])
+    if not corners:
+        return
+    rows = max(int(row) for _, row in corners)
+    columns = max(_column_number(letters.decode()) for letters, _ in corners)
+    if rows > limits.max_rows + 1 or columns > limits.max_columns:
+        raise FileRefused(f"Ett blad i filen säger sig ha {_thousands(rows)} rader och {columns} kolumner "
+                          f"({ref[1].decode()}); högst {_thousands(limits.max_rows)} rader under rubrikraden och "
+                          f"{limits.max_columns} kolumner läses in. {UNPACK_HINT}")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _xlsx_tables(data: bytes, limits: Limits):
     from openpyxl import load_workbook  # here, not at the top: every `python -m course` command imports this module
 
+    _inspect_xlsx(data, limits)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # streams each sheet's rows
     except Exception as error:  # openpyxl raises several kinds for a file that is not a workbook
-        raise ValueError(f"Filen kunde inte läsas som en Excel-fil ({type(error).__name__}). "
-                         "Spara den på nytt som .xlsx eller som CSV.") from error
+        cause = error.__cause__ or error  # openpyxl wraps what the XML parser (defusedxml) raised
+        raise FileRefused(f"Filen kunde inte läsas som en Excel-fil ({type(cause).__name__}). "
+                          "Spara den på nytt som .xlsx eller som CSV.") from error
     sheets = {_header_key(sheet.title): sheet for sheet in book.worksheets}
     units = sheets.pop(_header_key(UNITS_SHEET), None)
     people = next((sheets[name] for name in ("personal", "personer") if name in sheets),
                   next(iter(sheets.values()), None))
     if people is None:
-        raise ValueError("Arbetsboken har inget blad med personer.")
+        raise FileRefused("Arbetsboken har inget blad med personer.")
 
     def rows(sheet):  # lazily, so that cells we do not use are dropped row by row as they are read
-        return enumerate(sheet.iter_rows(values_only=True), start=1)
+        sheet.reset_dimensions()  # the declared size may lie: read the rows there are, bounded by `_bounded`
+        try:  # one column past the limit, so that a value there is seen and refused
+            yield from enumerate(sheet.iter_rows(values_only=True, max_col=limits.max_columns + 1), start=1)
+        except FileRefused:
+            raise
+        except Exception as error:  # broken XML or a bad zip member, found only when its rows are read
+            raise FileRefused(f"Bladet \"{sheet.title}\" kunde inte läsas ({type(error).__name__}). Spara filen på "
+                              "nytt som .xlsx eller som CSV.") from error
 
-    return rows(people), rows(units) if units is not None else None
+    return (_bounded(rows(people), limits, people.title),
+            _bounded(rows(units), limits, units.title) if units is not None else None)
 
 
 def _header_key(title) -> str:
@@ -293,10 +604,79 @@ def _date(value) -> date:
     return date.fromisoformat(text)
 
 
+# --- personnummer by value -----------------------------------------------------------------------------------
+# YYYYMMDD-NNNN, YYMMDD-NNNN, YYMMDD+NNNN (a hundred years or older) or the digits alone, anywhere in a value
+# but not cut out of a longer number. A samordningsnummer is the same with the day plus 60.
+PERSONNUMMER_VALUE = re.compile(r"(?<!\d)(\d{2})?(\d{2})(\d{2})(\d{2})[-+]?(\d{3})(\d)(?!\d)")
+
+
+def looks_like_personnummer(value) -> bool:
+    """Whether `value` holds a Swedish personnummer or samordningsnummer: a real date of birth (or day + 60)
+    and the right check digit (Luhn over the ten digits). A date cell is a date, never a personnummer."""
+    if isinstance(value, (date, datetime)):
+        return False
+    for match in PERSONNUMMER_VALUE.finditer(_text(value)):
+        century, year, month, day, serial, check = match.groups()
+        if _born_on_a_real_day(century, year, int(month), int(day)) and _luhn(year + month + day + serial + check):
+            return True
+    return False
+
+
+def _born_on_a_real_day(century: str | None, year: str, month: int, day: int) -> bool:
+    if day > 60:  # samordningsnummer
+        day -= 60
+    if century is not None and century not in ("18", "19", "20"):
+        return False
+    for full_year in [int(century + year)] if century else [1900 + int(year), 2000 + int(year)]:
+        try:
+            date(full_year, month, day)
+            return True
+        except ValueError:
+            continue
+    return False
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for position, digit in enumerate(digits):
+        product = int(digit) * (2 if position % 2 == 0 else 1)
+        total += product - 9 if product > 9 else product
+    return total % 10 == 0
+
+
+PERSONNUMMER_IN = {
+    "anstallningsid": "Anställnings-id ser ut som ett personnummer. Personnummer får inte sparas: använd "
+                      "anställningsnumret från personalsystemet.",
+    "chef": "Chefens anställnings-id (kolumnen chef) ser ut som ett personnummer. Personnummer får inte sparas: "
+            "använd chefens anställningsnummer.",
+}
+
+
+def _personnummer_problems(record: dict, sheet: str, number: int) -> list[Problem]:
+    """A personnummer in any column that is read refuses the row, so that it is never stored: dropping only
+    the value would import a person without the name, address or id the file meant (a personnummer where a
+    name should be is a sign that the export's columns are wrong). The value itself is never repeated."""
+    problems = []
+    for column, value in record.items():
+        if not looks_like_personnummer(value):
+            continue
+        if sheet == UNITS_SHEET and column == "enhet":
+            message = "Enhetens id ser ut som ett personnummer. Personnummer får inte sparas: ge enheten ett annat id."
+        else:
+            message = PERSONNUMMER_IN.get(column) or (
+                f"Kolumnen {column} innehåller något som ser ut som ett personnummer. Personnummer får inte sparas, "
+                "så raden läses inte in: ta bort personnumret ur filen.")
+        problems.append(Problem(sheet, number, message))
+    return problems
+
+
 # --- rows -----------------------------------------------------------------------------------------------------
 
 def _person_row(number: int, record: dict, rows_with_id: list[int], parsed: Parsed) -> None:
-    problems = []
+    problems = _personnummer_problems(record, "", number)
+    if problems:  # nothing else is checked: another message could quote the personnummer
+        parsed.problems += problems
+        return
 
     def bad(message: str) -> None:
         problems.append(Problem("", number, message))
@@ -360,7 +740,10 @@ def _roles(cell: str, bad) -> tuple[str, ...]:
 
 
 def _unit_row(number: int, record: dict, rows_with_id: list[int], parsed: Parsed) -> None:
-    problems = []
+    problems = _personnummer_problems(record, UNITS_SHEET, number)
+    if problems:
+        parsed.problems += problems
+        return
 
     def bad(message: str) -> None:
         problems.append(Problem(UNITS_SHEET, number, message))
@@ -432,6 +815,7 @@ def make_plan(parsed: Parsed, current: Snapshot, today: date, end_missing: bool 
             problems.append(Problem(UNITS_SHEET, row.row, f"Chefen \"{manager}\" finns varken i filen eller i "
                                                           "databasen. Ange chefens anställnings-id."))
     problems += _cycles(parsed.units, current.units)
+    problems += _email_conflicts(parsed, current, today, end_missing)
     for row in parsed.people:
         if row.values["unit_id"] not in known_units:
             problems.append(Problem("", row.row, f"Enheten \"{row.values['unit_id']}\" finns varken bland enheterna "
@@ -449,7 +833,7 @@ def make_plan(parsed: Parsed, current: Snapshot, today: date, end_missing: bool 
                    if person_id not in parsed.person_ids and values["end_date"] is None]
     units = [_change(row, current.units.get(row.id), UNITS_SHEET) for row in parsed.units
              if (UNITS_SHEET, row.row) not in bad]
-    return Plan(units, people, problems, parsed.notes)
+    return Plan(units, people, problems, parsed.notes, parsed.refused)
 
 
 def _change(row: Row, stored: dict | None, sheet: str = "") -> Change:
@@ -459,6 +843,54 @@ def _change(row: Row, stored: dict | None, sheet: str = "") -> Change:
     diff = tuple((f, stored[f], new) for f, new in row.values.items() if stored[f] != new)
     ending = any(f == "end_date" and old is None and new is not None for f, old, new in diff)
     return Change(END if ending else CHANGE if diff else UNCHANGED, row.id, row.row, row.values["name"], diff, sheet)
+
+
+def email_key(email: str | None) -> str:
+    """An address as sign-in compares it: case and surrounding spaces do not count."""
+    return (email or "").strip().lower()
+
+
+def _email_conflicts(parsed: Parsed, current: Snapshot, today: date, end_missing: bool) -> list[Problem]:
+    """Two people employed at the same time, today or later, may not have one e-mail address: signing in by it
+    could not tell them apart. Each row is checked against the file's other rows and against the people in the
+    store who are not in the file (they keep their address). Someone in the file will have the file's address,
+    so the one the store has for them now does not count; people who have left do not count either."""
+    def period(row: Row) -> tuple[date, date | None]:
+        stored = current.people.get(row.id) or {}
+        return row.values["start_date"], row.values["end_date"] if "end_date" in row.values else stored.get("end_date")
+
+    in_file = defaultdict(list)
+    for row in parsed.people:
+        if row.values.get("email"):
+            in_file[email_key(row.values["email"])].append(row)
+    in_store = defaultdict(list)
+    for person_id, values in current.people.items():
+        if values["email"] and person_id not in parsed.person_ids:
+            end = today if end_missing and values["end_date"] is None else values["end_date"]  # as the plan ends them
+            in_store[email_key(values["email"])].append((person_id, values["name"], values["start_date"], end))
+    problems = []
+    for key, rows in in_file.items():
+        for row in rows:
+            email = row.values["email"]
+            others = [other.row for other in rows if other is not row and _together(*period(row), *period(other), today)]
+            if others:
+                problems.append(Problem("", row.row, f"E-postadressen {email} finns också på rad {_and(others)}. "
+                                                     f"{SAME_EMAIL}"))
+            for person_id, name, start, end in in_store.get(key, ()):
+                if _together(*period(row), start, end, today):
+                    problems.append(Problem("", row.row, f"E-postadressen {email} tillhör redan {name} ({person_id}) "
+                                                         f"i databasen, som inte finns i filen. {SAME_EMAIL}"))
+    return problems
+
+
+SAME_EMAIL = ("Två personer som är anställda samtidigt kan inte ha samma adress: inloggningen skulle inte veta vem "
+              "det är. Rätta adressen, eller ge den som har slutat ett slutdatum.")
+
+
+def _together(start: date, end: date | None, other_start: date, other_end: date | None, today: date) -> bool:
+    """Whether two employments share a day, today or later (an end date is the last day)."""
+    first = max(start, other_start, today)
+    return all(last is None or first <= last for last in (end, other_end))
 
 
 def _cycles(rows: list[Row], stored: dict[str, dict]) -> list[Problem]:
@@ -562,10 +994,19 @@ def import_command(args) -> int:
     from progress.db import make_engine, migrate
 
     try:
+        limits = Limits.from_env()
+        for path in (args.file, args.units):
+            if path is not None:
+                _check_size(path.stat().st_size, limits)  # before reading: a huge file is never read into memory
         units = (args.units.name, args.units.read_bytes()) if args.units else (None, None)
-        parsed = parse(args.file.name, args.file.read_bytes(), *units)
+        parsed = parse(args.file.name, args.file.read_bytes(), *units, limits=limits)
     except OSError as error:
         print(f"Filen kunde inte läsas: {error.strerror} ({error.filename}).", file=sys.stderr)
+        return 1
+    except FileRefused as error:
+        parsed = Parsed(problems=[Problem("", None, str(error))], refused=True)
+    if parsed.refused:  # nothing was read: the database is not even opened
+        print(f"{parsed.problems[0]}\nInget har sparats.", file=sys.stderr)
         return 1
     engine = make_engine(args.database_url)
     migrate(engine)

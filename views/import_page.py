@@ -37,6 +37,15 @@ def _apply(parsed: importer.Parsed, end_missing: bool) -> None:
         units=len(plan.units) - units[importer.UNCHANGED]))
 
 
+def _upload_limit_mb() -> str:
+    """The largest file this page takes: Streamlit's upload limit or the importer's, whichever is smaller."""
+    try:
+        importer_mb = importer.Limits.from_env().max_mb
+    except importer.FileRefused:  # a bad COURSE_IMPORT_MAX_MB: the import itself says so
+        importer_mb = importer.DEFAULT_MAX_MB
+    return f"{min(st.get_option('server.maxUploadSize'), importer_mb):g}"
+
+
 def _table(changes: list[importer.Change]) -> pd.DataFrame:
     return pd.DataFrame({t("import_col_row"): [str(c.row) if c.row else t("import_not_in_file") for c in changes],
                          t("import_col_id"): [c.id for c in changes],
@@ -76,7 +85,8 @@ left.download_button(t("import_template_people"), importer.PEOPLE_TEMPLATE.encod
                      file_name="personal-mall.csv", mime="text/csv", icon=":material/download:")
 right.download_button(t("import_template_units"), importer.UNITS_TEMPLATE.encode("utf-8-sig"),
                       file_name="enheter-mall.csv", mime="text/csv", icon=":material/download:")
-people_file = st.file_uploader(t("import_file"), type=["csv", "xlsx"], key="import_file")
+people_file = st.file_uploader(t("import_file"), type=["csv", "xlsx"], key="import_file",
+                               help=t("import_file_help", mb=_upload_limit_mb()))
 units_file = st.file_uploader(t("import_units_file"), type=["csv", "xlsx"], key="import_units_file",
                               help=t("import_units_help"))
 end_missing = st.checkbox(t("import_end_missing"), key="import_end_missing", help=t("import_end_missing_help"))
@@ -88,6 +98,9 @@ if flash:
 if people_file is not None:
     units = (units_file.name, units_file.getvalue()) if units_file else (None, None)
     parsed = _parse(people_file.name, people_file.getvalue(), *units)
+    if parsed.refused:  # nothing in it was read: why, in one sentence (it may quote a file name), no counts
+        st.error(t("import_file_refused", reason=md_escape(parsed.problems[0].message)))
+        st.stop()
     try:
         plan = importer.plan_for(svc.db, parsed, today(), end_missing)
     except StoreUnavailable:
