@@ -13,21 +13,16 @@ import { createServer } from 'node:http';
 
 import Provider, { interactionPolicy } from 'oidc-provider';
 
-// The accounts: the login typed into the form -> the claims. `sub` is fixed and differs from the login and
-// the e-mail, as a real provider's is. tests/test_oidc_login.py imports a staff list with these e-mails.
+// The accounts: the login typed into the form -> the claims. The login is the account id, and oidc-provider
+// makes the account id the `sub` claim: fixed, and not the e-mail, as a real provider's is.
+// tests/test_oidc_login.py imports a staff list with these e-mails.
 export const ACCOUNTS = {
-  chef: { sub: 'a6c1e0f4-chef-0001', email: 'karin.chef@gransby.example', email_verified: true,
-    name: 'Karin Chef' },
-  medarbetare: { sub: 'b7d2f1a5-medarbetare-0002', email: 'Mats.Medarbetare@gransby.example',
-    email_verified: true, name: 'Mats Medarbetare' },
-  admin: { sub: 'c8e3a2b6-admin-0003', email: 'ada.admin@gransby.example', email_verified: true,
-    name: 'Ada Admin' },
-  slutat: { sub: 'd9f4b3c7-slutat-0004', email: 'sven.slutat@gransby.example', email_verified: true,
-    name: 'Sven Slutat' },
-  okand: { sub: 'eaa5c4d8-okand-0005', email: 'olle.okand@gransby.example', email_verified: true,
-    name: 'Olle Okänd' },
-  overifierad: { sub: 'fbb6d5e9-overifierad-0006', email: 'vera.overifierad@gransby.example',
-    email_verified: false, name: 'Vera Overifierad' },
+  chef: { email: 'karin.chef@gransby.example', email_verified: true, name: 'Karin Chef' },
+  medarbetare: { email: 'Mats.Medarbetare@gransby.example', email_verified: true, name: 'Mats Medarbetare' },
+  admin: { email: 'ada.admin@gransby.example', email_verified: true, name: 'Ada Admin' },
+  slutat: { email: 'sven.slutat@gransby.example', email_verified: true, name: 'Sven Slutat' },
+  okand: { email: 'olle.okand@gransby.example', email_verified: true, name: 'Olle Okänd' },
+  overifierad: { email: 'vera.overifierad@gransby.example', email_verified: false, name: 'Vera Overifierad' },
 };
 
 const port = Number(process.argv[2] || process.env.OIDC_PORT);
@@ -72,7 +67,7 @@ const provider = new Provider(issuer, {
   findAccount(_ctx, id) {
     const account = ACCOUNTS[id];
     if (!account) return undefined;
-    return { accountId: id, async claims() { return { ...account }; } };
+    return { accountId: id, async claims() { return { sub: id, ...account }; } };
   },
   // A first-party client: no consent screen (an Entra ID tenant's admin consent does the same).
   async loadExistingGrant(ctx) {
