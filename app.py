@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from i18n import LANGUAGES
@@ -9,7 +11,9 @@ from progress.db import StoreUnavailable
 from views import auth
 from views.context import NotStarted, language, services, t
 
-st.set_page_config(page_title="Gränsfall", page_icon=":material/balance:", layout="wide")
+# A local icon: a Material icon here makes every browser fetch the favicon from Google's font servers.
+st.set_page_config(page_title="Gränsfall", page_icon=str(Path(__file__).parent / "views" / "assets" / "favicon.png"),
+                   layout="wide")
 
 
 def _identify(current) -> object | None:

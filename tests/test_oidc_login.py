@@ -247,10 +247,17 @@ def page(browser):
     """A fresh browser profile per test (no cookies at the app or the provider), loopback only."""
     context = browser.new_context(locale="sv-SE")
     context.set_default_timeout(TIMEOUT_MS)
-    context.route(re.compile(r"^(?!(http|ws)://(127\.0\.0\.1|localhost)[:/])"), lambda route: route.abort())
+    outside: list[str] = []  # a municipality's staff must not be sent to third parties by merely using the course
+
+    def refuse(route):
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(re.compile(r"^(?!(http|ws)://(127\.0\.0\.1|localhost)[:/])"), refuse)
     page = context.new_page()
     yield page
     context.close()
+    assert not outside, f"requests to other hosts: {sorted(set(outside))[:5]}"
 
 
 # --- driving the browser -------------------------------------------------------------------------------------
