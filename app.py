@@ -93,7 +93,9 @@ def main() -> None:
                   st.Page("views/annual_report.py", title=t("page_annual_report"), icon=":material/summarize:",
                           url_path="arsrapport"),
                   st.Page("views/certificates.py", title=t("page_certificates"), icon=":material/verified:",
-                          url_path="intyg")]
+                          url_path="intyg"),
+                  st.Page("views/audit_log.py", title=t("page_audit_log"), icon=":material/policy:",
+                          url_path="granskningslogg")]
     st.sidebar.text(f"{user.name} · {user.unit_name}")  # from the HR file: plain text
     auth.logout_button(current.demo)
     try:

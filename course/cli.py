@@ -1,4 +1,4 @@
-"""python -m course lint | stats | seed | import | remind | report"""
+"""python -m course lint | stats | seed | import | remind | report | retention | registerutdrag | radera"""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def _sqlite_file_exists(url: str) -> bool:
 
 # Commands that work on the store: each module has `add_command(subparsers)`, which registers its parser with
 # `set_defaults(run=...)`.
-FOLLOW_UP_COMMANDS = ("progress.importer", "progress.reminders", "progress.annual")
+FOLLOW_UP_COMMANDS = ("progress.importer", "progress.reminders", "progress.annual", "progress.privacy")
 
 
 def _lint(args: argparse.Namespace) -> int:

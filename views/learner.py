@@ -174,7 +174,8 @@ def _certificate_box(track, progress: dict[str, ModuleProgress]) -> None:
         st.markdown(f"**{t('cert_learner_heading')}**")
         st.caption(t("cert_learner_intro", track=track.title))
         # Made when clicked, on its own thread: no PDF is drawn and nothing written while the page only shows
-        st.download_button(t("cert_download"), partial(certificates.issue_pdf, svc.db, course, user.id, track.id),
+        st.download_button(t("cert_download"),
+                           partial(certificates.issue_pdf, svc.db, user.id, course, user.id, track.id),
                            file_name=f"intyg-{track.id}.pdf", mime="application/pdf", key=f"cert-download-{track.id}",
                            icon=":material/workspace_premium:", on_click="ignore")
 

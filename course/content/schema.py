@@ -179,6 +179,23 @@ class Contact(Strict):
     telefon: Text | None = None
 
 
+class DataProtectionOfficer(Strict):
+    namn: Text | None = None
+    epost: Text
+    telefon: Text | None = None
+
+
+class DataProtection(Strict):
+    """The municipality's own words about personal data (GDPR art. 13), shown on the page "Om dina uppgifter".
+    The nämnd that is personuppgiftsansvarig decides the legal basis and the retention; the product only shows
+    what it is given here."""
+
+    personuppgiftsansvarig: Text | None = None  # e.g. "Kommunstyrelsen i Gränsby kommun"
+    dataskyddsombud: DataProtectionOfficer | None = None
+    rattslig_grund: Text | None = None  # the legal basis, in the municipality's own text
+    integritetssida: Text | None = None  # a link to the municipality's page about personal data
+
+
 class Organisation(Strict):
     """config/organisation.yaml: what differs between municipalities. Keys are Swedish: admins edit this file,
     and authors write them in placeholders such as {org.visselblasning.epost}."""
@@ -189,6 +206,7 @@ class Organisation(Strict):
     visselblasning: Whistleblowing
     gavoregel: GiftRule
     kontaktpersoner: dict[Slug | str, Contact] = Field(default_factory=dict)
+    dataskydd: DataProtection | None = None
     # The same prose in other languages, for translated modules: {"en": {"gavoregel.text": "...", ...}}.
     # Keys are placeholder names without "org."; names, addresses and links need none.
     oversattningar: dict[Literal["en"], dict[str, Text]] = Field(default_factory=dict)
