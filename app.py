@@ -105,7 +105,10 @@ def main() -> None:
 
 
 def _store_unavailable() -> None:
+    from views.components.pending import note_on_outage_page
+
     st.error(f"**{t('store_unavailable_title')}** – {t('store_unavailable')}")
+    note_on_outage_page(st.session_state.get("current_user"))  # an answer of this session still kept, if any
     st.button(t("store_retry"), key="store_retry", type="primary")  # a click reruns the page
 
 

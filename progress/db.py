@@ -7,12 +7,15 @@ import logging
 import os
 import time
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -24,8 +27,13 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 
 
-UNAVAILABLE_MESSAGE = ("Databasen svarar inte just nu. Det du valde finns kvar här: försök igen om en stund. "
+UNAVAILABLE_MESSAGE = ("Databasen svarar inte just nu. Försök igen om en stund. "
                        "Kvarstår felet, kontakta den som förvaltar utbildningen.")
+# A PostgreSQL server that vanishes (host down, cable out) leaves a half-open TCP connection that would hang a
+# request for minutes: libpq's keepalives probe an idle connection after 5 s (3 probes 1 s apart) and
+# tcp_user_timeout drops one whose sent data stays unacknowledged for 8 s. A setting given in the URL wins.
+POSTGRES_CONNECT_ARGS = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 1,
+                         "keepalives_count": 3, "tcp_user_timeout": 8000}
 
 
 class StoreUnavailable(RuntimeError):
@@ -73,8 +81,11 @@ def make_engine(url: str | None = None, busy_timeout_ms: int | None = None) -> E
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         _sqlite_pragmas(engine, busy_timeout_ms)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                         connect_args={"connect_timeout": 5})
+    given = make_url(url).query
+    connect_args = {key: value for key, value in POSTGRES_CONNECT_ARGS.items() if key not in given}
+    # pool_timeout: when every connection hangs on a dead server, a request waits at most 10 s for one
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, pool_timeout=10,
+                         connect_args=connect_args)
 
 
 def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
@@ -120,12 +131,19 @@ def insert_for(session, model):
 
 
 class Database:
-    """Engine plus sessions: `read()` for queries, `write()` for one use case in one transaction."""
+    """Engine plus sessions: `read()` for queries, `write()` for one use case in one transaction. Either ends
+    in StoreUnavailable when the database stays locked or unreachable."""
 
-    def __init__(self, engine: Engine, retries: int = 4, backoff: float = 0.2):
+    DEFAULT_RETRIES = 4  # a write: the whole use case again, pauses of 0.2, 0.4, 0.8, 1.6 s ...
+    DEFAULT_BACKOFF = 0.2
+    WRITE_BUDGET_S = 10.0  # ... but no new try once this much time has gone (a locked SQLite waits per try)
+    READ_RETRIES = 2  # a read: only getting the connection is tried again, and briefly
+    READ_BUDGET_S = 1.5
+
+    def __init__(self, engine: Engine, retries: int | None = None, backoff: float | None = None):
         self.engine = engine
-        self.retries = retries
-        self.backoff = backoff
+        self.retries = self.DEFAULT_RETRIES if retries is None else retries
+        self.backoff = self.DEFAULT_BACKOFF if backoff is None else backoff
         self._reader = sessionmaker(engine, expire_on_commit=False)
         self._writer = sessionmaker(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
 
@@ -135,8 +153,38 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with self._reader() as session:
+        """A session for queries. Its connection is checked out (and, on PostgreSQL, pinged) before the block
+        runs, and that alone is tried again: a block cannot be replayed once it has run. A connection lost or
+        refused then, inside the block or when the session closes, ends in StoreUnavailable."""
+        session = self.retrying(self._connected_reader, retries=min(self.retries, self.READ_RETRIES),
+                                budget=self.READ_BUDGET_S)
+        failed = True
+        try:
             yield session
+            failed = False
+        except (DBAPIError, PoolTimeout) as error:
+            if _is_transient(error):
+                raise StoreUnavailable(_detail(error)) from error
+            raise
+        finally:
+            try:
+                session.close()
+            except (DBAPIError, PoolTimeout) as error:
+                if failed:  # the block's own error is the one to report
+                    log.warning("closing a read session failed too: %s", _detail(error))
+                elif _is_transient(error):
+                    raise StoreUnavailable(_detail(error)) from error
+                else:
+                    raise
+
+    def _connected_reader(self) -> Session:
+        session = self._reader()
+        try:
+            session.connection()
+        except BaseException:
+            session.close()
+            raise
+        return session
 
     def write(self, use_case: Callable[[Session], T]) -> T:
         """Run `use_case(session)` in one transaction and commit; retry the whole of it when the database is
@@ -148,29 +196,56 @@ class Database:
         with self._writer() as session, session.begin():
             return use_case(session)
 
-    def retrying(self, action: Callable[[], T]) -> T:
-        delay = self.backoff
-        for attempt in range(self.retries + 1):
+    def retrying(self, action: Callable[[], T], retries: int | None = None, budget: float | None = None) -> T:
+        """`action()`, tried again after a pause (doubling) while the error is transient, at most `retries`
+        times and not after `budget` seconds; then StoreUnavailable. Any other error goes through at once."""
+        retries = 0 if _single_try.get() else self.retries if retries is None else retries
+        budget = self.WRITE_BUDGET_S if budget is None else budget
+        started, delay = time.monotonic(), self.backoff
+        for attempt in range(retries + 1):
             try:
                 return action()
-            except (OperationalError, DBAPIError) as error:
-                if not _is_transient(error) or attempt == self.retries:
-                    if _is_transient(error):
-                        raise StoreUnavailable(str(error.orig)) from error
+            except (DBAPIError, PoolTimeout) as error:
+                if not _is_transient(error):
                     raise
-                log.warning("database busy or unreachable (%s); retry %d", error.orig, attempt + 1)
+                if attempt == retries or time.monotonic() - started + delay > budget or _cancelled(error):
+                    raise StoreUnavailable(_detail(error)) from error
+                log.warning("database busy or unreachable (%s); retry %d", _detail(error), attempt + 1)
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
+
+
+_single_try: ContextVar[bool] = ContextVar("single_try", default=False)
+
+
+@contextmanager
+def single_try() -> Iterator[None]:
+    """Within it, reads and writes try once, without retries: for a page that sends kept answers again on its
+    own, where a database that is still down should cost one look, not the full round of retries."""
+    token = _single_try.set(True)
+    try:
+        yield
+    finally:
+        _single_try.reset(token)
 
 
 _TRANSIENT_WORDS = ("locked", "busy", "unable to open", "connect", "connection", "timeout", "timed out",
                     "terminat", "server closed", "could not receive", "could not send")
 
 
-def _is_transient(error: DBAPIError) -> bool:
-    """Locked, busy or unreachable: worth a retry. A missing table or a bad query is not."""
-    if error.connection_invalidated:
+def _is_transient(error: Exception) -> bool:
+    """Locked, busy or unreachable: the database is not answering. A missing table or a bad query is not."""
+    if isinstance(error, PoolTimeout) or getattr(error, "connection_invalidated", False):
         return True
-    message = str(error.orig).lower()
+    message = _detail(error).lower()
     return any(word in message for word in _TRANSIENT_WORDS)
+
+
+def _cancelled(error: Exception) -> bool:
+    """PostgreSQL cancelled the statement (statement_timeout, if the URL sets one): it already waited long."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "57014"
+
+
+def _detail(error: Exception) -> str:
+    return str(getattr(error, "orig", None) or error)

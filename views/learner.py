@@ -18,7 +18,9 @@ from course.content.schema import Module
 from course.rules import DONE_STATUSES, Status
 from progress import certificates, talk
 from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
-from progress.db import StoreUnavailable
+from progress import pending
+from progress.db import StoreUnavailable, single_try
+from views.components import pending as pending_view
 from views.context import current_user, language, services, status_label, t, today
 
 # Material icons render in every browser without an emoji font
@@ -35,29 +37,72 @@ user = current_user()
 
 
 # --- saving answers: callbacks, with a way back when the database is down ---------------------------------
+# What the learner gives (an answer, a reflection, a confirmation) goes through this server's queue of unsaved
+# answers (progress.pending), behind any earlier one: saved at once when the database answers, else kept and
+# sent again from this or any later session of the person on this server, each exactly once (every answer
+# names its step). Starting something is only tried: nothing the learner gave is lost, they click again.
 
-def _save(action: Callable[[], object]) -> None:
-    try:
-        result = action()
-        st.session_state.pop("pending_answer", None)
-        if getattr(result, "module_completed", False):
-            st.query_params.pop("del", None)  # show the module's completion page
-    except StoreUnavailable:
-        st.session_state["pending_answer"] = action  # kept in the session: nothing the learner chose is lost
-    except StaleAnswer:
-        st.session_state.pop("pending_answer", None)
-        st.session_state["flash"] = ("info", t("stale_answer"))
+def _callback(function: Callable[..., None]) -> Callable[..., None]:
+    """A widget callback runs before the page and outside app.py's handler: a database that does not answer
+    becomes the Swedish message here, never Streamlit's generic error."""
+
+    def safe(*args, **kwargs) -> None:
+        try:
+            function(*args, **kwargs)
+        except StoreUnavailable:
+            st.session_state["flash"] = ("error", t("store_unavailable"))
+
+    return safe
 
 
+def _after(result: object) -> None:
+    if getattr(result, "module_completed", False):
+        st.query_params.pop("del", None)  # show the module's completion page
+
+
+def _save(action: Callable[[], object], key: tuple | None = None, what: str = "answer") -> bool:
+    """Write now; True when it is saved. With `key` (what it answers) it is kept when the database does not
+    take it; without, StoreUnavailable goes up to _callback."""
+    if key is None:
+        try:
+            _after(action())
+            return True
+        except StaleAnswer:
+            st.session_state["flash"] = ("info", t("stale_answer"))
+            return False
+    if not pending.REGISTRY.hold(pending_view.owner(user.id), pending.Pending(key, what, action)):
+        st.session_state["flash"] = ("error", t("pending_full"))
+        return False
+    return any(entry.key == key for entry, _ in _send_pending().saved)
+
+
+def _send_pending() -> pending.Flushed:
+    flushed = pending.REGISTRY.flush(pending_view.owner(user.id))
+    for _, result in flushed.saved:
+        _after(result)
+    st.session_state.setdefault("pending_report", []).extend(pending_view.report(flushed))
+    if flushed.waiting:
+        st.session_state[pending_view.SENT_THIS_RUN] = True
+    return flushed
+
+
+@_callback
 def _retry_pending() -> None:
-    action = st.session_state.get("pending_answer")
-    if action:
-        _save(action)
+    _send_pending()
 
 
 def _show_messages() -> None:
-    if "pending_answer" in st.session_state:
-        st.error(f"{t('answer_not_saved')} {t('store_unavailable')}")
+    """Kept answers are sent again once per run (one try each: a database still down costs one look), then the
+    learner is told what became of them, and what is still kept, truthfully."""
+    owner = pending_view.owner(user.id)
+    if not st.session_state.pop(pending_view.SENT_THIS_RUN, False) and pending.REGISTRY.peek(owner):
+        with single_try():
+            _send_pending()
+        st.session_state.pop(pending_view.SENT_THIS_RUN, None)
+    for kind, text in st.session_state.pop("pending_report", []):
+        getattr(st, kind)(text)
+    if pending_view.waiting_note(user.id):
+        st.session_state[pending_view.NOTE_DRAWN] = True
         st.button(t("answer_retry"), on_click=_retry_pending, type="primary", key="retry_pending")
     flash = st.session_state.pop("flash", None)
     if flash:
@@ -80,6 +125,7 @@ def _open_module(module_id: str | None, part: int | None = None) -> None:
     _go(modul=module_id, **{"del": None if part is None else str(part)})
 
 
+@_callback
 def _start(module_id: str, kind: str, item_id: str) -> None:
     module = course.modules[module_id]
     _open_module(module_id, _parts(module, _progress(module)).index((kind, item_id)))
@@ -107,11 +153,12 @@ def _parts_done(module: Module, progress: ModuleProgress) -> int:
     return len(progress.finished_scenarios & set(progress.required_scenarios)) + int(progress.quiz_passed)
 
 
+@_callback
 def _attest(track_id: str, version: str, widget_key: str) -> None:
     if not st.session_state.get(widget_key):
         st.session_state["flash"] = ("warning", t("attest_check_first"))
         return
-    _save(lambda: svc.attestations.attest(user.id, track_id, version))
+    _save(lambda: svc.attestations.attest(user.id, track_id, version), ("attest", track_id, version), "attestation")
 
 
 def _done_for_now(progress: ModuleProgress) -> bool:
@@ -250,11 +297,12 @@ def module_page(module: Module) -> None:
         quiz_part(module)
 
 
+@_callback
 def _save_reflection(module_id: str) -> None:
     text = st.session_state.get(f"reflection-{module_id}", "")
     shared = bool(st.session_state.get(f"reflection-shared-{module_id}"))
-    _save(lambda: talk.save_reflection(svc.db, user.id, module_id, text, shared))
-    if "pending_answer" not in st.session_state:
+    if _save(lambda: talk.save_reflection(svc.db, user.id, module_id, text, shared), ("reflection", module_id),
+             "reflection"):
         st.session_state["flash"] = ("success", t("talk_reflection_saved"))
 
 
@@ -276,12 +324,13 @@ def _playable(attempt: AttemptRecord | None) -> bool:
 
 # --- a scenario --------------------------------------------------------------------------------------------
 
+@_callback
 def _answer_choice(attempt_id: int, step_no: int, widget_key: str) -> None:
     index = st.session_state.get(widget_key)
     if index is None:
         st.session_state["flash"] = ("warning", t("scenario_pick_first"))
         return
-    _save(lambda: svc.attempts.record_choice(attempt_id, step_no, index))
+    _save(lambda: svc.attempts.record_choice(attempt_id, step_no, index), ("step", attempt_id, step_no))
 
 
 def _summary(module: Module, expanded: bool) -> None:
@@ -340,6 +389,7 @@ def scenario_part(module: Module, scenario_id: str, next_part: int | None) -> No
 
 # --- the quiz ----------------------------------------------------------------------------------------------
 
+@_callback
 def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], multiple: bool,
                      widget_key: str, levels: dict[str, int]) -> None:
     if multiple:
@@ -355,7 +405,8 @@ def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tup
         st.session_state["flash"] = ("warning", t("quiz_confidence_first"))
         return
     selected = [order[j] for j in shown]  # back from display order to the content's option indexes
-    _save(lambda: svc.attempts.record_answer(attempt_id, step_no, question_id, selected, confidence))
+    _save(lambda: svc.attempts.record_answer(attempt_id, step_no, question_id, selected, confidence),
+          ("step", attempt_id, step_no))
 
 
 def _explain(question, selected: set[int]) -> None:
@@ -475,6 +526,7 @@ def _open_topic_quiz(kind: str | None, track_id: str | None = None) -> None:
     _go(repetition=kind, spar=track_id if kind else None)
 
 
+@_callback
 def _start_topic_quiz(kind: str, track_id: str, scope: tuple[str, ...]) -> None:
     _open_topic_quiz(kind, track_id)
     _save(lambda: svc.attempts.start_topic_quiz(user.id, kind, track_id, scope))
@@ -556,3 +608,4 @@ elif open_id in course.modules and course.base_of(open_id) in due_rules:
     module_page(_in_my_language(open_id))
 else:
     overview()
+st.session_state.pop(pending_view.NOTE_DRAWN, None)  # the page drew in full: app.py's outage page did not run

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from progress import talk
+from progress.db import StoreUnavailable
 from views.components.talk import render
 from views.context import current_user, services, t
 
@@ -16,7 +17,14 @@ user = current_user()
 
 
 def _toggle_shared(module_id: str, text: str, widget_key: str) -> None:
-    talk.save_reflection(svc.db, user.id, module_id, text, bool(st.session_state.get(widget_key)))
+    """A callback runs outside app.py's handler: a database that does not answer is said here, and the toggle
+    goes back to what is saved."""
+    shared = bool(st.session_state.get(widget_key))
+    try:
+        talk.save_reflection(svc.db, user.id, module_id, text, shared)
+    except StoreUnavailable:
+        st.session_state[widget_key] = not shared
+        st.session_state["my_talk_flash"] = t("talk_share_not_saved")
 
 
 def _module_title(module_id: str) -> str:
@@ -61,6 +69,8 @@ def _own_answers() -> None:
 
 
 st.title(t("talk_my_heading"))
+if "my_talk_flash" in st.session_state:
+    st.error(st.session_state.pop("my_talk_flash"))
 st.write(t("talk_my_intro"))
 summary = render(user, viewer_is_self=True)
 if summary is not None:
