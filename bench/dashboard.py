@@ -58,15 +58,15 @@ def main() -> int:
         measured.pop(0)
 
     units = dashboard.load_units(sqlite_db)
-    top = dashboard.managed_roots(units, "chef-ks")
     avdelning = next(u for u in units.values() if u.kind == "avdelning")
     print(f"\n{args.employees} anställda, {args.years} års historik, idag = {TODAY}")
     for label, db in measured:
         counts = _sizes(db)
         print(f"\n== {label}: {counts}")
         unit_people = _people_in(db, units, [avdelning.id])
-        scopes = {"högsta chef": dashboard.make_scope(units, top, None, TODAY),
-                  f"avdelning ({unit_people} pers.)": dashboard.make_scope(units, [avdelning.id], None, TODAY)}
+        scopes = {"högsta chef": dashboard.scope_for(db, "chef-ks", today=TODAY, units=units),
+                  f"avdelning ({unit_people} pers.)": dashboard.scope_for(db, "chef-ks", avdelning.id, today=TODAY,
+                                                                          units=units)}
         db.write(daily_counts.forget)  # time making the day's counts, once, as the day's first view does
         made = _timed(lambda: daily_counts.ensure(db, course, TODAY))
         print(f"{'dagens räkning görs (en gång per dag)':52s} {made * 1000:8.1f} ms")

@@ -6,6 +6,10 @@ into Moodle's indexes; the views only shape and draw.
   GROUP BY queries, so no per-attempt row leaves the database, however many people took the quiz.
 - Topic mastery and the weakest topics read `topic_tallies` (first answers per unit, role, topic and month),
   role '' (everyone once), never the steps.
+
+Who may ask: item statistics and anything across the whole organisation are for admins; a unit's topics for an
+admin or a manager of that unit (at any depth); the organisation's one weakest topic also for any manager (the
+APT card's fallback when their unit has too few answers). Checked here, from the viewer's id.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from sqlalchemy import Select, and_, case, func, select
 
 from course import itemstats
 from course.content.loader import Course
+from progress.access import (NotPermitted, Viewer, is_admin_in, manages_anyone, manages_unit,
+                             require_admin, require_employed)
 from progress.db import Database
 from progress.models import Attempt, Step, TopicTally, Unit
 from progress.org import subtree_unit_ids
@@ -81,9 +87,15 @@ def _chosen_attempts(bank_id: str, start: date | None, end: date | None, first_o
     return query
 
 
-def item_sums(db: Database, bank_id: str, start: date | None = None, end: date | None = None,
+def item_sums(db: Database, viewer_id: Viewer, bank_id: str, start: date | None = None, end: date | None = None,
               first_only: bool = True) -> dict[str, itemstats.ItemSums]:
-    """Per question: n, Σx, Σx², Σy, Σy², Σxy, where y is the attempt's total minus x."""
+    """Per question: n, Σx, Σx², Σy, Σy², Σxy, where y is the attempt's total minus x. Admins only."""
+    require_admin(db, viewer_id)
+    return _item_sums(db, bank_id, start, end, first_only)
+
+
+def _item_sums(db: Database, bank_id: str, start: date | None, end: date | None,
+               first_only: bool) -> dict[str, itemstats.ItemSums]:
     attempts = _chosen_attempts(bank_id, start, end, first_only).subquery()
     marks = (select(Step.attempt_id, Step.item, case((Step.correct.is_(True), 1), else_=0).label("x"))
              .join(attempts, Step.attempt_id == attempts.c.id).subquery())
@@ -100,9 +112,16 @@ def item_sums(db: Database, bank_id: str, start: date | None = None, end: date |
                 for item, *values in session.execute(query)}
 
 
-def response_counts(db: Database, bank_id: str, start: date | None = None, end: date | None = None,
-                    first_only: bool = True) -> dict[str, dict[str, int]]:
-    """Per question: how many of the chosen attempts gave each stored response (a JSON list of option indexes)."""
+def response_counts(db: Database, viewer_id: Viewer, bank_id: str, start: date | None = None,
+                    end: date | None = None, first_only: bool = True) -> dict[str, dict[str, int]]:
+    """Per question: how many of the chosen attempts gave each stored response (a JSON list of option indexes).
+    Admins only."""
+    require_admin(db, viewer_id)
+    return _response_counts(db, bank_id, start, end, first_only)
+
+
+def _response_counts(db: Database, bank_id: str, start: date | None, end: date | None,
+                     first_only: bool) -> dict[str, dict[str, int]]:
     attempts = _chosen_attempts(bank_id, start, end, first_only).subquery()
     query = (select(Step.item, Step.response, func.count()).join(attempts, Step.attempt_id == attempts.c.id)
              .group_by(Step.item, Step.response))
@@ -113,12 +132,13 @@ def response_counts(db: Database, bank_id: str, start: date | None = None, end: 
     return result
 
 
-def item_statistics(db: Database, course: Course, bank_id: str, start: date | None = None,
+def item_statistics(db: Database, viewer_id: Viewer, course: Course, bank_id: str, start: date | None = None,
                     end: date | None = None, first_only: bool = True) -> list[itemstats.ItemStat]:
-    """Moodle's item statistics for every question of the bank (see course.itemstats)."""
+    """Moodle's item statistics for every question of the bank (see course.itemstats). Admins only."""
+    require_admin(db, viewer_id)
     return itemstats.item_statistics(course.banks[bank_id].questions,
-                                     item_sums(db, bank_id, start, end, first_only),
-                                     response_counts(db, bank_id, start, end, first_only))
+                                     _item_sums(db, bank_id, start, end, first_only),
+                                     _response_counts(db, bank_id, start, end, first_only))
 
 
 # -- topics ------------------------------------------------------------------------------------------------
@@ -132,9 +152,10 @@ def _month_range(start: date | None, end: date | None) -> list:
     return conditions
 
 
-def topic_mastery_by_month(db: Database, start: date | None = None, end: date | None = None,
+def topic_mastery_by_month(db: Database, viewer_id: Viewer, start: date | None = None, end: date | None = None,
                            topics: Sequence[str] | None = None) -> list[TopicPeriod]:
-    """Share of correct first answers per topic and month, across the whole organisation."""
+    """Share of correct first answers per topic and month, across the whole organisation. Admins only."""
+    require_admin(db, viewer_id)
     query = (select(TopicTally.topic, TopicTally.month, func.sum(TopicTally.answered), func.sum(TopicTally.correct))
              .where(TopicTally.role == EVERYONE, *_month_range(start, end))
              .group_by(TopicTally.topic, TopicTally.month).order_by(TopicTally.month, TopicTally.topic))
@@ -166,11 +187,34 @@ def unit_subtree_ids(unit_id: str) -> Select:
     return select(tree.c.id)
 
 
-def topic_shares(db: Database, start: date | None = None, end: date | None = None, *,
+def _require_topics(db: Database, viewer_id: Viewer, unit_id: str | None, organisation_for_managers: bool,
+                    today: date | None = None) -> None:
+    """A unit's topics: an admin, or a manager of the unit; the whole organisation: an admin (or, for the one
+    weakest topic, any manager). Everyone employed today."""
+    today = today or date.today()
+    with db.read() as session:
+        require_employed(session, viewer_id, today)
+        if is_admin_in(session, viewer_id, today):
+            return
+        if unit_id is not None and manages_unit(session, viewer_id, unit_id):
+            return
+        if unit_id is None and organisation_for_managers and manages_anyone(session, viewer_id):
+            return
+    raise NotPermitted(f"{viewer_id!r} may not see the topics of {unit_id or 'the organisation'}")
+
+
+def topic_shares(db: Database, viewer_id: Viewer, start: date | None = None, end: date | None = None, *,
                  unit_id: str | None = None, topics: Sequence[str] | None = None,
                  min_answered: int = MIN_TOPIC_ANSWERS) -> list[TopicShare]:
-    """Correct share of first answers per topic, weakest first: for the whole organisation, or for a unit and the
-    units under it; only `topics` when given; topics with fewer than `min_answered` answers are left out."""
+    """Correct share of first answers per topic, weakest first: for the whole organisation (admins), or for a
+    unit and the units under it (its managers, admins); only `topics` when given; topics with fewer than
+    `min_answered` answers are left out."""
+    _require_topics(db, viewer_id, unit_id, organisation_for_managers=False)
+    return _topic_shares(db, start, end, unit_id=unit_id, topics=topics, min_answered=min_answered)
+
+
+def _topic_shares(db: Database, start: date | None, end: date | None, *, unit_id: str | None,
+                  topics: Sequence[str] | None, min_answered: int = MIN_TOPIC_ANSWERS) -> list[TopicShare]:
     answered = func.sum(TopicTally.answered)
     query = (select(TopicTally.topic, answered, func.sum(TopicTally.correct))
              .where(TopicTally.role == EVERYONE, *_month_range(start, end))
@@ -184,16 +228,20 @@ def topic_shares(db: Database, start: date | None = None, end: date | None = Non
     return sorted(rows, key=lambda row: (row.share, -row.answered, row.topic))
 
 
-def weakest_topic(db: Database, start: date | None = None, end: date | None = None, *,
+def weakest_topic(db: Database, viewer_id: Viewer, start: date | None = None, end: date | None = None, *,
                   unit_id: str | None = None, topics: Sequence[str] | None = None) -> TopicShare | None:
-    """The topic with the smallest share of correct first answers in the scope, or None without enough data."""
-    ranked = topic_shares(db, start, end, unit_id=unit_id, topics=topics)
+    """The topic with the smallest share of correct first answers in the scope, or None without enough data.
+    A unit's: its managers and admins; the organisation's (one topic, one share): any manager and admins."""
+    _require_topics(db, viewer_id, unit_id, organisation_for_managers=True)
+    ranked = _topic_shares(db, start, end, unit_id=unit_id, topics=topics)
     return ranked[0] if ranked else None
 
 
-def managed_units(db: Database, manager_id: str) -> list[UnitChoice]:
-    """The units under `manager_id` at every depth, in tree order (a unit before the units under it)."""
+def managed_units(db: Database, manager_id: Viewer, today: date | None = None) -> list[UnitChoice]:
+    """The units under `manager_id` at every depth, in tree order (a unit before the units under it). Raises
+    NotPermitted for a viewer not employed today."""
     with db.read() as session:
+        require_employed(session, manager_id, today or date.today())
         rows = session.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.manager_id)
                                .where(Unit.id.in_(subtree_unit_ids(manager_id).scalar_subquery()))).all()
     ids = {row.id for row in rows}

@@ -19,6 +19,7 @@ from course.documents.annual import (ADMINISTRATION_KINDS, MIN_TOPIC_ANSWERS, RO
                                      TopicResult)
 from course.rules import DONE_STATUSES, Status
 from progress import reports
+from progress.access import SYSTEM, Viewer, require_admin
 from progress.db import Database
 from progress.models import Completion, PersonRole, TopicTally, Unit, Waiver
 from progress.org import ROLE_ORDER
@@ -38,10 +39,13 @@ def report_day(year: int, today: date) -> date:
     return min(date(year, 12, 31), today)
 
 
-def build_report(db: Database, course: Course, year: int, today: date | None = None,
+def build_report(db: Database, viewer_id: Viewer, course: Course, year: int, today: date | None = None,
                  progress: Callable[[str], None] | None = None) -> AnnualReport:
-    """Everything the annual report for `year` shows. `progress` is told what is being counted."""
+    """Everything the annual report for `year` shows, for admins (or the operator's command). `progress` is told
+    what is being counted. The report names no person (groups of people, topics), so it is not logged as an
+    export of named people."""
     today = today or date.today()
+    require_admin(db, viewer_id, today)
     tell = progress or (lambda message: None)
     as_of, previous_as_of = report_day(year, today), date(year - 1, 12, 31)
     administration_of = _administrations(db)
@@ -183,7 +187,7 @@ def report_command(args) -> int:
         engine = make_engine(args.database_url)
         migrate(engine)
         db = Database(engine)
-        report = build_report(db, result.course, args.year,
+        report = build_report(db, SYSTEM, result.course, args.year,
                               progress=lambda message: print(message, file=sys.stderr, flush=True))
     except FutureYear as error:
         print(error, file=sys.stderr)

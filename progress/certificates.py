@@ -3,6 +3,9 @@ can check.
 
 "Completed" is the status rule every other figure uses (`reports.status_rows`, done or passed by the
 diagnostic), so a certificate is never issued for a track the dashboard shows as unfinished.
+
+A learner issues and downloads their own certificates only; checking a code is for admins and is recorded in the
+audit log (CERTIFICATE_CHECK).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from course.content.loader import Course
 from course.documents.certificate import CertificateText, certificate_pdf
 from course.rules import DONE_STATUSES
-from progress import reports
+from progress import audit, reports
+from progress.access import SYSTEM, NotPermitted, Viewer, is_employed, require_admin
 from progress.db import Database
 from progress.models import Certificate, PersonRole
 
@@ -84,10 +88,22 @@ def _completion(db: Database, course: Course, person_id: str, track_id: str, tod
     return last.date(), rows[track.modules[0]].name
 
 
-def issue(db: Database, course: Course, person_id: str, track_id: str, today: date | None = None) -> CertificateRecord:
+def _require_self(db: Database, viewer_id: Viewer, person_id: str, today: date) -> None:
+    """A learner's certificates are theirs alone (or the operator's, at the command line)."""
+    if viewer_id is SYSTEM:
+        return
+    with db.read() as session:
+        if viewer_id != person_id or not is_employed(session, viewer_id, today):
+            raise NotPermitted(person_id)
+
+
+def issue(db: Database, viewer_id: Viewer, course: Course, person_id: str, track_id: str,
+          today: date | None = None) -> CertificateRecord:
     """The person's certificate for the track as completed now: the existing one when it was issued before for
-    the same completion, else a new one. Raises NotComplete when the track is not done."""
+    the same completion, else a new one. Only the person themselves (NotPermitted). Raises NotComplete when the
+    track is not done."""
     today = today or date.today()
+    _require_self(db, viewer_id, person_id, today)
     found = _completion(db, course, person_id, track_id, today)
     if found is None:
         raise NotComplete(f"{person_id} har inte gått klart {track_id}")
@@ -125,17 +141,24 @@ def _existing(db: Database, person_id: str, track_id: str, completed_on: date) -
         return _record(certificate) if certificate else None
 
 
-def find(db: Database, code: str) -> CertificateRecord | None:
-    """The certificate with this code, as typed (any case, spaces and dashes ignored); None when unknown."""
+def find(db: Database, viewer_id: Viewer, code: str) -> CertificateRecord | None:
+    """The certificate with this code, as typed (any case, spaces and dashes ignored); None when unknown. For
+    admins; every check is recorded (CERTIFICATE_CHECK: the code and whose certificate it is, if anyone's)."""
+    require_admin(db, viewer_id)
     code = normalise(code)
-    if len(code) != CODE_LENGTH:
-        return None
-    with db.read() as session:
-        certificate = session.get(Certificate, code)
-        return _record(certificate) if certificate else None
+    found = None
+    if len(code) == CODE_LENGTH:
+        with db.read() as session:
+            certificate = session.get(Certificate, code)
+            found = _record(certificate) if certificate else None
+    audit.log(db, viewer_id, audit.CERTIFICATE_CHECK, found.person_id if found else None, code=code[:40],
+              found=found is not None)
+    return found
 
 
-def for_person(db: Database, person_id: str) -> list[CertificateRecord]:
+def for_person(db: Database, viewer_id: Viewer, person_id: str) -> list[CertificateRecord]:
+    """The person's certificates, for the person themselves."""
+    _require_self(db, viewer_id, person_id, date.today())
     with db.read() as session:
         return [_record(c) for c in session.scalars(select(Certificate).where(Certificate.person_id == person_id)
                                                      .order_by(Certificate.issued_at))]
@@ -148,9 +171,10 @@ def pdf_file(course: Course, record: CertificateRecord) -> bytes:
                                            record.completed_on, record.content_version, record.printed_code))
 
 
-def issue_pdf(db: Database, course: Course, person_id: str, track_id: str, today: date | None = None) -> bytes:
-    """Issue (or find) the certificate and print it: what the learner's download button calls."""
-    return pdf_file(course, issue(db, course, person_id, track_id, today))
+def issue_pdf(db: Database, viewer_id: Viewer, course: Course, person_id: str, track_id: str,
+              today: date | None = None) -> bytes:
+    """Issue (or find) the certificate and print it: what the learner's download button calls (their own)."""
+    return pdf_file(course, issue(db, viewer_id, course, person_id, track_id, today))
 
 
 def _record(certificate: Certificate) -> CertificateRecord:

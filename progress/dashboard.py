@@ -4,11 +4,15 @@ Status per (person, module) is never loaded row by row: the rules (course.rules)
 cut-off instants per due-rule set (`rules.status_cutoffs`), and one GROUP BY query classifies and counts. The
 people a manager sees are their units at every depth; the units (a few hundred rows) are read once and
 grouped in Python, so the big tables are filtered by a small VALUES list instead of a recursive join.
+
+Whom a figure covers is decided here, never by the page: `scope_for` derives the scope from the viewer's id
+(the units they manage while employed, or one unit among them), and every figure refuses a scope it did not
+make (NotPermitted).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
@@ -19,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from course import rules
 from course.content.loader import Course
 from course.content.schema import Role
+from progress.access import SYSTEM, NotPermitted, Viewer, is_employed
 from progress.db import Database
 from progress import daily_counts
 from progress.models import (Completion, DailyStatusCount, ModuleState, Person, PersonRole, TopicTally, Unit,
@@ -51,6 +56,8 @@ class Scope:
     everything: bool = False  # every unit of the organisation is in scope: no unit filter is needed
     unit_names: dict[str, str] = field(default_factory=dict)  # every unit in scope by id
     units_outside: tuple[str, ...] = ()  # the organisation's other units: the shorter list to filter by, often
+    viewer_id: Viewer = None  # whom scope_for made it for
+    issued: object = field(default=None, repr=False, compare=False)  # scope_for's mark; see _checked
 
     @property
     def unit_ids(self) -> list[str]:
@@ -109,6 +116,38 @@ def subtree_of(units: dict[str, UnitInfo], roots: Iterable[str]) -> set[str]:
     return set(make_scope(units, roots).groups)
 
 
+_ISSUED = object()  # only scope_for puts this in a Scope: a scope built elsewhere (a page) is refused
+
+
+def scope_for(db: Database, viewer_id: Viewer, unit_id: str | None = None, role: str | None = None,
+              today: date | None = None, units: dict[str, UnitInfo] | None = None) -> Scope:
+    """The scope of the viewer's dashboard, from the store: the units they manage (at every depth) while they
+    are employed on `today`, or `unit_id` when it is one of them; the whole organisation for the operator
+    (access.SYSTEM). A unit outside the viewer's, or a viewer who has left, raises NotPermitted; a viewer who
+    manages nothing gets an empty scope. `units` (load_units) saves reading them again."""
+    today = today or date.today()
+    with db.read() as session:
+        if not is_employed(session, viewer_id, today):
+            raise NotPermitted(f"{viewer_id!r} is not employed on {today}")
+    units = units if units is not None else load_units(db)
+    if viewer_id is SYSTEM:
+        roots = sorted(u.id for u in units.values() if u.parent_id is None or u.parent_id not in units)
+    else:
+        roots = managed_roots(units, viewer_id)
+    if unit_id is not None:
+        if unit_id not in subtree_of(units, roots):
+            raise NotPermitted(f"{unit_id!r} is not under {viewer_id!r}")
+        roots = [unit_id]
+    scope = make_scope(units, roots, role, today)
+    return replace(scope, viewer_id=viewer_id, issued=_ISSUED)
+
+
+def _checked(scope: Scope) -> Scope:
+    if scope.issued is not _ISSUED:
+        raise NotPermitted("a dashboard scope must come from dashboard.scope_for")
+    return scope
+
+
 # --- status ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -139,6 +178,7 @@ def status_overview(db: Database, course: Course, scope: Scope, list_overdue: bo
     """People per group, module and status, and (with `list_overdue`) the overdue people with their due dates,
     from one pass: the database classifies every (person, module) row the rules define and groups them by unit,
     module and status, keeping the overdue ones apart person by person; units are added up into groups here."""
+    _checked(scope)
     if not list_overdue:
         return StatusOverview(_kept_counts(db, course, scope), [])
     rows_query, status = _status_rows(db, course, scope)
@@ -328,7 +368,7 @@ def _people_filter(scope: Scope):
 
 
 def people_count(db: Database, scope: Scope) -> int:
-    if not scope.groups:
+    if not _checked(scope).groups:
         return 0
     with db.read() as session:
         return session.scalar(select(func.count()).select_from(_people_in_scope(scope).subquery()))
@@ -347,7 +387,7 @@ def completed_in_period(db: Database, scope: Scope, start: date, end: date,
                         module_id: str | None = None) -> Completed:
     """Modules completed (or passed by the diagnostic) per month, and the completions' scores in buckets, by
     the people in scope, in one scan of the period's completions and one of its waivers."""
-    if not scope.groups:
+    if not _checked(scope).groups:
         return Completed([], [(bound, 0) for bound in SCORE_BUCKETS])
     low, high = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
     bucket = case(*[(Completion.score_percent >= bound, bound) for bound in reversed(SCORE_BUCKETS[1:])], else_=0)
@@ -385,7 +425,7 @@ class TopicCell:
 
 def topic_heatmap(db: Database, scope: Scope, start: date, end: date) -> list[TopicCell]:
     """Correct first answers per group and topic in the period, from the topic tallies (a few rows per unit)."""
-    if not scope.groups:
+    if not _checked(scope).groups:
         return []
     query = (select(TopicTally.unit_id, TopicTally.topic, func.sum(TopicTally.answered), func.sum(TopicTally.correct))
              .where(_in_scope(TopicTally.unit_id, scope), TopicTally.role == (scope.role or EVERYONE),

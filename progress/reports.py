@@ -1,5 +1,9 @@
 """Aggregate queries for managers. The database groups (one row per person and module); course.rules turns
-those rows into a status; the view only shapes and draws."""
+those rows into a status; the view only shapes and draws.
+
+`team_status` and `team_misconceptions` take the viewer and derive whom they cover from the store (the units the
+viewer manages, at every depth, while employed); `status_rows` is the unchecked building block for store
+functions that have checked the right themselves (views never call it)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy import func, or_, select
 
 from course import rules
 from course.content.loader import Course
+from progress.access import Viewer, require_admin, require_employed
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit, Waiver
 from progress.org import subtree_unit_ids
@@ -29,18 +34,22 @@ class StatusRow:
     unit_id: str | None = None
 
 
-def team_status(db: Database, course: Course, manager_id: str, today: date,
+def team_status(db: Database, course: Course, viewer_id: Viewer, today: date,
                 unit_ids: list[str] | None = None) -> list[StatusRow]:
-    """Status per person and assigned module for everyone in the manager's units (or the given ones among
-    them), the manager excluded."""
-    return status_rows(db, course, today, manager_id=manager_id, unit_ids=unit_ids)
+    """Status per person and assigned module for everyone in the viewer's units (or the given ones among
+    them: a unit elsewhere adds no one), the viewer excluded. Raises NotPermitted for a viewer not employed
+    today."""
+    with db.read() as session:
+        require_employed(session, viewer_id, today)
+    return status_rows(db, course, today, manager_id=viewer_id, unit_ids=unit_ids)
 
 
 def status_rows(db: Database, course: Course, today: date, *, manager_id: str | None = None,
                 person_ids: list[str] | None = None, unit_ids: list[str] | None = None) -> list[StatusRow]:
-    """Status per person and assigned module on `today`: for the people under `manager_id`, or the `person_ids`,
-    or (with neither) everyone. People who have left (an end date before today) are out. Records made after
-    `today` are not counted, so a past day gives the status as it was then (the annual report's year end).
+    """Unchecked: for store functions that have checked the right. Status per person and assigned module on
+    `today`: for the people under `manager_id`, or the `person_ids`, or (with neither) everyone. People who
+    have left (an end date before today) are out. Records made after `today` are not counted, so a past day
+    gives the status as it was then (the annual report's year end).
     One row per person and module, so use it for lists; the dashboard counts in the database instead."""
     until = datetime.combine(today + timedelta(days=1), time())
     if manager_id is not None:
@@ -100,7 +109,9 @@ def _latest_completions(people, until: datetime):
                   & (Completion.completed_at == latest.c.at)))
 
 
-def store_counts(db: Database) -> dict[str, int]:
+def store_counts(db: Database, viewer_id: Viewer) -> dict[str, int]:
+    """How many people, attempts and completions the store holds: for admins."""
+    require_admin(db, viewer_id)
     with db.read() as session:
         return {name: session.scalar(select(func.count()).select_from(model))
                 for name, model in (("people", Person), ("attempts", Attempt), ("completions", Completion))}
@@ -114,18 +125,23 @@ class MisconceptionRow:
     count: int
 
 
-def team_misconceptions(db: Database, course: Course, manager_id: str,
-                        unit_ids: list[str] | None = None) -> list[MisconceptionRow]:
-    """Sure-but-wrong answers per person and topic, for the manager's talking points. Only the topic and a count
-    leave this function: which answer a person gave to which question is not the manager's to see."""
-    units = subtree_unit_ids(manager_id).scalar_subquery()
+def team_misconceptions(db: Database, course: Course, viewer_id: Viewer, unit_ids: list[str] | None = None,
+                        today: date | None = None) -> list[MisconceptionRow]:
+    """Sure-but-wrong answers per person and topic, for the manager's talking points: the people employed today
+    in the viewer's units (or the given ones among them). Only the topic and a count leave this function: which
+    answer a person gave to which question is not the manager's to see. Raises NotPermitted for a viewer not
+    employed today."""
+    today = today or date.today()
+    units = subtree_unit_ids(viewer_id).scalar_subquery()
     narrowed = [Person.unit_id.in_(unit_ids)] if unit_ids is not None else []
     with db.read() as session:
+        require_employed(session, viewer_id, today)
         rows = session.execute(
             select(Attempt.person_id, Person.name, Step.item, func.count())
             .join(Attempt, Step.attempt_id == Attempt.id).join(Person, Person.id == Attempt.person_id)
-            .where(Person.unit_id.in_(units), *narrowed, Person.id != manager_id, Step.correct.is_(False),
-                   Step.confidence == 3)
+            .where(Person.unit_id.in_(units), *narrowed, Person.id != viewer_id, Step.correct.is_(False),
+                   Step.confidence == 3, Person.start_date <= today,
+                   or_(Person.end_date.is_(None), Person.end_date >= today))
             .group_by(Attempt.person_id, Person.name, Step.item)).all()
     counts: dict[tuple[str, str, str], int] = {}
     for person_id, name, question_id, count in rows:

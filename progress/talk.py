@@ -2,8 +2,9 @@
 
 Data minimisation is enforced here, not in the page: `summary` returns status, history and per-topic counts
 (never which answer was given to which question) and only to the person themselves or a manager whose units
-include them; `item_answers`, the answer to each question, is for the person themselves and admins only.
-Reflections are the learner's own words, and a manager sees only the ones the learner chose to share.
+include them (`access.may_see_person`: both employed today); `item_answers`, the answer to each question, is for
+the person themselves and admins only. Reflections are the learner's own words, and a manager sees only the
+ones the learner chose to share. Every view by someone else is in the audit log.
 """
 
 from __future__ import annotations
@@ -19,17 +20,16 @@ from course import talking_points
 from course.content.loader import Course
 from course.rules import DONE_STATUSES, Status
 from course.talking_points import TalkingPoint, TopicResult
+from progress import audit
+# talk.NotPermitted is access.NotPermitted: one refusal for every read of a person's results
+from progress.access import NotPermitted, Viewer, may_see_person, require_employed, require_person
 from progress.attempts import utcnow
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, PersonRole, Reflection, Step, Unit, Waiver
-from progress.org import subtree_unit_ids
+from progress.models import Attempt, Completion, Person, Reflection, Step, Unit, Waiver
+from progress.org import Org, subtree_unit_ids
 from progress.reports import StatusRow, status_rows
 
 REFLECTION_MAX_CHARS = 2000
-
-
-class NotPermitted(PermissionError):
-    """The viewer may not see this person's page (not their manager) or these answers (not themselves)."""
 
 
 @dataclass(frozen=True)
@@ -85,18 +85,18 @@ class ItemAnswer:
 
 # --- who may see what -----------------------------------------------------------------------------------------
 
-def may_view(db: Database, viewer_id: str, person_id: str) -> bool:
-    """The person themselves, or a manager whose units (at every depth) include the person."""
-    if viewer_id == person_id:
-        return True
+def may_view(db: Database, viewer_id: Viewer, person_id: str, today: date | None = None) -> bool:
+    """The person themselves, or a manager whose units (at every depth) include the person; both employed on
+    `today` (see access.may_see_person)."""
     with db.read() as session:
-        return session.scalar(select(Person.id).where(
-            Person.id == person_id, Person.unit_id.in_(subtree_unit_ids(viewer_id).scalar_subquery()))) is not None
+        return may_see_person(session, viewer_id, person_id, today or date.today())
 
 
-def people_to_talk_with(db: Database, manager_id: str, today: date) -> list[tuple[str, str, str]]:
-    """(id, name, unit name) of everyone employed today in the manager's units, the manager excluded."""
+def people_to_talk_with(db: Database, manager_id: Viewer, today: date) -> list[tuple[str, str, str]]:
+    """(id, name, unit name) of everyone employed today in the manager's units, the manager excluded. Raises
+    NotPermitted for a viewer who is not employed today."""
     with db.read() as session:
+        require_employed(session, manager_id, today)
         rows = session.execute(
             select(Person.id, Person.name, Unit.name).join(Unit, Person.unit_id == Unit.id)
             .where(Person.unit_id.in_(subtree_unit_ids(manager_id).scalar_subquery()), Person.id != manager_id,
@@ -105,19 +105,34 @@ def people_to_talk_with(db: Database, manager_id: str, today: date) -> list[tupl
     return [tuple(row) for row in rows]
 
 
-def _is_admin(db: Database, person_id: str) -> bool:
-    with db.read() as session:
-        return session.scalar(select(PersonRole.role).where(PersonRole.person_id == person_id,
-                                                            PersonRole.role == "admin")) is not None
-
-
 # --- the summary --------------------------------------------------------------------------------------------------
 
-def summary(db: Database, course: Course, person_id: str, today: date, viewer_id: str) -> TalkSummary:
-    """Everything the talk page shows about `person_id`, as `viewer_id` may see it. Raises NotPermitted."""
-    if not may_view(db, viewer_id, person_id):
+def summary(db: Database, course: Course, person_id: str, today: date, viewer_id: Viewer) -> TalkSummary:
+    """Everything the talk page shows about `person_id`, as `viewer_id` may see it. Raises NotPermitted. A view
+    by someone else (the manager) is recorded in the audit log before anything is read."""
+    if not may_view(db, viewer_id, person_id, today):
         raise NotPermitted(person_id)
-    own = viewer_id == person_id
+    if viewer_id != person_id:
+        audit.log(db, viewer_id, audit.VIEW_TALK, person_id)
+    return _summary(db, course, person_id, today, own=viewer_id == person_id)
+
+
+def pdf(db: Database, course: Course, person_id: str, today: date, viewer_id: Viewer) -> bytes:
+    """The talk page as a one-page PDF (what the manager prints), for whoever may see the page; a download by
+    someone else is recorded (VIEW_TALK_PDF). For st.download_button's callable `data`: made on the click."""
+    from course.documents.talk import talk_pdf
+
+    if not may_view(db, viewer_id, person_id, today):
+        raise NotPermitted(person_id)
+    if viewer_id != person_id:
+        audit.log(db, viewer_id, audit.VIEW_TALK_PDF, person_id)
+    person = Org(db).person(person_id)
+    found = _summary(db, course, person_id, today, own=viewer_id == person_id)
+    return talk_pdf(course, name=person.name, unit_name=person.unit_name, title=person.title, summary=found,
+                    points=suggested_points(course, found, person.title), generated=today)
+
+
+def _summary(db: Database, course: Course, person_id: str, today: date, own: bool) -> TalkSummary:
     rows = tuple(sorted(status_rows(db, course, today, person_ids=[person_id]),
                         key=lambda row: _module_order(course, row.module_id)))
     with db.read() as session:
@@ -191,10 +206,14 @@ def suggested_points(course: Course, summary_: TalkSummary, job_title: str | Non
 
 # --- item-level answers: the learner and admins only ---------------------------------------------------------------
 
-def item_answers(db: Database, course: Course, person_id: str, viewer_id: str) -> list[ItemAnswer]:
-    """Every quiz answer of `person_id`, newest first. Only for the person themselves or an admin."""
-    if viewer_id != person_id and not _is_admin(db, viewer_id):
-        raise NotPermitted(person_id)
+def item_answers(db: Database, course: Course, person_id: str, viewer_id: Viewer,
+                 today: date | None = None) -> list[ItemAnswer]:
+    """Every quiz answer of `person_id`, newest first. Only for the person themselves or an admin (both
+    employed), never the manager; an admin's read is recorded (VIEW_ANSWERS)."""
+    with db.read() as session:
+        require_person(session, viewer_id, person_id, today or date.today(), manager=False, admin=True)
+    if viewer_id != person_id:
+        audit.log(db, viewer_id, audit.VIEW_ANSWERS, person_id)
     with db.read() as session:
         rows = session.execute(
             select(Step.answered_at, Attempt.module_id, Attempt.kind, Step.item, Step.response, Step.correct,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import insert
 
 from progress import analytics_queries as queries
-from progress.models import TopicTally, Unit
+from progress.access import SYSTEM, NotPermitted
+from progress.models import Person, TopicTally, Unit
 
 # kommun -> forvaltning -> (enhet-a, enhet-b); annan is elsewhere; chef-x manages forvaltning
 UNITS = [
@@ -43,45 +45,50 @@ def fill(db):
 
 def test_topic_mastery_by_month_and_by_quarter(db):
     fill(db)
-    months = {(r.topic, r.period): (r.answered, r.correct) for r in queries.topic_mastery_by_month(db)}
+    months = {(r.topic, r.period): (r.answered, r.correct) for r in queries.topic_mastery_by_month(db, SYSTEM)}
     assert months[("bisysslor", date(2025, 1, 1))] == (10, 4)  # the 'chef' row is not counted
     assert months[("bisysslor", date(2025, 3, 1))] == (20, 20)
     assert months[("gavor-och-representation", date(2025, 2, 1))] == (10, 3)
-    in_feb = queries.topic_mastery_by_month(db, date(2025, 2, 15), date(2025, 2, 28))  # a month counts whole
+    in_feb = queries.topic_mastery_by_month(db, SYSTEM, date(2025, 2, 15), date(2025, 2, 28))  # a whole month
     assert {(r.topic, r.period) for r in in_feb} == {("bisysslor", date(2025, 2, 1)),
                                                      ("gavor-och-representation", date(2025, 2, 1))}
-    only = queries.topic_mastery_by_month(db, topics=["sociala-medier"])
+    only = queries.topic_mastery_by_month(db, SYSTEM, topics=["sociala-medier"])
     assert [(r.topic, r.answered, r.correct) for r in only] == [("sociala-medier", 10, 1)]
     quarters = {(r.topic, r.period): (r.answered, r.correct, round(r.share, 1))
-                for r in queries.by_quarter(queries.topic_mastery_by_month(db))}
+                for r in queries.by_quarter(queries.topic_mastery_by_month(db, SYSTEM))}
     assert quarters[("bisysslor", date(2025, 1, 1))] == (40, 30, 75.0)  # 4 + 6 + 20 of 10 + 10 + 20
     assert quarters[("vanskapskorruption", date(2025, 4, 1))] == (4, 0, 0.0)
 
 
 def test_weakest_topics_for_the_organisation_and_for_a_unit_subtree(db):
     fill(db)
-    ranked = queries.topic_shares(db)
+    ranked = queries.topic_shares(db, SYSTEM)
     # sociala-medier 1/10 = 10 %, gåvor 12/20 = 60 %, bisysslor 30/40 = 75 %; vänskap has 4 answers: left out
     assert [(r.topic, r.answered, r.correct) for r in ranked] == [
         ("sociala-medier", 10, 1), ("gavor-och-representation", 20, 12), ("bisysslor", 40, 30)]
-    assert queries.topic_shares(db, min_answered=1)[0].topic == "vanskapskorruption"
-    grey = queries.topic_shares(db, topics=["bisysslor", "gavor-och-representation"])
+    assert queries.topic_shares(db, SYSTEM, min_answered=1)[0].topic == "vanskapskorruption"
+    grey = queries.topic_shares(db, SYSTEM, topics=["bisysslor", "gavor-och-representation"])
     assert [r.topic for r in grey] == ["gavor-och-representation", "bisysslor"]
 
     # the förvaltning: its two units, not 'annan'. bisysslor 10/20 = 50 %, gåvor 12/20 = 60 %
-    unit = queries.topic_shares(db, unit_id="forvaltning")
+    unit = queries.topic_shares(db, SYSTEM, unit_id="forvaltning")
     assert [(r.topic, r.answered, r.correct) for r in unit] == [
         ("bisysslor", 20, 10), ("gavor-och-representation", 20, 12)]
-    assert queries.weakest_topic(db, unit_id="enhet-b").topic == "gavor-och-representation"
-    assert queries.weakest_topic(db, unit_id="enhet-a").topic == "bisysslor"
-    assert queries.weakest_topic(db, date(2025, 3, 1), None, unit_id="forvaltning") is None  # no data then
-    assert queries.weakest_topic(db, date(2025, 2, 1), date(2025, 2, 28), unit_id="enhet-a").share == 60.0
+    assert queries.weakest_topic(db, SYSTEM, unit_id="enhet-b").topic == "gavor-och-representation"
+    assert queries.weakest_topic(db, SYSTEM, unit_id="enhet-a").topic == "bisysslor"
+    assert queries.weakest_topic(db, SYSTEM, date(2025, 3, 1), None, unit_id="forvaltning") is None  # no data then
+    assert queries.weakest_topic(db, SYSTEM, date(2025, 2, 1), date(2025, 2, 28), unit_id="enhet-a").share == 60.0
 
 
 def test_managed_units_are_the_subtree_in_tree_order(db):
     fill(db)
+    with db.engine.begin() as connection:  # the viewers are people employed today
+        connection.execute(insert(Person), [{"id": p, "name": p, "unit_id": "kommun", "start_date": date(2020, 1, 1)}
+                                            for p in ("chef-x", "chef-a", "chef-top", "nobody")])
     assert [(u.id, u.depth) for u in queries.managed_units(db, "chef-x")] == [
         ("forvaltning", 0), ("enhet-a", 1), ("enhet-b", 1)]
     assert [u.id for u in queries.managed_units(db, "chef-a")] == ["enhet-a"]
     assert queries.managed_units(db, "nobody") == []
     assert [u.id for u in queries.managed_units(db, "chef-top")][:2] == ["kommun", "annan"]
+    with pytest.raises(NotPermitted):  # chef-y is named on a unit but is not in the staff list
+        queries.managed_units(db, "chef-y")

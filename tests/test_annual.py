@@ -13,6 +13,7 @@ from sqlalchemy import insert
 
 from course.documents.annual import annual_pdf, annual_xlsx, method, summary
 from progress.annual import FutureYear, build_report, report_day
+from progress.access import SYSTEM
 from progress.models import Attempt, Completion, Person, PersonRole, Step, TopicTally, Unit, Waiver
 from tests.test_app import open_app
 
@@ -84,7 +85,7 @@ def build_organisation(db) -> None:
 @pytest.fixture
 def report(db, fixture_course):
     build_organisation(db)
-    return build_report(db, fixture_course, YEAR, today=TODAY)
+    return build_report(db, SYSTEM, fixture_course, YEAR, today=TODAY)
 
 
 def figures(groups) -> dict[str, tuple]:
@@ -122,7 +123,7 @@ def test_weakest_topics_from_first_answers_of_everyone(report):
 
 def test_the_running_year_is_counted_on_today_and_a_future_year_is_refused(db, fixture_course):
     build_organisation(db)
-    running = build_report(db, fixture_course, 2026, today=TODAY)
+    running = build_report(db, SYSTEM, fixture_course, 2026, today=TODAY)
     assert running.as_of == TODAY and not running.complete_year
     assert running.completions == 1  # a3 in January 2026
     assert any("Året är inte slut" in line for line in summary(running))

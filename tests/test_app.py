@@ -151,20 +151,46 @@ def frame_with(at: AppTest, *columns: str):
     return next(frame.value for frame in at.dataframe if set(columns) <= set(frame.value.columns))
 
 
+class Downloads(dict):
+    """File name -> bytes. A button whose `data=` is a callable (made on the click) is clicked when its file is
+    looked up: the callable runs then, as it would on the user's click, once per lookup."""
+
+    def __init__(self):
+        super().__init__()
+        self.deferred: dict[str, object] = {}
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self.deferred:
+            return self.deferred[name]()
+        return super().__getitem__(name)
+
+    def __contains__(self, name) -> bool:
+        return name in self.deferred or super().__contains__(name)
+
+
 @pytest.fixture
-def downloads(monkeypatch) -> dict[str, bytes]:
+def downloads(monkeypatch) -> Downloads:
     """What each download button would hand the browser, by file name."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-    files: dict[str, bytes] = {}
+    files = Downloads()
     original = MemoryMediaFileStorage.load_and_get_id
+    original_deferred = MediaFileManager.add_deferred
 
     def keep(self, path_or_data, mimetype, kind, filename=None):
         if filename and isinstance(path_or_data, bytes):
-            files[filename] = path_or_data
+            files.deferred.pop(filename, None)
+            dict.__setitem__(files, filename, path_or_data)
         return original(self, path_or_data, mimetype, kind, filename)
 
+    def keep_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        if file_name:
+            files.deferred[file_name] = data_callable
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep_deferred)
     return files
 
 

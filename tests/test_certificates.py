@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, insert, select
 
 from progress import certificates
+from progress.access import SYSTEM
 from progress.certificates import ALPHABET, NotComplete, find, format_code, issue, normalise
 from progress.db import Database, make_engine
 from progress.models import Attempt, Certificate, Completion, Person, PersonRole, Step, Unit
@@ -56,7 +57,7 @@ def count(db) -> int:
 
 def test_issued_for_a_completed_track_with_its_day_and_version(db, fixture_course):
     add_people(db)
-    certificate = issue(db, fixture_course, "p-klar", "alla", TODAY)
+    certificate = issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY)
     assert certificate.person_name == "Karin Åberg & Dotter" and certificate.track_title == "Provspår"
     assert certificate.completed_on == date(2025, 11, 20)  # the day the track's last module was done
     assert certificate.content_version == fixture_course.track_version("alla")
@@ -68,39 +69,39 @@ def test_not_issued_for_a_track_that_is_not_done(db, fixture_course):
     add_people(db)
     for person_id, track_id in (("p-inte", "alla"), ("p-admin", "alla"), ("p-klar", "finns-inte")):
         with pytest.raises(NotComplete):
-            issue(db, fixture_course, person_id, track_id, TODAY)
+            issue(db, SYSTEM, fixture_course, person_id, track_id, TODAY)
     with pytest.raises(NotComplete):  # a year on, the module is due again: no longer complete
-        issue(db, fixture_course, "p-klar", "alla", date(2026, 11, 21))
+        issue(db, SYSTEM, fixture_course, "p-klar", "alla", date(2026, 11, 21))
     with pytest.raises(NotComplete):  # before the completion it was not done either
-        issue(db, fixture_course, "p-klar", "alla", date(2025, 11, 19))
+        issue(db, SYSTEM, fixture_course, "p-klar", "alla", date(2025, 11, 19))
     assert count(db) == 0
 
 
 def test_the_same_completion_gets_the_same_certificate_even_on_a_double_click(db, fixture_course):
     add_people(db)
-    first = issue(db, fixture_course, "p-klar", "alla", TODAY)
-    assert issue(db, fixture_course, "p-klar", "alla", TODAY + timedelta(days=5)) == first
-    codes = run_concurrently(lambda: issue(db, fixture_course, "p-klar", "alla", TODAY).code, 6)
+    first = issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY)
+    assert issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY + timedelta(days=5)) == first
+    codes = run_concurrently(lambda: issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY).code, 6)
     assert set(codes) == {first.code} and count(db) == 1
     complete(db, "p-klar", datetime(2026, 10, 1, 9), number=2)  # the next round: a new certificate
-    second = issue(db, fixture_course, "p-klar", "alla", date(2026, 10, 2))
+    second = issue(db, SYSTEM, fixture_course, "p-klar", "alla", date(2026, 10, 2))
     assert second.code != first.code and second.completed_on == date(2026, 10, 1) and count(db) == 2
 
 
 def test_a_code_is_found_as_typed_and_an_unknown_one_is_not(db, fixture_course):
     add_people(db)
-    code = issue(db, fixture_course, "p-klar", "alla", TODAY).code
+    code = issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY).code
     for typed in (code, code.lower(), format_code(code), f" {code[:5]} - {code[5:]} ", f"{code[:3]} {code[3:]}"):
         assert normalise(typed) == code
-        assert find(db, typed).person_id == "p-klar", typed
+        assert find(db, SYSTEM, typed).person_id == "p-klar", typed
     other = "".join(ALPHABET[(ALPHABET.index(c) + 1) % len(ALPHABET)] for c in code)
-    assert find(db, other) is None
-    assert find(db, code[:9]) is None and find(db, "") is None
+    assert find(db, SYSTEM, other) is None
+    assert find(db, SYSTEM, code[:9]) is None and find(db, SYSTEM, "") is None
 
 
 def test_pdf_shows_name_track_date_version_and_code(db, fixture_course):
     add_people(db)
-    record = issue(db, fixture_course, "p-klar", "alla", TODAY)
+    record = issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY)
     reader = PdfReader(io.BytesIO(certificates.pdf_file(fixture_course, record)))
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
@@ -127,14 +128,15 @@ def test_learner_is_offered_the_certificate_of_a_completed_track_only(demo_env, 
     assert not [b for b in nora.get("download_button") if (b.key or "").startswith("cert-download-")]
     # what the button hands over when clicked
     db = Database(make_engine(f"sqlite:///{demo_env}"))
-    text = PdfReader(io.BytesIO(certificates.issue_pdf(db, real_course, "demo-medarbetare", "nyanstalld")))
+    text = PdfReader(io.BytesIO(certificates.issue_pdf(db, "demo-medarbetare", real_course, "demo-medarbetare",
+                                                       "nyanstalld")))
     assert "Milad Berg" in text.pages[0].extract_text()
 
 
 def test_admin_checks_a_code_in_the_app(demo_env, real_course):
     open_app("demo-admin")  # seeds the demo database
     db = Database(make_engine(f"sqlite:///{demo_env}"))
-    record = issue(db, real_course, "demo-medarbetare", "nyanstalld")
+    record = issue(db, SYSTEM, real_course, "demo-medarbetare", "nyanstalld")
     at = open_app("demo-admin")
     at.switch_page("views/certificates.py").run()
     assert not at.exception, at.exception

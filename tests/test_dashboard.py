@@ -9,6 +9,7 @@ import pytest
 
 from course.content.loader import load_course
 from progress import dashboard
+from progress.access import SYSTEM
 from progress.reports import status_rows
 from progress.seed import seed
 from tests.conftest import PROJECT_ROOT
@@ -34,7 +35,7 @@ def test_status_counts_equal_the_rule_person_by_person(seeded, real_course):
     days = (TODAY, TODAY + timedelta(days=40), TODAY + timedelta(days=400))  # the dashboard shows today on
     scopes = (("demo-chef", None), ("chef-ks", None), ("chef-ks", "fortroendevald"), ("chef-vof", "medarbetare"))
     for day, (manager_id, role) in ((day, scope) for day in days for scope in scopes):
-        scope = dashboard.make_scope(units, dashboard.managed_roots(units, manager_id), role, day)
+        scope = dashboard.scope_for(seeded, manager_id, role=role, today=day, units=units)
         counted = Counter()
         for row in dashboard.status_overview(seeded, real_course, scope).counts:
             counted[(row.module_id, row.status)] += row.count
@@ -51,8 +52,7 @@ def test_status_counts_equal_the_rule_person_by_person(seeded, real_course):
 
 
 def test_overdue_list_has_the_rule_s_due_dates(seeded, real_course):
-    units = dashboard.load_units(seeded)
-    scope = dashboard.make_scope(units, dashboard.managed_roots(units, "chef-ks"), None, TODAY)
+    scope = dashboard.scope_for(seeded, "chef-ks", today=TODAY)
     overdue = dashboard.status_overview(seeded, real_course, scope).overdue
     listed = {(r.person_id, r.module_id): r.due for r in overdue}
     assert [r.due for r in overdue] == sorted(r.due for r in overdue)
@@ -72,9 +72,9 @@ def test_groups_are_the_units_one_level_down(seeded):
 
 
 def test_time_scores_and_topics_are_counted_in_scope(seeded, real_course):
-    units = dashboard.load_units(seeded)
-    everyone = dashboard.make_scope(units, ["ks", "bn"], None, TODAY)
-    one_unit = dashboard.make_scope(units, ["sbf"], None, TODAY)
+    everyone = dashboard.scope_for(seeded, SYSTEM, today=TODAY)  # the operator: every root, ks and bn
+    assert set(everyone.groups) >= {"ks", "bn"}
+    one_unit = dashboard.scope_for(seeded, "demo-chef", today=TODAY)  # she manages sbf
     start = TODAY - timedelta(days=365 * 3)
     completed_all = dashboard.completed_in_period(seeded, everyone, start, TODAY)
     months_all = dict(completed_all.by_month)
@@ -115,10 +115,9 @@ def test_the_day_s_kept_counts_move_with_every_record_and_equal_a_fresh_count(se
     from tests.test_store import play_through
 
     units = dashboard.load_units(seeded)
-    roots = dashboard.managed_roots(units, "chef-ks") + ["bn"]
 
     def both(role=None):
-        scope = dashboard.make_scope(units, roots, role, TODAY)
+        scope = dashboard.scope_for(seeded, SYSTEM, role=role, today=TODAY, units=units)  # ks and bn
         kept = dashboard.status_overview(seeded, real_course, scope, list_overdue=False).counts
         fresh = dashboard.status_overview(seeded, real_course, scope, list_overdue=True).counts
         return Counter({(c.group_id, c.module_id, c.status): c.count for c in kept}), Counter(

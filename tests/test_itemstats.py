@@ -43,6 +43,7 @@ from sqlalchemy import insert
 from course import itemstats
 from course.content.schema import Option, Question
 from progress import analytics_queries as queries
+from progress.access import SYSTEM
 from progress.models import Attempt, Person, Step, Unit
 
 MARKS = {  # attempt -> marks on q1..q4
@@ -178,11 +179,11 @@ def test_the_queries_give_the_hand_computed_values(db, fixture_course):
     store = hand_data_set(db)
     store.attempt("A", 2, (0, 0, 0, 1), when=WHEN + timedelta(days=1))  # a retry after feedback: not counted
     store.attempt("G", 1, (0, 0, 0, 0), finished=False)  # unfinished: not counted
-    sums = queries.item_sums(db, BANK)
+    sums = queries.item_sums(db, SYSTEM, BANK)
     expected_sums = itemstats.sums_from_answers(
         (a, qid, bool(m)) for a, marks in MARKS.items() for qid, m in zip(QIDS, marks))
     assert sums == expected_sums
-    stats = {s.question_id: s for s in queries.item_statistics(db, fixture_course, BANK)}
+    stats = {s.question_id: s for s in queries.item_statistics(db, SYSTEM, fixture_course, BANK)}
     for qid, (facility, discrimination) in zip(QIDS, EXPECTED.values()):
         assert stats[qid].n == 6
         assert stats[qid].facility == pytest.approx(facility)
@@ -195,14 +196,15 @@ def test_the_queries_give_the_hand_computed_values(db, fixture_course):
 def test_all_attempts_and_the_period(db, fixture_course):
     store = hand_data_set(db)
     store.attempt("A", 2, (0, 0, 0, 1), when=WHEN + timedelta(days=40))
-    everything = queries.item_sums(db, BANK, first_only=False)
+    everything = queries.item_sums(db, SYSTEM, BANK, first_only=False)
     assert everything["prov-q1"].n == 7 and everything["prov-q1"].sum_x == 4
     # only A's retry falls inside April; it is not A's first attempt, so with first attempts only nothing counts
     april = (date(2025, 4, 1), date(2025, 4, 30))
-    assert queries.item_sums(db, BANK, *april) == {}
-    assert queries.item_sums(db, BANK, *april, first_only=False)["prov-q4"] == itemstats.ItemSums(1, 1, 1, 0, 0, 0)
+    assert queries.item_sums(db, SYSTEM, BANK, *april) == {}
+    assert queries.item_sums(db, SYSTEM, BANK, *april, first_only=False)["prov-q4"] == \
+        itemstats.ItemSums(1, 1, 1, 0, 0, 0)
     # the end day is included whole
-    assert queries.item_sums(db, BANK, date(2025, 3, 1), date(2025, 3, 10))["prov-q1"].n == 6
-    assert queries.item_sums(db, BANK, date(2025, 3, 11), None) == {}
-    counts = queries.response_counts(db, BANK)
+    assert queries.item_sums(db, SYSTEM, BANK, date(2025, 3, 1), date(2025, 3, 10))["prov-q1"].n == 6
+    assert queries.item_sums(db, SYSTEM, BANK, date(2025, 3, 11), None) == {}
+    counts = queries.response_counts(db, SYSTEM, BANK)
     assert counts["prov-q1"] == {"[0]": 4, "[1]": 1, "[2]": 1}

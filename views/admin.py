@@ -6,9 +6,10 @@ import streamlit as st
 
 from course.analytics import content_stats
 from progress.reports import store_counts
-from views.context import services, t
+from views.context import current_user, services, t
 
 svc = services()
+user = current_user()
 st.title(t("admin_heading"))
 
 st.subheader(t("admin_content"))
@@ -19,4 +20,4 @@ st.json(stats, expanded=False)
 st.subheader(t("admin_database"))
 st.write(t("admin_database_info", dialect=svc.db.dialect,
            url=svc.db.engine.url.render_as_string(hide_password=True)))
-st.write(t("admin_counts", **store_counts(svc.db)))
+st.write(t("admin_counts", **store_counts(svc.db, user.id)))

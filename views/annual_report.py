@@ -27,8 +27,8 @@ if user is None or not user.is_admin:  # the page list hides it; this keeps the 
 
 
 @st.cache_data(ttl=300, max_entries=8, show_spinner=False)
-def _report(_db, _course, database_url: str, content_key: str, year: int, day: str):
-    report = build_report(_db, _course, year, today=date.fromisoformat(day))
+def _report(_db, _course, database_url: str, content_key: str, year: int, day: str, viewer_id: str):
+    report = build_report(_db, viewer_id, _course, year, today=date.fromisoformat(day))
     return report, annual_pdf(report), annual_xlsx(report)
 
 
@@ -81,7 +81,7 @@ if year is None:
 try:
     with st.spinner(t("annual_working", year=year)):
         report, pdf_bytes, xlsx_bytes = _report(svc.db, course, svc.db.engine.url.render_as_string(),
-                                                ",".join(course.versions.values()), year, today().isoformat())
+                                                ",".join(course.versions.values()), year, today().isoformat(), user.id)
 except FutureYear as error:
     st.warning(str(error))
     st.stop()

@@ -36,10 +36,10 @@ unit = by_id[unit_id]
 start = today() - timedelta(days=round(months * 30.44))
 period_text = f"de senaste {months} månaderna"
 
-weakest = queries.weakest_topic(svc.db, start, today(), unit_id=unit.id)
+weakest = queries.weakest_topic(svc.db, user.id, start, today(), unit_id=unit.id)
 scope = SCOPE_UNIT
 if weakest is None:
-    weakest = queries.weakest_topic(svc.db, start, today())
+    weakest = queries.weakest_topic(svc.db, user.id, start, today())
     scope = SCOPE_ORGANISATION
     if weakest is None:
         st.info(t("apt_no_data_anywhere"))

@@ -29,7 +29,7 @@ with st.form("cert_form"):
 
 typed = st.session_state.get("cert_code", "").strip()
 if st.session_state.get("cert_checked") and typed:
-    record = certificates.find(svc.db, typed)
+    record = certificates.find(svc.db, user.id, typed)  # an admin's check: in the audit log
     if record is None:
         st.error(t("cert_unknown", code=md_escape(typed)), icon=":material/gpp_bad:")  # as typed, as text
     else:

@@ -12,7 +12,7 @@ import streamlit as st
 from course import itemstats
 from course.plain import safe_frame
 from progress import analytics_queries as queries
-from views.context import services, t, today
+from views.context import current_user, services, t, today
 
 FLAG_ICONS = {itemstats.FLAG_NEGATIVE: "⛔", itemstats.FLAG_TOO_HARD: "🔴", itemstats.FLAG_TOO_EASY: "🟡",
               itemstats.FLAG_FEW: "ℹ️"}
@@ -21,21 +21,27 @@ NO_FLAG = "ok"
 svc = services()
 course = svc.content.course
 db_key = str(svc.db.engine.url)
+user = current_user()
+
+if user is None or not user.is_admin:  # the page list hides it; the store refuses the figures to anyone else
+    st.error(t("access_admins_only"))
+    st.stop()
+
+
+# The viewer is part of each cache key: a cached figure is only ever handed to the admin the store gave it to.
+@st.cache_data(ttl=120, max_entries=64, show_spinner=False)
+def _item_statistics(_db, db_key: str, viewer_id: str, bank_id: str, start: date, end: date, first_only: bool):
+    return queries.item_statistics(_db, viewer_id, course, bank_id, start, end, first_only)
 
 
 @st.cache_data(ttl=120, max_entries=64, show_spinner=False)
-def _item_statistics(_db, db_key: str, bank_id: str, start: date, end: date, first_only: bool):
-    return queries.item_statistics(_db, course, bank_id, start, end, first_only)
+def _mastery(_db, db_key: str, viewer_id: str, start: date, end: date):
+    return queries.topic_mastery_by_month(_db, viewer_id, start, end)
 
 
 @st.cache_data(ttl=120, max_entries=64, show_spinner=False)
-def _mastery(_db, db_key: str, start: date, end: date):
-    return queries.topic_mastery_by_month(_db, start, end)
-
-
-@st.cache_data(ttl=120, max_entries=64, show_spinner=False)
-def _shares(_db, db_key: str, start: date, end: date, topics: tuple[str, ...] | None):
-    return queries.topic_shares(_db, start, end, topics=topics)
+def _shares(_db, db_key: str, viewer_id: str, start: date, end: date, topics: tuple[str, ...] | None):
+    return queries.topic_shares(_db, viewer_id, start, end, topics=topics)
 
 
 def flag_label(flag: str) -> str:
@@ -74,7 +80,7 @@ with items_tab:
                              key="compliance_bank")
     all_attempts = right.checkbox(t("compliance_all_attempts"), key="compliance_all_attempts",
                                   help=t("compliance_all_attempts_help"))
-    stats = _item_statistics(svc.db, db_key, bank_id, start, end, not all_attempts)
+    stats = _item_statistics(svc.db, db_key, user.id, bank_id, start, end, not all_attempts)
     asked = [s for s in stats if s.n]
     if not asked:
         st.info(t("compliance_no_attempts"))
@@ -132,7 +138,7 @@ with items_tab:
 
 # -- topic mastery over time --------------------------------------------------------------------------------
 with mastery_tab:
-    monthly = _mastery(svc.db, db_key, start, end)
+    monthly = _mastery(svc.db, db_key, user.id, start, end)
     if not monthly:
         st.info(t("compliance_no_tallies"))
     else:
@@ -166,7 +172,7 @@ with grey_tab:
     every_topic = st.checkbox(t("compliance_all_topics"), key="compliance_all_topics")
     grey_topics = None if every_topic or "grazoner" not in course.modules else \
         tuple(course.modules["grazoner"].topics)
-    ranked = _shares(svc.db, db_key, start, end, grey_topics)
+    ranked = _shares(svc.db, db_key, user.id, start, end, grey_topics)
     if not ranked:
         st.info(t("compliance_no_tallies"))
     else:

@@ -13,7 +13,8 @@ import streamlit as st
 
 from course.plain import md_escape, plotly_text, safe_frame, safe_workbook
 from course.rules import DONE_STATUSES, Status
-from progress import dashboard
+from progress import audit, dashboard
+from progress.access import NotPermitted
 from progress.reports import team_misconceptions, team_status
 from views.context import current_user, services, status_label, t, today
 
@@ -66,6 +67,18 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return safe_frame(frame).to_csv(index=False, sep=";").encode("utf-8-sig")
 
 
+def _named_export(file_name: str, person_ids: list[str], make) -> object:
+    """The `data=` of a download that names people: made on the click (on its own thread: no st.* call, no t()),
+    after the audit log has recorded who took which people's names in which file."""
+
+    def download() -> bytes:
+        if person_ids:
+            audit.log_many(svc.db, user.id, audit.EXPORT_NAMED, person_ids, file=file_name, people=len(person_ids))
+        return make()
+
+    return download
+
+
 def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None:
     st.subheader(title)
     left, right = st.columns([3, 2], vertical_alignment="top")
@@ -99,8 +112,12 @@ periods = _periods()
 period_label = period_col.selectbox(t("dash_period"), list(periods), key="dash_period")
 start, end = periods[period_label]
 
-scope = dashboard.make_scope(units, roots if chosen_unit == ALL else [chosen_unit], None if role == ALL else role,
-                             day)
+try:  # whom the figures cover is the store's decision, from who the user is: a unit elsewhere is refused
+    scope = dashboard.scope_for(svc.db, user.id, None if chosen_unit == ALL else chosen_unit,
+                                None if role == ALL else role, day, units=units)
+except NotPermitted:
+    st.error(t("access_refused"), icon=":material/block:")
+    st.stop()
 module_filter = None if module_id == ALL else module_id
 
 people_count = dashboard.people_count(svc.db, scope)
@@ -202,15 +219,18 @@ else:
                                   t("col_module"): overdue["module_id"].map(lambda m: course.modules[m].title),
                                   t("col_due"): overdue["due"], t("dash_days_late"): overdue["days_late"]})
     st.dataframe(overdue_table, hide_index=True, key="overdue_table")
-    st.download_button(t("dash_download_csv"), _csv(overdue_table), file_name="forsenade.csv", mime="text/csv",
-                       key="overdue_csv", icon=":material/download:")
+    st.download_button(t("dash_download_csv"),
+                       _named_export("forsenade.csv", list(overdue["person_id"]), lambda: _csv(overdue_table)),
+                       file_name="forsenade.csv", mime="text/csv", key="overdue_csv", icon=":material/download:")
 
 sheets = {t("manager_completion_chart"): unit_table, t("dash_over_time"): time_table, t("dash_scores"): score_table}
 if not cells.empty:
     sheets[t("dash_heatmap")] = topic_table
 if not overdue_table.empty:
     sheets[t("dash_overdue_list")] = overdue_table
-st.download_button(t("dash_download_xlsx"), _xlsx(sheets), file_name="min-enhet.xlsx", key="dash_xlsx",
+named = list(overdue["person_id"]) if not overdue_table.empty else []
+st.download_button(t("dash_download_xlsx"), _named_export("min-enhet.xlsx", named, lambda: _xlsx(sheets)),
+                   file_name="min-enhet.xlsx", key="dash_xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                    icon=":material/table_view:", type="primary")
 
@@ -243,7 +263,7 @@ if rows:
 
 st.subheader(t("manager_talking_points"))
 st.caption(t("manager_talking_points_help"))
-misconceptions = pd.DataFrame([row.__dict__ for row in team_misconceptions(svc.db, course, user.id, narrowed)])
+misconceptions = pd.DataFrame([row.__dict__ for row in team_misconceptions(svc.db, course, user.id, narrowed, day)])
 if misconceptions.empty:
     st.info(t("manager_no_misconceptions"))
 else:

@@ -38,7 +38,7 @@ if requested == user.id:
     st.page_link("views/my_talk.py", label=t("page_my_talk"), icon=":material/forum:")
 elif requested:
     person = svc.org.person(requested)
-    if person is None or not talk.may_view(svc.db, user.id, requested):
+    if person is None or not talk.may_view(svc.db, user.id, requested, today()):
         # The same answer for someone who does not exist and someone elsewhere: nothing about them leaks
         st.error(t("talk_refused"), icon=":material/block:")
     else:

@@ -6,11 +6,12 @@ reflections): never which answer was given to which question. The learner's own 
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from course.documents.talk import talk_pdf
 from course.plain import md_escape
 from progress import talk
 from progress.org import PersonRecord
@@ -46,8 +47,9 @@ def render(person: PersonRecord, viewer_is_self: bool) -> talk.TalkSummary | Non
     _topics(course, summary)
     _reflections(course, summary)
 
-    pdf = talk_pdf(course, name=person.name, unit_name=person.unit_name, title=person.title, summary=summary,
-                   points=points, generated=today())
+    # Made on the click, by the store, which checks the right again and records a manager's download (a callable
+    # runs on its own thread: no st.* call and no t() in it)
+    pdf = partial(talk.pdf, svc.db, course, person.id, today(), viewer.id)
     st.download_button(t("talk_pdf_download"), pdf, file_name=f"medarbetarsamtal-{person.id}.pdf",
                        mime="application/pdf", key="talk_pdf", icon=":material/print:", on_click="ignore")
     return summary
