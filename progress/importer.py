@@ -90,7 +90,6 @@ RATIO_CHECKED_FROM = 1_000_000  # bytes unpacked: tiny parts may pack oddly and 
 MAX_MEMBERS = 1_000  # a workbook has a dozen parts; each member is an object in memory before any check
 MAX_LINE_CHARS = 100_000  # one CSV line: 60 columns of text are a few hundred characters
 ACCEPTED_ENCODINGS = "UTF-8, UTF-16 eller Windows-1252"
-SPLIT_HINT = "Dela upp den eller exportera som CSV."
 
 
 @dataclass(frozen=True)
@@ -291,8 +290,9 @@ def _tables(filename: str, data: bytes, limits: Limits) -> tuple[Iterator[tuple[
 
 def _check_size(size: int, limits: Limits) -> None:
     if size > limits.max_bytes:
-        raise FileRefused(f"Filen är {_megabytes(size)}; den största fil som tas emot är {_megabytes(limits.max_bytes)} "
-                          "(inställningen COURSE_IMPORT_MAX_MB). Dela upp den, till exempel i en fil per förvaltning.")
+        raise FileRefused(f"Filen är {_megabytes(size)}; den största fil som tas emot är "
+                          f"{_megabytes(limits.max_bytes)} (inställningen COURSE_IMPORT_MAX_MB). Dela upp den, till "
+                          "exempel i en fil per förvaltning.")
 
 
 def _bounded(rows: Iterator[tuple[int, Sequence]], limits: Limits, sheet: str) -> Iterator[tuple[int, Sequence]]:
@@ -872,7 +872,8 @@ def _email_conflicts(parsed: Parsed, current: Snapshot, today: date, end_missing
     for key, rows in in_file.items():
         for row in rows:
             email = row.values["email"]
-            others = [other.row for other in rows if other is not row and _together(*period(row), *period(other), today)]
+            others = [other.row for other in rows
+                      if other is not row and _together(*period(row), *period(other), today)]
             if others:
                 problems.append(Problem("", row.row, f"E-postadressen {email} finns också på rad {_and(others)}. "
                                                      f"{SAME_EMAIL}"))
