@@ -216,6 +216,18 @@ class Database:
         raise AssertionError("unreachable")
 
 
+@contextmanager
+def unavailable_on_loss() -> Iterator[None]:
+    """For code that uses the engine directly (the demo seed's bulk inserts): a lost or refused connection
+    becomes StoreUnavailable, without a retry."""
+    try:
+        yield
+    except (DBAPIError, PoolTimeout) as error:
+        if _is_transient(error):
+            raise StoreUnavailable(_detail(error)) from error
+        raise
+
+
 _single_try: ContextVar[bool] = ContextVar("single_try", default=False)
 
 

@@ -533,3 +533,14 @@ def test_the_queue_forgets_after_a_day_and_a_newer_answer_wins_over_a_put_back_o
     registry.flush(me)
     kept = registry.peek(me)
     assert len(kept) == 1 and kept[0].action() == "newer"
+
+
+def test_direct_engine_use_reports_a_lost_connection_as_unavailable():
+    from sqlalchemy.exc import ProgrammingError
+
+    with pytest.raises(store_db.StoreUnavailable):
+        with store_db.unavailable_on_loss():
+            raise _refused()
+    with pytest.raises(ProgrammingError):  # a bad query is a bug, not an outage
+        with store_db.unavailable_on_loss():
+            raise ProgrammingError("SELECT nope", {}, Exception('relation "nope" does not exist'))

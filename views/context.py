@@ -44,7 +44,8 @@ def _services(content_root: str, database_url: str, demo: bool) -> Services:
         from progress.seed import is_demo_database, is_empty, seed
 
         if is_empty(database) and content.ok:
-            seed(database, content.course)
+            with store_db.unavailable_on_loss():  # the seed writes through the engine itself
+                seed(database, content.course)
         elif not is_empty(database) and not is_demo_database(database):
             # Real people must never be opened with the demo's switcher and ?as=.
             raise NotStarted(translate(DEFAULT_LANGUAGE, "demo_refuses_real_database",
