@@ -385,10 +385,10 @@ def _csv_records(reader) -> Iterator[tuple[int, Sequence]]:
 
 # --- XLSX: the zip and its parts first, then openpyxl streams the sheets ---------------------------------------
 
-# Each tag that matters, as bytes in the part: a DTD (entity tricks need one), a row, a cell, the dimension.
-# Real tags always match (a name follows "<" directly); text in comments or CDATA may match too, which can
-# only count more, never less.
-XML_TAG = re.compile(rb"<(!DOCTYPE|!ENTITY)|<(?:[A-Za-z_][\w.-]{0,30}:)?(row|c|dimension)(?=[\s/>])")
+# Each tag that matters, as bytes in the part: a DTD (entity tricks need one), a row, a cell, the dimension,
+# with any namespace prefix (XML allows non-ASCII and long ones). Real tags always match (a name follows "<"
+# directly); text in comments or CDATA may match too, which can only count more, never less.
+XML_TAG = re.compile(rb"<(!DOCTYPE|!ENTITY)|<(?:[^\s<>/!?:=\"']*:)?(row|c|dimension)(?=[\s/>])")
 DIMENSION_REF = re.compile(rb"""\s+ref\s*=\s*["']([A-Za-z0-9:$]{1,40})["']""")
 CELL_REF = re.compile(rb"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
 XML_ENCODING = re.compile(rb"""^<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
@@ -481,8 +481,10 @@ def _check_prolog(start: bytes, member: zipfile.ZipInfo) -> None:
     """An XML part must be UTF-8 (or ASCII), as every spreadsheet program writes it: a part in UTF-16 or in an
     8-bit encoding that is not ASCII would hide its tags from the scan above."""
     start = start.removeprefix(codecs.BOM_UTF8)
+    # XML in UTF-16 or UTF-32 without a byte order mark: a NUL beside its first "<" or space (as the XML parser
+    # guesses it); a NUL never occurs in XML in UTF-8, and a binary part (an image) does not begin that way
     utf16_or_32 = start[:4].startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)) or (
-        b"<" in start[:4] and b"\x00" in start[:4])
+        b"\x00" in start[:2] and start[:8].replace(b"\x00", b"")[:1] in (b"<", b" ", b"\t", b"\r", b"\n"))
     declared = XML_ENCODING.match(start)
     if utf16_or_32 or (declared and declared[1].lower() not in (b"utf-8", b"utf8", b"us-ascii", b"ascii")):
         raise FileRefused(f"Delen {member.filename} i filen är inte skriven i UTF-8, som Excel alltid gör. Spara den "

@@ -532,6 +532,20 @@ def test_columns_past_the_limit_are_refused_by_the_scan_and_by_the_reader():
     assert 'Bladet "Personal" har fler än 60 kolumner (rad 3 har något längre till höger)' in refusal(parsed)
 
 
+def test_the_scan_counts_cells_and_rows_under_any_namespace_prefix():
+    main = hostile_files.MAIN
+    cells = "".join(f'<ä:c t="inlineStr"><ä:is><ä:t>{n}</ä:t></ä:is></ä:c>' for n in range(61))
+    sheet = (f'<?xml version="1.0" encoding="UTF-8"?><ä:worksheet xmlns:ä="{main}"><ä:sheetData>'
+             f'<ä:row>{cells}</ä:row></ä:sheetData></ä:worksheet>').encode()
+    assert "fler än 60 kolumner på en rad" in refusal(parse("personal.xlsx", xlsx_bytes([sheet])))
+    long_prefix = "p" * 300
+    rows = "".join(f"<{long_prefix}:row/>" for _ in range(60))
+    sheet = (f'<?xml version="1.0" encoding="UTF-8"?><{long_prefix}:worksheet xmlns:{long_prefix}="{main}">'
+             f'<{long_prefix}:sheetData>{rows}</{long_prefix}:sheetData></{long_prefix}:worksheet>').encode()
+    assert "fler än 50 rader" in refusal(parse("personal.xlsx", xlsx_bytes([sheet]),
+                                               limits=importer.Limits(max_rows=50)))
+
+
 def test_entity_tricks_are_refused_by_the_scan_and_by_defusedxml(monkeypatch):
     laughs = xlsx_bytes(hostile_files.sheet_xml(hostile_files.people_rows(2), "A1:F3",
                                                 prolog=hostile_files.billion_laughs()))
@@ -546,6 +560,8 @@ def test_an_xml_part_not_in_utf8_is_refused():
     sheet = b"".join(hostile_files.sheet_xml(hostile_files.people_rows(2), "A1:F3"))
     utf16 = sheet.replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode().encode("utf-16")
     assert "inte skriven i UTF-8" in refusal(parse("personal.xlsx", xlsx_bytes([utf16])))
+    bare = sheet.replace(b'<?xml version="1.0" encoding="UTF-8"?>', b"  ").decode().encode("utf-16-le")  # no BOM
+    assert "inte skriven i UTF-8" in refusal(parse("personal.xlsx", xlsx_bytes([bare])))
     ebcdic = sheet.replace(b'encoding="UTF-8"', b'encoding="cp500"')
     assert "inte skriven i UTF-8" in refusal(parse("personal.xlsx", xlsx_bytes([ebcdic])))
 
