@@ -550,6 +550,9 @@ def _header_key(title) -> str:
     return NOT_ALPHANUMERIC.sub("", str(title or "").lower().translate(PLAIN_LETTERS))
 
 
+HIDDEN_PERSONNUMMER = "(ett personnummer)"
+
+
 def _records(rows: Iterator[tuple[int, Sequence]], headers: dict[str, str], required: Sequence[str], sheet: str,
              parsed: Parsed) -> Iterable[tuple[int, dict]]:
     """Each non-empty row as {column: cell}, only for the columns we use: any other cell, a personnummer
@@ -558,9 +561,10 @@ def _records(rows: Iterator[tuple[int, Sequence]], headers: dict[str, str], requ
     if first is None:
         parsed.problems.append(Problem(sheet, None, "Filen är tom. Första raden ska ha kolumnernas namn."))
         return
-    titles = [str(title).strip() for title in first[1] if title is not None and str(title).strip()]
+    header = [HIDDEN_PERSONNUMMER if looks_like_personnummer(title) else title for title in first[1]]
+    titles = [str(title).strip() for title in header if title is not None and str(title).strip()]
     columns: dict[str, int] = {}
-    for position, title in enumerate(first[1]):
+    for position, title in enumerate(header):  # a personnummer in the first row (no header?) is never repeated
         key = _header_key(title)
         if key in PERSONNUMMER_HEADERS or key.startswith("personnummer"):
             parsed.notes.append(f"Kolumnen \"{title}\" ignorerades: personnummer behövs inte, så den lästes inte in "

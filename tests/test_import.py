@@ -700,6 +700,12 @@ def test_a_personnummer_as_the_employee_id_or_in_any_other_column_refuses_the_ro
         assert number not in kept and number.replace("-", "").replace("+", "") not in kept
 
 
+def test_a_file_without_a_header_row_does_not_repeat_a_personnummer_from_its_first_row():
+    parsed = parse("personal.csv", f"{TOLVAN};Tolvan Tolvansson;tolvan@kommun.example;kf;medarbetare\n".encode())
+    assert "Kolumnerna i filen är: (ett personnummer), Tolvan Tolvansson" in str(parsed.problems[0])
+    assert TOLVAN not in repr(parsed)
+
+
 def stored_values(db) -> list[str]:
     """Every value of every column of every table, as text."""
     return [str(value) for rows in everything(db).values() for row in rows for value in row if value is not None]
