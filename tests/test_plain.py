@@ -21,23 +21,8 @@ from streamlit.testing.v1 import AppTest
 from course.documents import pdf
 from course.plain import (WORD_JOINER, cell, mail_display_name, mail_text, md_escape, one_line, pdf_text,
                           plotly_text, safe_frame, safe_workbook)
+from tests.untrusted_data import HOSTILE_STRINGS as HOSTILE
 
-HOSTILE = [
-    "![p](http://127.0.0.1:9/pixel.png)",
-    "[Logga in här](http://127.0.0.1:9/x)",
-    "<img src=http://127.0.0.1:9/i>",
-    '<a href="http://127.0.0.1:9/a">x</a>',
-    '=HYPERLINK("http://127.0.0.1:9/h","klicka")',
-    "www.127.0.0.1.nip.io:9/w",
-    "http://127.0.0.1:9/bare",
-    "kalle@127.0.0.1.nip.io",
-    "<http://127.0.0.1:9/auto>",
-    ":red[röd] :material/home: :smile: :streamlit: $x^2$ $$y$$",
-    "# rubrik", "> citat", "- lista", "+ lista", "1. lista", "2) lista", "| a | b |", "---", "***", "```kod```",
-    "&amp; &#60; &copy;", "a\nb\r\n\n# h\u2028i\u2029j\tk\x00l\x7fm\x85n",
-    "`kod` **fet** _kursiv_ ~~s~~ ~t~", "[^1]", "\\[x\\]", "x\\", "a -> b <- c <-> d -- e >= f <= g ~= h",
-    "Anna-Karin O'Brien", "Ek & Son", "mailto:a@b.se", "[x]: http://127.0.0.1:9/ref", "    indrag",
-]
 
 
 def unescaped(markdown: str) -> str:
@@ -83,7 +68,7 @@ def test_streamlit_markdown_gets_the_escaped_text_verbatim():
         import streamlit as st
 
         from course.plain import md_escape
-        from tests.test_plain import HOSTILE
+        from tests.untrusted_data import HOSTILE_STRINGS as HOSTILE
 
         for value in HOSTILE:
             st.markdown(md_escape(value))
@@ -108,7 +93,7 @@ def test_plotly_text_leaves_no_tag_and_no_entity():
     assert plotly_text("Bygglovsenheten") == "Bygglovsenheten"
 
 
-def test_pdf_text_is_printed_as_written(tmp_path):
+def test_pdf_text_is_printed_as_written():
     """ReportLab reads <img src> (it would fetch the file), <a href>, <font> and entities in a Paragraph."""
     value = '<img src="http://127.0.0.1:9/i.png"/> <a href="http://127.0.0.1:9/a">x</a> &amp; <font size=40>Ek'
     assert Paragraph(pdf_text(value), pdf.STYLES["body"]).getPlainText() == value

@@ -24,6 +24,24 @@ HOSTILE_PEOPLE = ("h-bild", "h-lank", "h-img", "h-formel", "h-bar", "h-www", "h-
 RENAMED_PERSON = "demo-medarbetare"  # has history, a finished track (a certificate) and a shared reflection
 CERTIFICATE_TRACK = "nyanstalld"
 
+# Strings that Markdown, HTML or Streamlit would turn into something else (port 9: nothing listens there).
+HOSTILE_STRINGS = [
+    "![p](http://127.0.0.1:9/pixel.png)",
+    "[Logga in här](http://127.0.0.1:9/x)",
+    "<img src=http://127.0.0.1:9/i>",
+    '<a href="http://127.0.0.1:9/a">x</a>',
+    '=HYPERLINK("http://127.0.0.1:9/h","klicka")',
+    "www.127.0.0.1.nip.io:9/w",
+    "http://127.0.0.1:9/bare",
+    "kalle@127.0.0.1.nip.io",
+    "<http://127.0.0.1:9/auto>",
+    ":red[röd] :material/home: :smile: :streamlit: $x^2$ $$y$$",
+    "# rubrik", "> citat", "- lista", "+ lista", "1. lista", "2) lista", "| a | b |", "---", "***", "```kod```",
+    "&amp; &#60; &copy;", "a\nb\r\n\n# h\u2028i\u2029j\tk\x00l\x7fm\x85n",
+    "`kod` **fet** _kursiv_ ~~s~~ ~t~", "[^1]", "\\[x\\]", "x\\", "a -> b <- c <-> d -- e >= f <= g ~= h",
+    "Anna-Karin O'Brien", "Ek & Son", "mailto:a@b.se", "[x]: http://127.0.0.1:9/ref", "    indrag",
+]
+
 
 def values(port: int) -> dict[str, str]:
     """The hostile texts, by what they are used for."""
@@ -53,8 +71,8 @@ def values(port: int) -> dict[str, str]:
 
 def markers(port: int) -> tuple[str, ...]:
     """Substrings that only the raw hostile values contain: none of them may reach Markdown unescaped."""
-    return (f"127.0.0.1:{port}", "nip.io", "HYPERLINK(", ":red[", ":material/home", ":streamlit:", "<img", "<a ",
-            "<b>", "$x^2$")
+    return (f"127.0.0.1:{port}", "nip.io", "HYPERLINK(", ":red[Chef]", ":material/home: :streamlit:", "<img src=",
+            '<a href="', "<b>fet", "$x^2$", "[Logga in här]")
 
 
 @dataclass(frozen=True)
