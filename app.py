@@ -76,7 +76,9 @@ def main() -> None:
     pages = [st.Page("views/learner.py", title=t("page_learner"), icon=":material/school:",
                      url_path="min-utbildning", default=True),
              st.Page("views/my_talk.py", title=t("page_my_talk"), icon=":material/forum:",
-                     url_path="infor-medarbetarsamtalet")]
+                     url_path="infor-medarbetarsamtalet"),
+             st.Page("views/privacy.py", title=t("page_privacy"), icon=":material/shield_person:",
+                     url_path="om-dina-uppgifter")]
     if user.is_manager:
         pages += [st.Page("views/manager.py", title=t("page_manager"), icon=":material/monitoring:",
                           url_path="min-enhet"),
@@ -95,7 +97,9 @@ def main() -> None:
                   st.Page("views/certificates.py", title=t("page_certificates"), icon=":material/verified:",
                           url_path="intyg"),
                   st.Page("views/audit_log.py", title=t("page_audit_log"), icon=":material/policy:",
-                          url_path="granskningslogg")]
+                          url_path="granskningslogg"),
+                  st.Page("views/privacy_admin.py", title=t("page_privacy_admin"), icon=":material/shield_lock:",
+                          url_path="dataskydd")]
     st.sidebar.text(f"{user.name} · {user.unit_name}")  # from the HR file: plain text
     auth.logout_button(current.demo)
     try:

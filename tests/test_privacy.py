@@ -557,3 +557,100 @@ def test_cli_refuses_to_cull_or_erase_in_the_demo_database_unless_asked(tmp_path
     assert "demons databas" in capsys.readouterr().err
     assert cli(["retention", "--dry-run", "--database-url", url, "--demo"]) == 0
     assert f"Databas: {url}" in capsys.readouterr().err
+
+
+# --- the two pages --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """What each download button would hand the browser, by file name."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        if filename and isinstance(path_or_data, bytes):
+            files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return files
+
+
+def open_page(user: str, page: str):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import PROJECT_ROOT
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=90)
+    at.query_params["as"] = user
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def demo_store(demo_env):
+    from progress.db import Database, make_engine
+
+    return Database(make_engine(f"sqlite:///{demo_env}"))
+
+
+def test_the_learner_page_says_what_is_stored_and_hands_over_their_extract(demo_env, downloads):
+    at = open_page("demo-medarbetare", "views/privacy.py")
+    assert any(title.value == "Om dina uppgifter" for title in at.title)
+    stored = next(table.value for table in at.table if "Om dig" in table.value.columns)
+    answers = stored[stored["Uppgift"] == "Dina svar på frågor och dina val i scenarier"]
+    assert int(answers["Om dig"].iloc[0]) > 0
+    assert set(stored["Hur länge"]) >= {"Sparas tills kommunens dokumenthanteringsplan säger något annat."}
+    shown = " ".join(element.value for element in [*at.markdown, *at.text])
+    for expected in ("Kommunstyrelsen i Gränsby kommun", "dataskyddsombud@gransby.example",
+                     "aldrig vilket svar du gav", "Granskningsloggen", "Integritetsskyddsmyndigheten"):
+        assert expected in shown, expected
+
+    at.button(key="privacy_extract_make").click().run()
+    assert not at.exception, at.exception
+    extract = json.loads(downloads["registerutdrag.json"])
+    assert extract["registerutdrag"]["person_id"] == "demo-medarbetare" and extract["tabeller"]["steps"]
+    events = [(e.actor_id, e.subject_id) for e in _events(demo_store(demo_env), audit.REGISTER_EXTRACT)]
+    assert events == [("demo-medarbetare", "demo-medarbetare")], "the learner's own extract is in the log"
+
+
+def test_the_admin_page_extracts_erases_after_confirmation_and_tries_the_culling(demo_env, downloads):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import PROJECT_ROOT
+
+    employee = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=90)
+    employee.query_params["as"] = "demo-medarbetare"
+    employee.run()
+    with pytest.raises(ValueError):
+        employee.switch_page("views/privacy_admin.py")  # not in an employee's page list
+
+    at = open_page("demo-admin", "views/privacy_admin.py")
+    at.text_input(key="dp_extract_id").input("demo-medarbetare")
+    next(b for b in at.button if b.label == "Ta fram registerutdrag").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert json.loads(downloads["registerutdrag-demo-medarbetare.json"])["registerutdrag"]["namn"] == "Milad Berg"
+    assert downloads["registerutdrag-demo-medarbetare.pdf"].startswith(b"%PDF")
+    assert "Milad Berg (demo-medarbetare)" in [text.value for text in at.text]
+
+    at.text_input(key="dp_erase_id").input("demo-nyanstalld").run()
+    assert any("Radering kan inte ångras" in error.value for error in at.error)
+    assert at.button(key="dp_erase_button").disabled, "nothing can be erased before the id is typed again"
+    at.text_input(key="dp_erase_confirm").input("demo-nyanstalld").run()
+    assert not at.button(key="dp_erase_button").disabled
+    at.button(key="dp_erase_button").click().run()
+    assert not at.exception, at.exception
+    assert any("är raderade" in success.value and "nyanstalld" in success.value for success in at.success)
+    store = demo_store(demo_env)
+    assert count(store, Person, Person.id == "demo-nyanstalld") == 0
+    assert [(e.actor_id, e.subject_id) for e in _events(store, audit.ERASURE)] == [("demo-admin", "demo-nyanstalld")]
+
+    at.button(key="dp_dry_run_button").click().run()
+    assert not at.exception, at.exception
+    dry = next(frame.value for frame in at.dataframe if "Gallras före" in frame.value.columns)
+    assert set(dry["Sparas"]) == {"tills vidare"} and int(dry["Rader"].sum()) == 0  # the shipped policy keeps all
