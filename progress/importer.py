@@ -28,7 +28,8 @@ from typing import Iterable, Iterator, Sequence
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from progress import daily_counts
+from progress import audit, daily_counts
+from progress.access import SYSTEM, Viewer, require_admin_in
 from progress.db import Database
 from progress.models import Person, PersonRole, Unit
 from progress.org import ROLE_ORDER
@@ -918,17 +919,21 @@ def _cycles(rows: list[Row], stored: dict[str, dict]) -> list[Problem]:
 
 # --- applying it ----------------------------------------------------------------------------------------------
 
-def plan_for(db: Database, parsed: Parsed, today: date, end_missing: bool = False) -> Plan:
-    """The dry run: the plan against the store as it is now; nothing is written."""
+def plan_for(db: Database, viewer_id: Viewer, parsed: Parsed, today: date, end_missing: bool = False) -> Plan:
+    """The dry run: the plan against the store as it is now; nothing is written. For admins (it lists people)."""
     with db.read() as session:
+        require_admin_in(session, viewer_id, today)
         return make_plan(parsed, snapshot(session), today, end_missing)
 
 
-def apply(db: Database, parsed: Parsed, today: date, end_missing: bool = False) -> Plan:
+def apply(db: Database, viewer_id: Viewer, parsed: Parsed, today: date, end_missing: bool = False, *,
+          file_name: str | None = None) -> Plan:
     """Plan again inside one transaction (the store may have changed since the dry run) and write it, all or
-    nothing. With problems nothing is written; the returned plan says what was done."""
+    nothing. With problems nothing is written; the returned plan says what was done. For admins (or the operator
+    at the command line, access.SYSTEM); an applied import is in the audit log in the same transaction."""
 
     def use_case(session: Session) -> Plan:
+        require_admin_in(session, viewer_id, today)
         plan = make_plan(parsed, snapshot(session), today, end_missing)
         if plan.ok and plan.has_changes:
             rows = {row.id: row for row in parsed.people}
@@ -936,9 +941,24 @@ def apply(db: Database, parsed: Parsed, today: date, end_missing: bool = False) 
             _write_people(session, plan.people, rows)
             _write_roles(session, plan.people, rows)
             daily_counts.forget(session)  # units, people or roles changed: the dashboard's day counts again
+            _audit_import(session, viewer_id, plan, file_name, end_missing)  # nothing to change: nothing written
         return plan
 
     return db.write(use_case)
+
+
+def _audit_import(session: Session, viewer_id: Viewer, plan: Plan, file_name: str | None, end_missing: bool) -> None:
+    """One IMPORT event with the counts and the file name; a ROLE_CHANGE for each person already known whose roles
+    the file changes, and for each new person given the admin role (who may do what is what an auditor asks)."""
+    people, units = plan.counts(plan.people), plan.counts(plan.units)
+    audit.record(session, viewer_id, audit.IMPORT, None, file=file_name, end_missing=end_missing,
+                 added=people[ADD], changed=people[CHANGE], ended=people[END],
+                 units_added=units[ADD], units_changed=units[CHANGE])
+    for change in plan.people:
+        for field_, old, new in change.diff:
+            if field_ == "roles" and (change.action != ADD or "admin" in (new or ())):
+                audit.record(session, viewer_id, audit.ROLE_CHANGE, change.id, file=file_name,
+                             old=list(old or ()), new=list(new or ()))
 
 
 def _write_units(session: Session, changes: list[Change], rows: dict[str, Row]) -> None:
@@ -1019,7 +1039,10 @@ def import_command(args) -> int:
     migrate(engine)
     db = Database(engine)
     today = date.today()
-    plan = (plan_for if args.dry_run else apply)(db, parsed, today, args.end_missing)
+    if args.dry_run:  # the operator at the command line: access.SYSTEM, recorded as actor None
+        plan = plan_for(db, SYSTEM, parsed, today, args.end_missing)
+    else:
+        plan = apply(db, SYSTEM, parsed, today, args.end_missing, file_name=args.file.name)
     print("\n".join(plan.lines()))
     if not plan.ok:
         print(f"{len(plan.problems)} fel. Inget har sparats: rätta raderna ovan och importera filen igen.",

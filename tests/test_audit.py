@@ -12,6 +12,7 @@ import csv
 import io
 import sqlite3
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -150,6 +151,40 @@ def test_a_view_costs_one_write_and_a_fixed_number_of_queries(org, fixture_cours
              "completed_at": moment + timedelta(hours=1), "score_percent": 80.0, "trigger_step_id": 1000 + i}
             for i, moment in enumerate(moments)])
     assert statements() == before and before[1] == 1  # the same reads; one INSERT: the audit row
+
+
+def test_an_applied_import_is_recorded_in_its_transaction_with_counts_file_and_role_changes(org, capsys):
+    from course.cli import main
+    from progress import importer
+
+    header = "anstallningsid;namn;epost;enhet;roll;startdatum\r\n"
+    parsed = importer.parse("personal.csv", (header + "anna;Namn anna;anna@example.se;bygglov;medarbetare,chef;"
+                                                      "2020-01-01\r\n9001;Ny Admin;ny@example.se;kommun;admin;"
+                                                      "2024-01-01\r\n9002;Ny Person;p@example.se;vof;medarbetare;"
+                                                      "2024-01-01\r\n").encode("utf-8"))
+    importer.plan_for(org, "admin", parsed, TODAY)
+    assert logged(org) == []  # a dry run changes nothing and records nothing
+    assert importer.apply(org, "admin", parsed, TODAY, file_name="personal.csv").ok
+    events = sorted(audit.events(org, "admin"), key=lambda e: e.id)
+    assert [(e.actor_id, e.action, e.subject_id) for e in events] == [
+        ("admin", audit.IMPORT, None),
+        ("admin", audit.ROLE_CHANGE, "anna"),  # an existing person's roles changed
+        ("admin", audit.ROLE_CHANGE, "9001")]  # a new admin; a new colleague without admin is only counted
+    assert events[0].detail == {"file": "personal.csv", "end_missing": False, "added": 2, "changed": 1,
+                                "ended": 0, "units_added": 0, "units_changed": 0}
+    assert events[1].detail["old"] == ["medarbetare"] and set(events[1].detail["new"]) == {"chef", "medarbetare"}
+    bad = importer.parse("personal.csv", (header + "9003;;x@example.se;nowhere;medarbetare;2024-01-01\r\n")
+                         .encode("utf-8"))
+    assert not importer.apply(org, "admin", bad, TODAY, file_name="personal.csv").ok
+    assert len(logged(org)) == 3  # a refused import writes nothing, its audit row included
+    if org.dialect == "sqlite":  # the command line: the operator, recorded without a person
+        people = Path(__file__).parent / "fixtures" / "import" / "personal.csv"
+        units = people.with_name("enheter.csv")
+        url = org.engine.url.render_as_string(hide_password=False)
+        assert main(["import", str(people), "--units", str(units), "--database-url", url]) == 0
+        capsys.readouterr()
+        (cli,) = [e for e in audit.events(org, "admin") if e.actor_id is None]
+        assert cli.action == audit.IMPORT and cli.detail["file"] == "personal.csv" and cli.detail["added"] == 5
 
 
 # --- in the app ---------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import event, func, select
 
 from course.cli import main
 from progress import importer
+from progress.access import SYSTEM
 from progress.db import Database, make_engine
 from progress.importer import ADD, CHANGE, END, UNCHANGED, Snapshot, make_plan, parse
 from progress.models import Base, Person, PersonRole, Unit
@@ -124,10 +125,10 @@ def test_windows_1252_csv_from_swedish_excel_is_read():
 # --- every kind of bad row ------------------------------------------------------------------------------------
 
 def test_every_kind_of_bad_row_is_reported_at_once_and_nothing_is_written(db):
-    importer.apply(db, good_file(), TODAY)  # 1001 and the unit kf are now known to the store
+    importer.apply(db, SYSTEM, good_file(), TODAY)  # 1001 and the unit kf are now known to the store
     before = everything(db)
     bad = parse(*fixture("felaktig.csv"), *fixture("felaktiga-enheter.csv"))
-    plan = importer.plan_for(db, bad, TODAY)
+    plan = importer.plan_for(db, SYSTEM, bad, TODAY)
     valid = "medarbetare, chef, förtroendevald, upphandlare, myndighetsutövare, admin"
     date_hint = "Skriv datum som ÅÅÅÅ-MM-DD, till exempel 2025-01-31."
     assert [str(p) for p in plan.problems] == [
@@ -156,7 +157,7 @@ def test_every_kind_of_bad_row_is_reported_at_once_and_nothing_is_written(db):
     # the good row (its manager 1001 is in the store) is in the plan; a bad row is a problem, not a change
     assert [(c.action, c.row) for c in plan.people] == [(ADD, 2)]
     assert not plan.ok
-    applied = importer.apply(db, bad, TODAY)
+    applied = importer.apply(db, SYSTEM, bad, TODAY)
     assert not applied.ok and everything(db) == before
 
 
@@ -171,17 +172,17 @@ def test_a_cycle_through_a_unit_already_in_the_store():
 # --- the plan and applying it ---------------------------------------------------------------------------------
 
 def test_import_then_the_same_file_again_changes_nothing(db):
-    plan = importer.plan_for(db, good_file(), TODAY)
+    plan = importer.plan_for(db, SYSTEM, good_file(), TODAY)
     assert plan.ok and plan.counts(plan.people)[ADD] == 5 and plan.counts(plan.units)[ADD] == 4
     assert everything(db)["people"] == []  # the dry run wrote nothing
-    importer.apply(db, good_file(), TODAY)
+    importer.apply(db, SYSTEM, good_file(), TODAY)
     stored = everything(db)
     assert len(stored["people"]) == 5 and len(stored["units"]) == 4 and len(stored["person_roles"]) == 8
     with db.read() as session:
         assert session.get(Unit, "kf-bibliotek").parent_id == "kf"
         assert session.get(Unit, "kf-bibliotek").manager_id == "1003"
 
-    second = importer.plan_for(db, good_file(), TODAY)
+    second = importer.plan_for(db, SYSTEM, good_file(), TODAY)
     assert {c.action for c in second.people + second.units} == {UNCHANGED} and not second.has_changes
     statements = []
 
@@ -190,7 +191,7 @@ def test_import_then_the_same_file_again_changes_nothing(db):
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        importer.apply(db, good_file(), TODAY)
+        importer.apply(db, SYSTEM, good_file(), TODAY)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     assert statements  # the plan was read again inside the transaction
@@ -199,7 +200,7 @@ def test_import_then_the_same_file_again_changes_nothing(db):
 
 
 def test_changes_and_endings_row_by_row_and_roles_replaced_by_the_files(db):
-    importer.apply(db, good_file(), TODAY)
+    importer.apply(db, SYSTEM, good_file(), TODAY)
     data = (FIXTURES / "personal.csv").read_text(encoding="utf-8-sig")
     data = data.replace("ola.lanedisk@kommun.example;kf-bibliotek", "ola.ny@kommun.example;kf-fritid")
     data = data.replace("1004;19600707-4567;Per Ledamot;per.ledamot@kommun.example;kfn;;Förtroendevald;2023-01-01;",
@@ -207,7 +208,7 @@ def test_changes_and_endings_row_by_row_and_roles_replaced_by_the_files(db):
                         "2025-02-28")
     data = data.replace('"Chef;Medarbetare"', "medarbetare, upphandlare")
     changed = parse("personal.csv", data.encode("utf-8"), *fixture("enheter.csv"))
-    plan = importer.plan_for(db, changed, TODAY)
+    plan = importer.plan_for(db, SYSTEM, changed, TODAY)
     by_id = {c.id: c for c in plan.people}
     assert by_id["1002"].action == CHANGE
     assert str(by_id["1002"]) == ("Rad 3: ändra 1002 Ola Lånedisk: e-post ola.lanedisk@kommun.example → "
@@ -217,7 +218,7 @@ def test_changes_and_endings_row_by_row_and_roles_replaced_by_the_files(db):
     assert by_id["1001"].action == UNCHANGED
     assert "Personer: 0 lägga till, 2 ändra, 1 avsluta, 2 oförändrad" in plan.lines()
 
-    importer.apply(db, changed, TODAY)
+    importer.apply(db, SYSTEM, changed, TODAY)
     with db.read() as session:
         assert session.get(Person, "1004").end_date == date(2025, 2, 28)
         assert session.get(Person, "1002").unit_id == "kf-fritid"
@@ -226,18 +227,18 @@ def test_changes_and_endings_row_by_row_and_roles_replaced_by_the_files(db):
 
 
 def test_people_missing_from_the_file_are_ended_only_when_asked(db):
-    importer.apply(db, good_file(), TODAY)
+    importer.apply(db, SYSTEM, good_file(), TODAY)
     fewer = (FIXTURES / "personal.csv").read_text(encoding="utf-8-sig").splitlines()
     fewer = "\n".join(line for line in fewer if not line.startswith("1002;")).encode("utf-8")
     partial = parse("personal.csv", fewer, *fixture("enheter.csv"))
-    assert not importer.plan_for(db, partial, TODAY).has_changes  # off by default: a partial export ends nobody
-    plan = importer.plan_for(db, partial, TODAY, end_missing=True)
+    assert not importer.plan_for(db, SYSTEM, partial, TODAY).has_changes  # off by default: a partial export ends nobody
+    plan = importer.plan_for(db, SYSTEM, partial, TODAY, end_missing=True)
     assert [str(c) for c in plan.people if c.action == END] == [
         "Finns inte i filen: avsluta 1002 Ola Lånedisk: slutdatum – → 2025-03-01"]
-    importer.apply(db, partial, TODAY, end_missing=True)
+    importer.apply(db, SYSTEM, partial, TODAY, end_missing=True)
     with db.read() as session:
         assert session.get(Person, "1002").end_date == TODAY
-    assert not importer.plan_for(db, partial, TODAY, end_missing=True).has_changes
+    assert not importer.plan_for(db, SYSTEM, partial, TODAY, end_missing=True).has_changes
 
 
 def test_a_failure_part_way_writes_nothing(db, monkeypatch):
@@ -247,13 +248,13 @@ def test_a_failure_part_way_writes_nothing(db, monkeypatch):
 
     monkeypatch.setattr(importer, "_write_roles", broken)  # units and people are already written by then
     with pytest.raises(RuntimeError):
-        importer.apply(db, good_file(), TODAY)
+        importer.apply(db, SYSTEM, good_file(), TODAY)
     stored = everything(db)
     assert stored["units"] == [] and stored["people"] == []
 
 
 def test_no_stored_value_contains_a_personnummer(db):
-    importer.apply(db, good_file(), TODAY)
+    importer.apply(db, SYSTEM, good_file(), TODAY)
     stored = repr(everything(db))
     assert "Karin Kulturchef" in stored
     for number in PERSONNUMMER:
@@ -261,10 +262,10 @@ def test_no_stored_value_contains_a_personnummer(db):
 
 
 def test_a_person_file_alone_uses_the_units_and_managers_in_the_store(db):
-    importer.apply(db, good_file(), TODAY)
+    importer.apply(db, SYSTEM, good_file(), TODAY)
     newcomer = ("anstallningsid;namn;epost;enhet;chef;roll;startdatum\n"
                 "1006;Nils Ny;nils.ny@kommun.example;kf-bibliotek;1003;medarbetare;2025-02-01\n")
-    plan = importer.apply(db, csv_file(newcomer), TODAY)
+    plan = importer.apply(db, SYSTEM, csv_file(newcomer), TODAY)
     assert plan.ok and [(c.action, c.id) for c in plan.people] == [(ADD, "1006")]
     with db.read() as session:
         assert session.get(Person, "1006").title is None  # no befattning column: nothing invented
@@ -717,7 +718,7 @@ def test_no_stored_value_anywhere_contains_a_personnummer_after_imports_that_car
     good = (header + f"1001;{VALID[0]};Karin Kulturchef;karin@kommun.example;kf;;chef;2015-02-01;Chef;{VALID[1]}\n"
             + f"1002;{VALID[5]};Ola Lånedisk;ola@kommun.example;kf;1001;medarbetare;2021-09-01;;{VALID[6]}\n")
     units = "enhet;namn;typ;overordnad;chef\nkf;Kultur- och fritidsförvaltningen;förvaltning;;1001\n"
-    plan = importer.apply(db, parse("personal.csv", good.encode(), "enheter.csv", units.encode()), TODAY)
+    plan = importer.apply(db, SYSTEM, parse("personal.csv", good.encode(), "enheter.csv", units.encode()), TODAY)
     assert plan.ok and plan.counts(plan.people)[ADD] == 2
     assert any("Personnummer" in note and "ignorerades" in note for note in plan.notes)
     assert any("Födelsenummer" in note and "lästes inte in" in note for note in plan.notes)
@@ -730,7 +731,7 @@ def test_no_stored_value_anywhere_contains_a_personnummer_after_imports_that_car
                + f"1006;;Nils;nils@kommun.example;kf;1001;medarbetare;2020-01-01;Chef {VALID[8]};\n"
                + "1007;;Rätt Rad;ratt@kommun.example;kf;1001;medarbetare;2020-01-01;;\n")
     hostile_units = f"enhet;namn;typ;overordnad;chef\nkf;Kultur {VALID[0]};förvaltning;;1001\n"
-    refused = importer.apply(db, parse("personal.csv", hostile.encode(), "enheter.csv", hostile_units.encode()),
+    refused = importer.apply(db, SYSTEM, parse("personal.csv", hostile.encode(), "enheter.csv", hostile_units.encode()),
                              TODAY)
     assert not refused.ok and len(refused.problems) == 6 and everything(db) == before
     assert not any(importer.looks_like_personnummer(str(p)) for p in refused.problems)
@@ -753,13 +754,13 @@ def people_file(*rows: str) -> importer.Parsed:
 
 
 def test_two_rows_with_one_email_address_are_both_row_errors(db):
-    importer.apply(db, good_file(), TODAY)  # the unit kf and five people with their own addresses
+    importer.apply(db, SYSTEM, good_file(), TODAY)  # the unit kf and five people with their own addresses
     before = everything(db)
     parsed = people_file("2001;Anna A;anna.a@kommun.example;kf;medarbetare;2024-01-01;",
                          "2002;Anna B; Anna.A@Kommun.Example ;kf;medarbetare;2024-01-01;",
                          "2003;Bo C;bo@kommun.example;kf;medarbetare;2024-01-01;",
                          "2004;Anna D;ANNA.A@kommun.example;kf;medarbetare;2025-06-01;")
-    plan = importer.apply(db, parsed, TODAY)
+    plan = importer.apply(db, SYSTEM, parsed, TODAY)
     assert [str(p) for p in plan.problems] == [
         f"Rad 2: E-postadressen anna.a@kommun.example finns också på rad 3 och 5. {SAME_EMAIL}",
         f"Rad 3: E-postadressen Anna.A@Kommun.Example finns också på rad 2 och 5. {SAME_EMAIL}",
@@ -769,10 +770,10 @@ def test_two_rows_with_one_email_address_are_both_row_errors(db):
 
 
 def test_an_address_that_belongs_to_an_active_person_in_the_store_who_is_not_in_the_file(db):
-    importer.apply(db, good_file(), TODAY)
+    importer.apply(db, SYSTEM, good_file(), TODAY)
     before = everything(db)
     newcomer = people_file("1006;Nils Ny; OLA.lanedisk@kommun.example ;kf;medarbetare;2025-02-01;")
-    plan = importer.apply(db, newcomer, TODAY)
+    plan = importer.apply(db, SYSTEM, newcomer, TODAY)
     assert [str(p) for p in plan.problems] == [
         "Rad 2: E-postadressen OLA.lanedisk@kommun.example tillhör redan Ola Lånedisk (1002) i databasen, som inte "
         f"finns i filen. {SAME_EMAIL}"]
@@ -780,38 +781,38 @@ def test_an_address_that_belongs_to_an_active_person_in_the_store_who_is_not_in_
 
 
 def test_an_address_may_pass_to_someone_else_when_its_holder_changes_address_or_has_left(db):
-    importer.apply(db, good_file(), TODAY)
+    importer.apply(db, SYSTEM, good_file(), TODAY)
     # 1002 is in the file with a new address, so Nils may have the old one: after the import one person has it
     moved = people_file("1002;Ola Lånedisk;ola.ny@kommun.example;kf-bibliotek;medarbetare;2021-09-01;",
                         "1006;Nils Ny;ola.lanedisk@kommun.example;kf;medarbetare;2025-02-01;")
-    plan = importer.apply(db, moved, TODAY)
+    plan = importer.apply(db, SYSTEM, moved, TODAY)
     assert plan.ok and {c.id: c.action for c in plan.people} == {"1002": CHANGE, "1006": ADD}
     # 1004 leaves before Vera starts: never two at once, so no conflict (an end date is the last day)
-    importer.apply(db, people_file("1004;Per Ledamot;per.ledamot@kommun.example;kfn;fortroendevald;2023-01-01;"
+    importer.apply(db, SYSTEM, people_file("1004;Per Ledamot;per.ledamot@kommun.example;kfn;fortroendevald;2023-01-01;"
                                    "2025-03-31"), TODAY)
     follower = people_file("1007;Vera Ny;per.ledamot@kommun.example;kf;medarbetare;2025-04-01;")
-    assert importer.plan_for(db, follower, TODAY).ok
+    assert importer.plan_for(db, SYSTEM, follower, TODAY).ok
     overlapping = people_file("1007;Vera Ny;per.ledamot@kommun.example;kf;medarbetare;2025-03-31;")
-    assert "tillhör redan Per Ledamot (1004)" in str(importer.plan_for(db, overlapping, TODAY).problems[0])
+    assert "tillhör redan Per Ledamot (1004)" in str(importer.plan_for(db, SYSTEM, overlapping, TODAY).problems[0])
     # rows that were never employed at the same time, today or later, may share one (an old row in the export)
     history = people_file("2001;Anna Gammal;anna@kommun.example;kf;medarbetare;2010-01-01;2020-05-31",
                           "2002;Anna Ny;anna@kommun.example;kf;medarbetare;2023-01-01;")
-    assert importer.plan_for(db, history, TODAY).ok
+    assert importer.plan_for(db, SYSTEM, history, TODAY).ok
 
 
 def test_people_ended_by_end_missing_still_hold_their_address_today(db):
-    importer.apply(db, good_file(), TODAY)
+    importer.apply(db, SYSTEM, good_file(), TODAY)
     tomorrow = people_file("1006;Nils Ny;per.ledamot@kommun.example;kf;medarbetare;2025-03-02;")
-    assert "tillhör redan Per Ledamot (1004)" in str(importer.plan_for(db, tomorrow, TODAY).problems[0])
+    assert "tillhör redan Per Ledamot (1004)" in str(importer.plan_for(db, SYSTEM, tomorrow, TODAY).problems[0])
     # --end-missing ends Per today (his last day), so from tomorrow the address is free; today it is not
-    assert importer.plan_for(db, tomorrow, TODAY, end_missing=True).ok
+    assert importer.plan_for(db, SYSTEM, tomorrow, TODAY, end_missing=True).ok
     today_ = people_file("1006;Nils Ny;per.ledamot@kommun.example;kf;medarbetare;2025-03-01;")
-    assert "tillhör redan Per Ledamot (1004)" in str(importer.plan_for(db, today_, TODAY, end_missing=True).problems[0])
+    assert "tillhör redan Per Ledamot (1004)" in str(importer.plan_for(db, SYSTEM, today_, TODAY, end_missing=True).problems[0])
 
 
 def test_an_email_address_is_stored_trimmed(db):
-    importer.apply(db, good_file(), TODAY)
-    plan = importer.apply(db, people_file("1006;Nils Ny;\t Nils.Ny@kommun.example  ;kf;medarbetare;2025-02-01;"),
+    importer.apply(db, SYSTEM, good_file(), TODAY)
+    plan = importer.apply(db, SYSTEM, people_file("1006;Nils Ny;\t Nils.Ny@kommun.example  ;kf;medarbetare;2025-02-01;"),
                           TODAY)
     assert plan.ok
     with db.read() as session:

@@ -175,6 +175,7 @@ def provider(app_ports, tmp_path_factory):
 def database_url(tmp_path_factory):
     """A fresh database made by the migrations, with the staff list imported through the importer."""
     from progress import importer
+    from progress.access import SYSTEM
     from progress.db import Database, make_engine, migrate
 
     url = f"sqlite:///{tmp_path_factory.mktemp('oidc-db') / 'staff.sqlite'}"
@@ -182,7 +183,7 @@ def database_url(tmp_path_factory):
     migrate(engine)
     parsed = importer.parse("personal.csv", PEOPLE_CSV.encode(), "enheter.csv", UNITS_CSV.encode())
     assert not parsed.problems, [str(p) for p in parsed.problems]
-    plan = importer.apply(Database(engine), parsed, date.today())
+    plan = importer.apply(Database(engine), SYSTEM, parsed, date.today())
     assert plan.ok and plan.has_changes, plan.lines()
     engine.dispose()
     return url

@@ -8,12 +8,12 @@ Every hostile value points at `http://127.0.0.1:<port>`, where a test may listen
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 from dataclasses import dataclass
 from datetime import date
 
 from progress import certificates, importer, talk
+from progress.access import SYSTEM
 from progress.db import Database, make_engine, migrate
 from progress.org import Org
 from progress.seed import seed
@@ -123,15 +123,8 @@ def _renamed_person_file(port: int, stored: dict) -> bytes:
 
 def _apply(db: Database, people: bytes, units: bytes | None, today: date) -> None:
     parsed = importer.parse("personal.csv", people, "enheter.csv" if units else None, units)
-    plan = importer.apply(db, parsed, today)
+    plan = importer.apply(db, SYSTEM, parsed, today)
     assert plan.ok and plan.has_changes, [str(problem) for problem in plan.problems]
-
-
-def _issue_certificate(db: Database, course, person_id: str, track_id: str):
-    """The store's issue(), with the viewer argument when it has one (the person themselves)."""
-    if "viewer_id" in inspect.signature(certificates.issue).parameters:
-        return certificates.issue(db, person_id, course, person_id, track_id)
-    return certificates.issue(db, course, person_id, track_id)
 
 
 def make_hostile_demo(database_url: str, course, port: int, today: date | None = None) -> Hostile:
@@ -147,6 +140,6 @@ def make_hostile_demo(database_url: str, course, port: int, today: date | None =
     _apply(db, _renamed_person_file(port, current.people[RENAMED_PERSON]), None, today)
     module_id = next(iter(course.tracks[CERTIFICATE_TRACK].modules))
     talk.save_reflection(db, RENAMED_PERSON, module_id, values(port)["reflection"], True)
-    record = _issue_certificate(db, course, RENAMED_PERSON, CERTIFICATE_TRACK)
+    record = certificates.issue(db, RENAMED_PERSON, course, RENAMED_PERSON, CERTIFICATE_TRACK)  # as the learner
     assert Org(db).person(RENAMED_PERSON).name == values(port)[RENAMED_PERSON]
     return Hostile(db, port, record.printed_code)

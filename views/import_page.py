@@ -10,10 +10,12 @@ import streamlit as st
 
 from course.plain import md_escape
 from progress import importer
+from progress.access import NotPermitted
 from progress.db import StoreUnavailable
-from views.context import services, t, today
+from views.context import current_user, services, t, today
 
 svc = services()
+user = current_user()
 
 
 @st.cache_data(ttl=600, max_entries=2, show_spinner=False)  # every click reruns the page; a big file parses once
@@ -21,12 +23,15 @@ def _parse(name: str, data: bytes, units_name: str | None, units_data: bytes | N
     return importer.parse(name, data, units_name, units_data)
 
 
-def _apply(parsed: importer.Parsed, end_missing: bool) -> None:
+def _apply(parsed: importer.Parsed, end_missing: bool, file_name: str) -> None:
     st.session_state["import_confirm_check"] = False
-    try:
-        plan = importer.apply(svc.db, parsed, today(), end_missing)
+    try:  # the store checks that the user is an admin today, and records the import in its transaction
+        plan = importer.apply(svc.db, user.id, parsed, today(), end_missing, file_name=file_name)
     except StoreUnavailable:
         st.session_state["import_flash"] = ("error", t("store_unavailable"))
+        return
+    except NotPermitted:
+        st.session_state["import_flash"] = ("error", t("access_admins_only"))
         return
     if not plan.ok:  # the store changed after the dry run: the page now shows why
         st.session_state["import_flash"] = ("error", t("import_refused"))
@@ -102,9 +107,12 @@ if people_file is not None:
         st.error(t("import_file_refused", reason=md_escape(parsed.problems[0].message)))
         st.stop()
     try:
-        plan = importer.plan_for(svc.db, parsed, today(), end_missing)
+        plan = importer.plan_for(svc.db, user.id, parsed, today(), end_missing)
     except StoreUnavailable:
         st.error(t("store_unavailable"))
+        st.stop()
+    except NotPermitted:
+        st.error(t("access_admins_only"))
         st.stop()
     _show_plan(plan)
     if plan.ok and not plan.has_changes:
@@ -112,4 +120,4 @@ if people_file is not None:
     elif plan.ok:
         confirmed = st.checkbox(t("import_confirm_check"), key="import_confirm_check")
         st.button(t("import_confirm"), type="primary", disabled=not confirmed, key="import_apply",
-                  on_click=_apply, args=(parsed, end_missing))
+                  on_click=_apply, args=(parsed, end_missing, people_file.name))
