@@ -139,12 +139,17 @@ def test_no_page_hands_markdown_a_hostile_value(hostile):
         apt.selectbox(key="apt_unit").select_index(index).run()
         assert not apt.exception, apt.exception
         shown += assert_no_raw_hostile_markdown(apt, f"APT card {index}")
-    for page in ("views/learner.py", "views/my_talk.py"):
+    for page in ("views/learner.py", "views/my_talk.py", "views/privacy.py"):
         for user in ("h-lank", RENAMED_PERSON):
             shown += assert_no_raw_hostile_markdown(open_page(user, page), f"{page} as {user}")
 
-    for page in ("views/admin.py", "views/compliance.py"):
+    for page in ("views/admin.py", "views/compliance.py", "views/audit_log.py"):
         shown += assert_no_raw_hostile_markdown(open_page("demo-admin", page), page)
+    extract = open_page("demo-admin", "views/privacy_admin.py")
+    extract.text_input(key="dp_extract_id").input(RENAMED_PERSON)
+    extract.form_submit_button[0].click().run()
+    assert not extract.exception, extract.exception
+    shown += assert_no_raw_hostile_markdown(extract, "Dataskydd, a registerutdrag")
     annual = open_page("demo-admin", "views/annual_report.py")
     annual.form_submit_button[0].click().run()
     assert not annual.exception, annual.exception
@@ -249,6 +254,15 @@ def test_the_annual_report_and_item_statistics_hold_no_formula(hostile, download
         assert_no_formula_in_csv(downloads[name], name)
 
 
+def test_the_audit_log_exports_hold_no_formula(hostile, downloads):
+    open_page("demo-chef", "views/talk.py", person="h-formel")  # a view of a hostile person's results, logged
+    open_page("demo-admin", "views/audit_log.py")
+    csv_name = next(name for name in downloads if name.startswith("granskningslogg") and name.endswith(".csv"))
+    xlsx_name = next(name for name in downloads if name.startswith("granskningslogg") and name.endswith(".xlsx"))
+    assert "'" + values(PORT)["h-formel"] in assert_no_formula_in_csv(downloads[csv_name], csv_name)
+    assert values(PORT)["h-formel"] in assert_no_formula_in_xlsx(downloads[xlsx_name], xlsx_name)
+
+
 def test_the_import_templates_hold_no_formula():
     for name, template in (("personal-mall.csv", importer.PEOPLE_TEMPLATE), ("enheter-mall.csv",
                                                                              importer.UNITS_TEMPLATE)):
@@ -270,3 +284,9 @@ def test_the_pdfs_print_hostile_names_as_text(hostile, downloads):
     certificate.form_submit_button[0].click().run()
     copy = next(data for name, data in downloads.items() if name.startswith("intyg-"))
     assert "HYPERLINK" in assert_no_link_in_pdf(copy, "certificate")
+    extract = open_page("demo-admin", "views/privacy_admin.py")
+    extract.text_input(key="dp_extract_id").input(RENAMED_PERSON)
+    extract.form_submit_button[0].click().run()
+    register = next(data for name, data in downloads.items() if name.startswith("registerutdrag")
+                    and name.endswith(".pdf"))
+    assert "HYPERLINK" in assert_no_link_in_pdf(register, "registerutdrag")

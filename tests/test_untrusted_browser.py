@@ -221,13 +221,15 @@ def test_a_manager_and_an_admin_open_every_page_and_nothing_is_fetched(servers, 
 
     # --- people whose own names are hostile ---
     for user, page_path, text in ((RENAMED_PERSON, "min-utbildning", "Hej"), ("h-bild", "min-utbildning", "Hej"),
-                                  (RENAMED_PERSON, "infor-medarbetarsamtalet", "Förslag att prata om")):
+                                  (RENAMED_PERSON, "infor-medarbetarsamtalet", "Förslag att prata om"),
+                                  ("h-lank", "om-dina-uppgifter", "Om dina uppgifter")):
         page.goto(f"{app}/{page_path}?as={user}")
         settle(page, text)
         check(page, trap, f"{page_path} as {user}")
 
     # --- the admin ---
-    for page_path, text in (("administration", "Databas"), ("analys", "Analys")):
+    for page_path, text in (("administration", "Databas"), ("analys", "Analys"),
+                            ("granskningslogg", "Granskningslogg")):
         page.goto(f"{app}/{page_path}?as=demo-admin")
         settle(page, text)
         check(page, trap, page_path)
@@ -256,6 +258,13 @@ def test_a_manager_and_an_admin_open_every_page_and_nothing_is_fetched(servers, 
     page.locator(".st-key-cert_code input").press("Enter")
     settle(page, "Det finns inget intyg")
     check(page, trap, "certificate check with a typed link")
+
+    page.goto(f"{app}/dataskydd?as=demo-admin")
+    settle(page, "Dataskydd")
+    page.locator(".st-key-dp_extract_id input").fill(RENAMED_PERSON)
+    page.get_by_role("button", name="Ta fram registerutdrag").click()
+    settle(page, "Registerutdrag för")
+    check(page, trap, "registerutdrag")
 
     # --- the demo's ?as= with a hostile value ---
     for requested in (texts["h-lank"], texts["h-bild"], f"www.127.0.0.1.nip.io:{port}/as"):
