@@ -158,3 +158,29 @@ def test_a_name_cannot_add_a_recipient_or_a_line_to_a_mail():
     assert "\n" not in line and "http://" not in line and "www." not in line and "kalle@x" not in line
     assert line.replace(WORD_JOINER, "") == "Bo Klicka: http://127.0.0.1:9/x www.x.se kalle@x.se"
     assert mail_text("Olle Öberg") == "Olle Öberg"
+
+
+def test_a_reminder_names_people_as_one_line_of_text_and_links_nothing(fixture_course):
+    """The e-mails are plain text: a name or unit name cannot add lines, links, or a recipient."""
+    from datetime import date, timedelta
+    from types import SimpleNamespace
+
+    from course import reminders
+    from course.rules import Status
+    from progress.reminders import _message
+
+    today = date(2026, 3, 4)
+    module_id = next(iter(fixture_course.modules))
+    name = "Eva\r\nBcc: x@evil.se\n\nKlicka: http://127.0.0.1:9/x <evil@127.0.0.1.nip.io>"
+    unit = "www.127.0.0.1.nip.io\nEnhet"
+    rows = [SimpleNamespace(person_id="p1", name=name, email="eva@kommun.se", module_id=module_id,
+                            status=Status.OVERDUE, due=today - timedelta(days=3), unit_name=unit)]
+    digest = reminders.digest_mail(fixture_course, "c", name, "chef@kommun.se", rows, today)
+    [mail] = reminders.person_mails(fixture_course, rows, today)
+    for body in (digest.body, mail.body):
+        assert "http://" not in body and "www." not in body and "evil@127" not in body
+        assert not any(line.startswith(("Bcc", "Klicka")) for line in body.splitlines())
+    assert "Hej Eva!" in mail.body
+    message = _message(mail, "Gränsfall <utbildning@kommun.se>")
+    assert getaddresses([str(message["To"])]) == [(mail_display_name(name), "eva@kommun.se")]
+    assert "evil@" not in message.as_string().split("\n\n", 1)[0]  # the headers
