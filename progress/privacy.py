@@ -373,8 +373,9 @@ def _plan(session: Session, course: Course, policy: RetentionPolicy, today: date
         plan.audit_events = session.scalar(select(func.count()).select_from(AuditEvent)
                                            .where(AuditEvent.at < plan.audit_cutoff))
     if cutoff("personer_som_slutat"):
+        left_before = cutoff("personer_som_slutat").date()
         plan.people = list(session.scalars(
-            select(Person.id).where(Person.end_date.is_not(None), Person.end_date < cutoff("personer_som_slutat").date(),
+            select(Person.id).where(Person.end_date.is_not(None), Person.end_date < left_before,
                                     Person.id.not_like(f"{ANONYMOUS_PREFIX}%")).order_by(Person.id)))
     return plan
 

@@ -92,9 +92,9 @@ def figures(db, course, renamed: dict[str, str] | None = None) -> dict:
     return found
 
 
-def pseudonyms(db) -> dict[str, str]:
+def pseudonyms(db) -> list[str]:
     with db.read() as session:
-        return {pseudonym: pseudonym for pseudonym in session.scalars(select(Person.id).where(Person.id.like("anon-%")))}
+        return list(session.scalars(select(Person.id).where(Person.id.like("anon-%"))))
 
 
 def count(db, model, *where) -> int:
