@@ -654,3 +654,37 @@ def test_the_admin_page_extracts_erases_after_confirmation_and_tries_the_culling
     assert not at.exception, at.exception
     dry = next(frame.value for frame in at.dataframe if "Gallras före" in frame.value.columns)
     assert set(dry["Sparas"]) == {"tills vidare"} and int(dry["Rader"].sum()) == 0  # the shipped policy keeps all
+
+
+def test_migration_0010_goes_down_and_up_and_refuses_to_go_down_over_a_culled_answer(tmp_path, fixture_course):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from progress.db import MIGRATIONS, Database, make_engine, migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
+    migrate(engine)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+
+    def to(revision: str) -> None:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if revision == "0009" else command.upgrade)(config, revision)
+
+    def nullable() -> bool:
+        return next(c["nullable"] for c in inspect(engine).get_columns("completions") if c["name"] == "trigger_step_id")
+
+    assert nullable()
+    to("0009")
+    assert not nullable()
+    to("head")
+    assert nullable() and inspect(engine).get_unique_constraints("completions")
+    db = Database(engine)
+    seed(db, fixture_course, employees=5, history_years=3, today=TODAY)
+    privacy.run(db, SYSTEM, fixture_course, EVERY_TYPE_12, tmp_path / "arkiv", today=TODAY)
+    assert count(db, Completion, Completion.trigger_step_id.is_(None)) > 0
+    with pytest.raises(RuntimeError, match="nedgraderingen avbryts"):
+        to("0009")
+    assert nullable()
