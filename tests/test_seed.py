@@ -29,9 +29,12 @@ def test_seed_makes_people_and_history_and_refuses_to_overwrite(tmp_path):
     assert {"demo-nyanstalld", "demo-medarbetare", "demo-chef", "demo-fortroendevald", "demo-admin"} <= ids
     assert completions > 0 and steps > completions
 
-    again = seed_cli("--employees", "10", "--database-url", url)
+    # The database is now the demo's: writing to it again takes --demo, and overwriting it --replace too.
+    refused = seed_cli("--employees", "10", "--database-url", url)
+    assert refused.returncode == 2 and "demons databas" in refused.stderr
+    again = seed_cli("--employees", "10", "--database-url", url, "--demo")
     assert again.returncode == 1 and "--replace" in again.stderr
-    replaced = seed_cli("--employees", "10", "--database-url", url, "--replace")
+    replaced = seed_cli("--employees", "10", "--database-url", url, "--demo", "--replace")
     assert replaced.returncode == 0
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM people").fetchone()[0] < people
