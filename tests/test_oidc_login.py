@@ -41,26 +41,20 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.browser_support import CHROMIUM, IN_CI, free_port, launch, start_streamlit, stop, wait_for
 from tests.conftest import PROJECT_ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-# As in tests/test_browser.py, and every host name but loopback resolves to nothing: nothing leaves the machine.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
+# Every host name but loopback resolves to nothing: nothing leaves the machine.
+LOOPBACK_ONLY = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
 OIDC_DIR = PROJECT_ROOT / "tests" / "oidc"
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 NODE = shutil.which("node")
 NPM = shutil.which("npm")
 TIMEOUT_MS = 30_000
@@ -99,33 +93,6 @@ PEOPLE_CSV = ("anstallningsid;namn;epost;enhet;chef;roll;startdatum;slutdatum\n"
               "2004;Sven Slutat;sven.slutat@gransby.example;sbf-bygglov;2001;admin,medarbetare;2015-01-01;2020-06-30\n"
               "2005;Vera Overifierad;vera.overifierad@gransby.example;sbf-bygglov;2001;medarbetare;2022-01-01;\n")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, what: str, seconds: float = 60) -> bytes:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read()
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"{what} did not answer at {url} within {seconds} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 def module_titles() -> list[str]:
@@ -202,11 +169,8 @@ def start_app(port: int, issuer: str, database_url: str, directory: Path, extra_
            if not key.startswith("COURSE_") and key != "STREAMLIT_SECRETS_FILES"}
     env.update({"COURSE_AUTH": "oidc", "COURSE_DATABASE_URL": database_url, **extra_env})
     log = (directory / "app.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--secrets.files", str(secrets_file)],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = start_streamlit("app.py", port, env, "--browser.gatherUsageStats", "false",
+                              "--secrets.files", str(secrets_file), output=log)
     url = f"http://localhost:{port}"
     try:
         wait_for(f"http://127.0.0.1:{port}/_stcore/health", process, "the app", 60)
@@ -238,7 +202,7 @@ def short_app(provider, database_url, app_ports, tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright, LOOPBACK_ONLY)
         yield browser
         browser.close()
 

@@ -11,41 +11,24 @@ from __future__ import annotations
 import http.server
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.parse
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from course.content.loader import load_course
 from course.plain import WORD_JOINER, one_line
+from tests.browser_support import free_port, launch, require_chromium, start_streamlit, stop, wait_for
 from tests.conftest import PROJECT_ROOT
 from tests.untrusted_data import HOSTILE_STRINGS, RENAMED_PERSON, make_hostile_demo, people_file, values
 
-CHROMIUM = "/usr/bin/chromium"
 # Every host name resolves to loopback, so that a bare "www.127.0.0.1.nip.io:<port>" that became a link or an
 # image would reach the recording server, never the network.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--host-resolver-rules=MAP * 127.0.0.1"]
+RESOLVE_TO_LOOPBACK = ["--host-resolver-rules=MAP * 127.0.0.1"]
 POINTING = ("href", "xlink:href", "src", "srcset", "action", "formaction", "poster", "data", "background")
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs Debian's chromium (apt-get install chromium); .ci/run installs it")
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -73,22 +56,6 @@ def trap():
     server.server_close()
 
 
-def _start(script: str, port: int, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _wait_healthy(url: str) -> None:
-    for _ in range(160):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"{url} did not start")
-
-
 @pytest.fixture(scope="module")
 def servers(trap, tmp_path_factory):
     """The app over the hostile demo database, and the Markdown probe page."""
@@ -99,24 +66,22 @@ def servers(trap, tmp_path_factory):
     hostile = make_hostile_demo(f"sqlite:///{database}", result.course, port)
     env = {**os.environ, "COURSE_DATABASE_URL": f"sqlite:///{database}", "COURSE_AUTH": "demo"}
     app_port, probe_port = free_port(), free_port()
-    app = _start("app.py", app_port, env)
-    probe = _start("tests/markdown_probe_app.py", probe_port, env)
+    app = start_streamlit("app.py", app_port, env)
+    probe = start_streamlit("tests/markdown_probe_app.py", probe_port, env)
     try:
         app_url, probe_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{probe_port}"
-        _wait_healthy(app_url)
-        _wait_healthy(probe_url)
+        wait_for(f"{app_url}/_stcore/health", app)
+        wait_for(f"{probe_url}/_stcore/health", probe, "the probe page")
         yield app_url, probe_url, hostile
     finally:
         for process in (app, probe):
-            process.terminate()
-        for process in (app, probe):
-            process.wait(timeout=20)
+            stop(process)
 
 
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright, RESOLVE_TO_LOOPBACK)
         yield browser
         browser.close()
 

@@ -1,0 +1,69 @@
+"""What the real-browser tests share: Debian's Chromium (never a downloaded browser), a free loopback port, a
+Streamlit server started and waited for. Each test file adds its own host-resolver rule to CHROMIUM_ARGS."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require_chromium() -> None:
+    """Skip the module without Chromium locally; in CI its absence is a failure (.ci/run installs it)."""
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            raise RuntimeError("CI needs Debian's chromium (apt-get install chromium); .ci/run installs it")
+        pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_streamlit(script: str, port: int, env: dict, *extra: str, output=subprocess.DEVNULL) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true", *extra],
+                            cwd=PROJECT_ROOT, env=env, stdout=output,
+                            stderr=subprocess.STDOUT if output is not subprocess.DEVNULL else subprocess.DEVNULL)
+
+
+def wait_for(url: str, process: subprocess.Popen | None = None, what: str = "the app", seconds: float = 60) -> bytes:
+    """The body of `url` once it answers; fails early if `process` exits, and after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read()
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"{what} did not answer at {url} within {seconds} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def launch(playwright, extra_args: list[str] = ()):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
