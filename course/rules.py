@@ -6,9 +6,10 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from typing import Collection
+from typing import Collection, Iterable, Mapping, Protocol, Sequence
 
-from course.content.schema import FollowUp, Module
+from course import play
+from course.content.schema import FollowUp, Module, Track
 
 
 class Status(str, Enum):
@@ -207,3 +208,270 @@ def status_by_cutoffs(cutoffs: StatusCutoffs, start_date: date, last_done_at: da
     if last_done_at is None and start_date < cutoffs.never_done_overdue_start_before:
         return Status.OVERDUE
     return Status.IN_PROGRESS if started_since else Status.NOT_STARTED
+
+
+# --- the learner's page: a module's round, its parts, tracks, refresher, booster, attestation ------------------
+# Min utbildning draws what progress/learner.py derives with these from records it reads in a fixed number of
+# queries; the write path (progress/attempts.py) decides a completion with the same `current_round`.
+
+PASSED = "godkand"  # a quiz attempt's outcome when it reached the pass mark
+TOPIC_QUIZZES = ("diagnostic", "booster")  # drawn across a track's topics
+
+
+class AttemptFacts(Protocol):
+    """What the rules read of an attempt (progress.models.Attempt has it, and so do the learner service's rows)."""
+
+    module_id: str
+    kind: str
+    item_id: str
+    content_version: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    score_percent: float | None
+
+
+class StatusFacts(Protocol):
+    """What the track rules read of one module's status (ModuleProgress and reports.StatusRow have it)."""
+
+    status: Status
+    last_completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Round:
+    """Where a person stands with one module (in the language being played) in its current round."""
+
+    module_id: str
+    done: LastDone  # the latest completion or waiver (of the original: they count in any language)
+    attempts: tuple  # this round's attempts: on the current content version, started after `done.at`
+    required: tuple[str, ...]  # the scenarios this round asks for
+
+    @property
+    def finished(self) -> tuple:
+        return tuple(a for a in self.attempts if a.finished_at is not None)
+
+    @property
+    def finished_scenarios(self) -> frozenset[str]:
+        return frozenset(a.item_id for a in self.finished if a.kind == "scenario")
+
+    @property
+    def passed_quizzes(self) -> tuple:
+        return tuple(a for a in self.finished if a.kind == "quiz" and a.outcome == PASSED)
+
+    @property
+    def complete(self) -> bool:
+        """The round's scenarios played through and its quiz passed: the module is completed."""
+        return is_module_complete(self.required, self.finished_scenarios, bool(self.passed_quizzes))
+
+
+def current_round(module: Module, version: str, done: LastDone, attempts: Iterable[AttemptFacts]) -> Round:
+    """`attempts`: the person's attempts (any module, any content version; others are skipped). The round's
+    attempts are this module's on `version`, started after the latest completion or waiver; a refresher round
+    asks for the scenario `required_scenarios` picks from those finished before it."""
+    own = [a for a in attempts if a.module_id == module.id]
+    this_round = tuple(a for a in own if a.content_version == version and (done.at is None or a.started_at > done.at))
+    history: dict[str, datetime] = {}
+    if done.at is not None:
+        for attempt in own:
+            if attempt.kind == "scenario" and attempt.finished_at is not None and attempt.finished_at <= done.at:
+                history[attempt.item_id] = max(attempt.finished_at, history.get(attempt.item_id, attempt.finished_at))
+    required = required_scenarios(module, first_round=done.at is None, last_finished=history)
+    return Round(module.id, done, this_round, tuple(required))
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module_id: str
+    last_completed_at: datetime | None  # the latest completion or waiver
+    last_score: float | None
+    finished_scenarios: frozenset[str]  # played through in the current round, on the current content version
+    quiz_passed: bool  # in the current round
+    best_quiz_score: float | None  # in the current round
+    started: bool  # any attempt in the current round
+    due: date | None  # None when a completed module never falls due again
+    status: Status
+    required_scenarios: tuple[str, ...] = ()  # this round: all in the first, one new one in a refresher round
+    via_diagnosis: bool = False  # the latest "done" is a waiver by the refresher's diagnostic
+
+
+def module_progress(current: Round, start_date: date, today: date, due_rules: DueRules) -> ModuleProgress:
+    """Status, due date and the current round's progress of one module for one person."""
+    quiz_scores = [a.score_percent for a in current.finished if a.kind == "quiz" and a.score_percent is not None]
+    due = due_date(start_date, current.done.at, due_rules)
+    started = bool(current.attempts)
+    return ModuleProgress(current.module_id, current.done.at, current.done.score, current.finished_scenarios,
+                          bool(current.passed_quizzes), max(quiz_scores) if quiz_scores else None, started, due,
+                          module_status(today, due, current.done.at, started, current.done.via_diagnosis),
+                          current.required, current.done.via_diagnosis)
+
+
+def due_rules_of(course, roles: Collection[str], module_id: str) -> DueRules:
+    """A module's due rules for a person with `roles` (see `assignments`). A module none of their tracks holds
+    is due by the rules of every track that holds it, as if they were all the person's."""
+    for assignment in assignments(course, roles):
+        if assignment.module_id == module_id:
+            return assignment.due_rules
+    every_role = {role for track in course.tracks.values() for role in track.roles}
+    for assignment in assignments(course, every_role):
+        if assignment.module_id == module_id:
+            return assignment.due_rules
+    follow_up = course.follow_up
+    return DueRules(follow_up.onboarding_days, None, course.modules[module_id].material_change,
+                    follow_up.material_change_days)
+
+
+def done_for_now(progress: ModuleProgress, today: date, window_days: int) -> bool:
+    """Done, and the next round has not opened yet (it opens `window_days` before the due date)."""
+    return progress.status in DONE_STATUSES and not renewal_open(today, progress.due, window_days)
+
+
+def opens_on_completion(progress: ModuleProgress, today: date, window_days: int) -> bool:
+    """The module page shows the completion (summary, reflection, the quiz to review) rather than a part:
+    done for now, and no attempt of a new round started."""
+    return done_for_now(progress, today, window_days) and not progress.started
+
+
+Part = tuple[str, str]  # ("scenario", scenario id) or ("quiz", bank id)
+
+
+def parts(module: Module, progress: ModuleProgress) -> tuple[Part, ...]:
+    """This round's parts: its scenarios (all in the first round, one new one in a refresher round), then the quiz."""
+    return tuple(("scenario", s) for s in progress.required_scenarios) + (("quiz", module.quiz),)
+
+
+def part_done(part: Part, progress: ModuleProgress) -> bool:
+    kind, item_id = part
+    return item_id in progress.finished_scenarios if kind == "scenario" else progress.quiz_passed
+
+
+def parts_done(progress: ModuleProgress) -> int:
+    return len(progress.finished_scenarios & set(progress.required_scenarios)) + int(progress.quiz_passed)
+
+
+def next_part(round_parts: Sequence[Part], progress: ModuleProgress) -> int:
+    """The part to continue with: the first not done, else the last (the quiz)."""
+    return next((i for i, part in enumerate(round_parts) if not part_done(part, progress)), len(round_parts) - 1)
+
+
+def part_index(requested: str | None, round_parts: Sequence[Part]) -> int | None:
+    """The part a URL asks for (`?del=`), when it is one of this round's parts; else None (refused)."""
+    if requested is None or not requested.isdigit() or int(requested) >= len(round_parts):
+        return None
+    return int(requested)
+
+
+def may_open_module(course, roles: Collection[str], module_id: str) -> bool:
+    """A module (or its translation) that one of the person's tracks holds."""
+    return module_id in course.modules and any(course.base_of(module_id) in track.modules
+                                               for track in course.tracks_for(roles))
+
+
+def may_open_track(course, roles: Collection[str], track_id: str) -> bool:
+    return any(track.id == track_id for track in course.tracks_for(roles))
+
+
+def playable(attempt_version: str | None, current_version: str) -> bool:
+    """An attempt made on other content cannot be replayed on this one: the learner starts afresh."""
+    return attempt_version is not None and attempt_version == current_version
+
+
+def quiz_finished(finished_at: datetime | None, answered: int, drawn: int) -> bool:
+    """A quiz attempt is finished when it says so, or when every drawn question has its answer: such an attempt
+    is shown as finished, never asked past its last question."""
+    return finished_at is not None or answered >= drawn
+
+
+@dataclass(frozen=True)
+class CbmTotal:
+    total: int  # the certainty-based marks added up
+    best: int  # the most the rated answers could have given: every one right and sure
+    rated: int  # answers with a certainty
+    misconceptions: int  # sure but wrong
+
+
+def cbm_total(answers: Iterable[tuple[bool | None, int | None]]) -> CbmTotal:
+    """`answers`: (right, certainty) per answered question; answers without a certainty are not counted."""
+    rated = [(bool(correct), confidence) for correct, confidence in answers if confidence is not None]
+    best_mark = max(right for right, _ in play.CBM_MARKS.values())
+    return CbmTotal(sum(play.cbm_mark(correct, confidence) for correct, confidence in rated), best_mark * len(rated),
+                    len(rated), sum(1 for correct, confidence in rated if play.is_misconception(correct, confidence)))
+
+
+def track_done_at(track: Track, progress: Mapping[str, StatusFacts]) -> datetime | None:
+    """When every module of the track is done (klar, or klar via diagnos): when its last module was done; else
+    None. The certificate, the booster and the attestation all follow this one rule."""
+    if not all(m in progress and progress[m].status in DONE_STATUSES for m in track.modules):
+        return None
+    return max(progress[m].last_completed_at for m in track.modules)
+
+
+def track_done(track: Track, progress: Mapping[str, StatusFacts]) -> bool:
+    return track_done_at(track, progress) is not None
+
+
+def attestation_current(attested_version: str | None, guideline_version: str) -> bool:
+    """The person has confirmed the guidelines in force (a confirmation of an older version does not count)."""
+    return attested_version is not None and attested_version == guideline_version
+
+
+def may_attest(track: Track, progress: Mapping[str, StatusFacts], attested_version: str | None,
+               guideline_version: str) -> bool:
+    return (track.attestation and track_done(track, progress)
+            and not attestation_current(attested_version, guideline_version))
+
+
+@dataclass(frozen=True)
+class Refresher:
+    """The refresher round's diagnostic of a recurring track."""
+
+    scope: tuple[str, ...]  # the modules due again after an earlier completion: what it may pass
+    round_start: datetime  # the latest completion among them: a diagnostic after it belongs to this round
+    started: bool  # a diagnostic of this round exists (continue it)
+    done: bool  # and it is finished
+
+
+def refresher(track: Track, progress: Mapping[str, ModuleProgress], today: date, window_days: int,
+              latest: AttemptFacts | None) -> Refresher | None:
+    """None when the track has no refresher round now (not recurring, or nothing due again). `latest`: the
+    person's latest diagnostic of the track."""
+    if not track.recurrence_months:
+        return None
+    scope = tuple(m for m in track.modules if progress[m].last_completed_at is not None
+                  and not done_for_now(progress[m], today, window_days))
+    if not scope:
+        return None
+    round_start = max(progress[m].last_completed_at for m in scope)
+    started = latest is not None and latest.started_at > round_start
+    return Refresher(scope, round_start, started, started and latest.finished_at is not None)
+
+
+def diagnostic_outcome(scope: Sequence[str], progress: Mapping[str, ModuleProgress]) -> tuple[list[str], list[str]]:
+    """(the modules of the scope the diagnostic passed, those still to take)."""
+    return ([m for m in scope if progress[m].via_diagnosis], [m for m in scope if not progress[m].via_diagnosis])
+
+
+@dataclass(frozen=True)
+class Booster:
+    opens: date
+    due: date
+    done: bool  # a booster finished after the track was done
+    offered: bool  # open, and not done
+
+
+def booster(track: Track, progress: Mapping[str, StatusFacts], today: date, follow_up: FollowUp | None,
+            latest: AttemptFacts | None) -> Booster | None:
+    """The spaced booster after a track was done; None while it is not. `latest`: the latest booster attempt."""
+    done_at = track_done_at(track, progress)
+    if done_at is None:
+        return None
+    opens, due = booster_window(done_at.date(), follow_up)
+    done = latest is not None and latest.finished_at is not None and latest.started_at > done_at
+    return Booster(opens, due, done, today >= opens and not done)
+
+
+def may_start_topic_quiz(kind: str, offered_refresher: Refresher | None, offered_booster: Booster | None) -> bool:
+    """A diagnostic while the track has a refresher round not yet done; a booster while it is offered."""
+    if kind == "diagnostic":
+        return offered_refresher is not None and not offered_refresher.done
+    return kind == "booster" and offered_booster is not None and offered_booster.offered

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Callable, Literal, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,11 +22,14 @@ from course import play, rules
 from course.content.loader import Course
 from progress import daily_counts, states, tallies
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, Step, Waiver
+from progress.models import Attempt, Completion, Person, PersonRole, Step, Waiver
+
+# One module's status and round, derived by course.rules (kept importable from here)
+ModuleProgress = rules.ModuleProgress
 
 Kind = Literal["scenario", "quiz", "diagnostic", "booster"]
-TOPIC_QUIZZES = ("diagnostic", "booster")  # drawn across a track's topics; always ask how sure the learner is
-PASSED, FAILED, DONE = "godkand", "underkand", "klar"
+TOPIC_QUIZZES = rules.TOPIC_QUIZZES  # drawn across a track's topics; always ask how sure the learner is
+PASSED, FAILED, DONE = rules.PASSED, "underkand", "klar"
 
 
 def utcnow() -> datetime:
@@ -81,21 +84,6 @@ class AnswerResult:
     status: Literal["recorded", "duplicate"]
     attempt: AttemptRecord
     module_completed: bool = False
-
-
-@dataclass(frozen=True)
-class ModuleProgress:
-    module_id: str
-    last_completed_at: datetime | None  # the latest completion or waiver
-    last_score: float | None
-    finished_scenarios: frozenset[str]  # played through in the current round, on the current content version
-    quiz_passed: bool  # in the current round
-    best_quiz_score: float | None  # in the current round
-    started: bool  # any attempt in the current round
-    due: object  # date, or None when a completed module never falls due again
-    status: rules.Status
-    required_scenarios: tuple[str, ...] = ()  # this round: all in the first, one new one in a refresher round
-    via_diagnosis: bool = False  # the latest "done" is a waiver by the refresher's diagnostic
 
 
 class Attempts:
@@ -179,7 +167,7 @@ class Attempts:
         """Topics the learner mastered in a diagnostic of this round that covered the module: the refresher's
         quiz skips them where the bank allows."""
         base = self.course.base_of(module_id)
-        since = self._round(session, person_id, module_id).last_done
+        since = self._round(session, person_id, module_id).done.at
         if since is None:
             return frozenset()
         answers = []
@@ -330,39 +318,29 @@ class Attempts:
 
     # --- completion ----------------------------------------------------------------------------------------
 
-    def _round(self, session: Session, person_id: str, module_id: str) -> "_Round":
-        """Where the person stands with a module: the latest completion or waiver, and the current round.
+    def _round(self, session: Session, person_id: str, module_id: str) -> rules.Round:
+        """Where the person stands with a module: the latest completion or waiver, and the current round
+        (rules.current_round).
 
         `module_id` may be a translation: completions and waivers are kept under the original (they count in
         any language), while the round's attempts and scenarios are those of the language being played."""
-        module = self.course.modules[module_id]
         base = self.course.base_of(module_id)
         last = _last_completion(session, person_id, base)
         waiver = session.scalars(select(Waiver).where(Waiver.person_id == person_id, Waiver.module_id == base)
                                  .order_by(Waiver.waived_at.desc()).limit(1)).first()
         done = rules.last_done(last.completed_at if last else None, last.score_percent if last else None,
                                waiver.waived_at if waiver else None)
-        last_done = done.at
-        attempts = _round_attempts(session, person_id, module_id, self.course.module_version(module_id), last_done)
-        history: dict[str, datetime] = {}
-        if last_done is not None:  # scenarios played before this round: a refresher round asks for a new one
-            for item_id, finished_at in session.execute(
-                    select(Attempt.item_id, func.max(Attempt.finished_at))
-                    .where(Attempt.person_id == person_id, Attempt.module_id == module_id,
-                           Attempt.kind == "scenario", Attempt.finished_at <= last_done)
-                    .group_by(Attempt.item_id)):
-                history[item_id] = finished_at
-        required = rules.required_scenarios(module, first_round=last_done is None, last_finished=history)
-        return _Round(last_done, done.score, done.via_diagnosis, attempts, tuple(required))
+        attempts = session.scalars(select(Attempt).where(Attempt.person_id == person_id,
+                                                         Attempt.module_id == module_id))
+        return rules.current_round(self.course.modules[module_id], self.course.module_version(module_id), done,
+                                   attempts)
 
     def _complete_if_done(self, session: Session, attempt: Attempt, step: Step) -> bool:
         current = self._round(session, attempt.person_id, attempt.module_id)
-        finished = [a for a in current.attempts if a.finished_at is not None]
-        scenarios_done = {a.item_id for a in finished if a.kind == "scenario"}
-        passed = [a for a in finished if a.kind == "quiz" and a.outcome == PASSED]
-        if not rules.is_module_complete(current.required, scenarios_done, bool(passed)):
+        if not current.complete:
             return False
-        module_id, score = self.course.base_of(attempt.module_id), max(a.score_percent or 0.0 for a in passed)
+        module_id = self.course.base_of(attempt.module_id)
+        score = max(a.score_percent or 0.0 for a in current.passed_quizzes)
         session.add(Completion(person_id=attempt.person_id, module_id=module_id,
                                content_version=attempt.content_version,
                                started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
@@ -372,35 +350,16 @@ class Attempts:
         return True
 
     def module_progress(self, person_id: str, module_id: str, start_date, today=None,
-                        due_rules: rules.DueRules = rules.DEFAULT_RULES) -> ModuleProgress:
+                        due_rules: rules.DueRules | None = None) -> ModuleProgress:
+        """One module's progress for one person (the learner's page reads every module at once through
+        progress.learner). Without `due_rules`, the person's own (rules.due_rules_of their roles)."""
         today = today or self.clock().date()
         with self.db.read() as session:
             current = self._round(session, person_id, module_id)
-        finished = [a for a in current.attempts if a.finished_at is not None]
-        quiz_scores = [a.score_percent for a in finished if a.kind == "quiz" and a.score_percent is not None]
-        due = rules.due_date(start_date, current.last_done, due_rules)
-        return ModuleProgress(
-            module_id=module_id,
-            last_completed_at=current.last_done,
-            last_score=current.last_score,
-            finished_scenarios=frozenset(a.item_id for a in finished if a.kind == "scenario"),
-            quiz_passed=any(a.kind == "quiz" and a.outcome == PASSED for a in finished),
-            best_quiz_score=max(quiz_scores) if quiz_scores else None,
-            started=bool(current.attempts),
-            due=due,
-            status=rules.module_status(today, due, current.last_done, bool(current.attempts), current.via_diagnosis),
-            required_scenarios=current.required,
-            via_diagnosis=current.via_diagnosis,
-        )
-
-
-@dataclass(frozen=True)
-class _Round:
-    last_done: datetime | None
-    last_score: float | None
-    via_diagnosis: bool
-    attempts: list
-    required: tuple[str, ...]
+            if due_rules is None:
+                roles = set(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id)))
+                due_rules = rules.due_rules_of(self.course, roles, self.course.base_of(module_id))
+        return rules.module_progress(current, start_date, today, due_rules)
 
 
 def _open(session: Session, person_id: str, item_id: str, version: str) -> Attempt | None:
@@ -422,13 +381,3 @@ def _last_completion(session: Session, person_id: str, module_id: str) -> Comple
     return session.scalars(select(Completion).where(Completion.person_id == person_id,
                                                     Completion.module_id == module_id)
                            .order_by(Completion.completed_at.desc()).limit(1)).first()
-
-
-def _round_attempts(session: Session, person_id: str, module_id: str, version: str,
-                    since: datetime | None) -> list[Attempt]:
-    """Attempts of the current round: on the current content version, started after the last completion."""
-    query = select(Attempt).where(Attempt.person_id == person_id, Attempt.module_id == module_id,
-                                  Attempt.content_version == version)
-    if since is not None:
-        query = query.where(Attempt.started_at > since)
-    return list(session.scalars(query))

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from course.content.loader import Course
 from course.documents.certificate import CertificateText, certificate_pdf
-from course.rules import DONE_STATUSES
+from course import rules
 from progress import audit, reports
 from progress.access import SYSTEM, NotPermitted, Viewer, is_employed, require_admin
 from progress.db import Database
@@ -79,13 +79,13 @@ def _completion(db: Database, course: Course, person_id: str, track_id: str, tod
         return None
     with db.read() as session:
         roles = set(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id)))
-    if not roles & set(track.roles):
+    if not rules.may_open_track(course, roles, track_id):
         return None
     rows = {row.module_id: row for row in reports.status_rows(db, course, today, person_ids=[person_id])}
-    if not all(module_id in rows and rows[module_id].status in DONE_STATUSES for module_id in track.modules):
+    done_at = rules.track_done_at(track, rows)  # the one rule for "track done" (the learner's page uses it too)
+    if done_at is None:
         return None
-    last = max(rows[module_id].last_completed_at for module_id in track.modules)
-    return last.date(), rows[track.modules[0]].name
+    return done_at.date(), rows[track.modules[0]].name
 
 
 def _require_self(db: Database, viewer_id: Viewer, person_id: str, today: date) -> None:
