@@ -1,0 +1,89 @@
+"""python -m bench [--quick] [--dashboard] | python -m bench soak [--quick]
+
+    python -m bench                  learner pages against the trivial page at 1, 20 and 100 sessions (~5 min)
+    python -m bench --quick          the same, shorter rounds (~1.5 min)
+    python -m bench --dashboard      also the manager dashboard at 60,000 people (bench/dashboard.py)
+    python -m bench soak             200 learners answering for 60 s on SQLite and on PostgreSQL, then the check
+
+See bench/README.md. Only loopback traffic; every server started is stopped on exit, every database made dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # `python bench/__main__.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import runner, servers, soak  # noqa: E402
+
+
+def _bench_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=runner.__doc__.split("\n\n")[0],
+                                epilog="python -m bench soak --help: the load test")
+    p.add_argument("--quick", action="store_true", help="short rounds: 1 round of 3 s per workload and level")
+    p.add_argument("--sessions", default="1,20,100", help="levels of concurrency, comma-separated (1,20,100)")
+    p.add_argument("--rounds", type=int, default=None, help="rounds per workload and level (3; --quick 1)")
+    p.add_argument("--seconds", type=float, default=None, help="seconds per round (6; --quick 3)")
+    p.add_argument("--warmup", type=float, default=None, help="untimed seconds per workload and level (3; --quick 1)")
+    p.add_argument("--employees", type=int, default=0, help="people to seed (default: enough distinct learners)")
+    p.add_argument("--json", default=str(runner.RESULTS), help=f"where to write the results ({runner.RESULTS})")
+    p.add_argument("--dashboard", action="store_true", help="also run bench/dashboard.py (60,000 people)")
+    p.add_argument("--dashboard-args", nargs=argparse.REMAINDER, default=[],
+                   help="arguments for bench/dashboard.py, e.g. --dashboard-args --databases sqlite")
+    p.add_argument("--keep", action="store_true", help="keep the seeded store and the server logs")
+    return p
+
+
+def _soak_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench soak", description=soak.__doc__.split("\n\n")[0])
+    p.add_argument("--learners", type=int, default=200, help="concurrent distinct learners (200)")
+    p.add_argument("--seconds", type=float, default=60.0, help="seconds of answering (60)")
+    p.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both (both)")
+    p.add_argument("--double-send", type=float, default=0.0, help="share of answers sent twice back to back (0)")
+    p.add_argument("--quick", action="store_true", help="20 learners for 10 s")
+    p.add_argument("--log", default="", help="write the generator's answer log here (JSON lines, one per database)")
+    p.add_argument("--keep", action="store_true", help="keep the store and the server log")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    servers.stop_on_sigterm()
+    if argv[:1] == ["soak"]:
+        args = _soak_parser().parse_args(argv[1:])
+        if args.quick:
+            args.learners, args.seconds = 20, 10.0
+        if not 1 <= args.learners <= 1000 or not 0 < args.seconds <= 3600 or not 0 <= args.double_send <= 1:
+            print("--learners 1..1000, --seconds 0..3600, --double-send 0..1", file=sys.stderr)
+            return 2
+        results = []
+        try:
+            for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
+                log = Path(f"{args.log}.{database}.jsonl") if args.log else None
+                result = soak.soak(database, args.learners, args.seconds, double_send_rate=args.double_send,
+                                   keep=args.keep, log_path=log)
+                result.print()
+                results.append(result)
+        except KeyboardInterrupt:
+            print("\ninterrupted; servers stopped, databases dropped", file=sys.stderr)
+            return 130
+        except (servers.BenchError, TimeoutError, OSError) as error:
+            print(f"soak failed: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
+        return 0 if results and all(r.ok for r in results) else 1
+    args = _bench_parser().parse_args(argv)
+    defaults = (1, 3.0, 1.0) if args.quick else (3, 6.0, 3.0)
+    args.rounds = args.rounds or defaults[0]
+    args.seconds = args.seconds or defaults[1]
+    args.warmup = defaults[2] if args.warmup is None else args.warmup
+    if args.rounds < 1 or args.rounds > 20 or not 0 < args.seconds <= 600:
+        print("--rounds 1..20, --seconds 0..600", file=sys.stderr)
+        return 2
+    return runner.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
