@@ -56,7 +56,9 @@ UNIT_HEADERS = {"enhet": "enhet", "enhetsid": "enhet", "unit": "enhet", "namn": 
 UNIT_REQUIRED = ("enhet", "namn", "typ")
 PERSONNUMMER_HEADERS = {"personnummer", "personnr", "pnr", "samordningsnummer"}
 DATE_HINT = "Skriv datum som ÅÅÅÅ-MM-DD, till exempel 2025-01-31."
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A plain address: no spaces, quotes, brackets or other characters that would let a name or a second address into
+# a mail header (the HR file is untrusted).
+EMAIL = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(\.[\w-]+)+$")
 PLAIN_LETTERS = str.maketrans("åäöé", "aaoe")
 NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]")
 VALID_ROLES = ", ".join(ROLE_NAMES.values())

@@ -844,3 +844,12 @@ def test_the_page_says_in_one_sentence_why_a_file_is_refused_and_tells_the_limit
     at.file_uploader(key="import_file").upload("personal.csv", SMALL_CSV.encode("utf-16-le")).run()
     assert len(at.error) == 1 and not at.metric
     assert "UTF-16 utan byteordningsmärke" in at.error[0].value.replace("\\", "")
+
+
+def test_an_address_with_header_characters_is_a_row_error_and_a_swedish_domain_is_fine():
+    header = "anstallningsid;namn;epost;enhet;roll;startdatum\n"
+    for hostile in ("a<b@kommun.se", "\"Chef\" <chef@kommun.se>", "a@kommun.se, b@annan.se", "a b@kommun.se"):
+        parsed = parse("personal.csv", (header + f"7;Åsa;{hostile};kf;medarbetare;2024-01-01\n").encode())
+        assert any("ser inte ut som en e-postadress" in str(p) for p in parsed.problems), hostile
+    fine = parse("personal.csv", (header + "7;Åsa;åsa.öberg@håbo.se;kf;medarbetare;2024-01-01\n").encode())
+    assert not fine.problems and fine.people[0].values["email"] == "åsa.öberg@håbo.se"
