@@ -138,7 +138,8 @@ async def drive(url: str, people: list[str], seconds: float, seed: int = 1, doub
                 except Exception as error:  # a timeout or a closed connection: counted, this learner stops
                     failures.append(f"{learner.person_id}: {type(error).__name__}: {error}"[:300])
                     return
-                latencies.append(step.result.latency_s)
+                if step.answer is None or not step.answer.sent_twice:  # a double send waits for quiet
+                    latencies.append(step.result.latency_s)
 
         async with asyncio.timeout(seconds + RERUN_TIMEOUT_S + 30):
             await asyncio.gather(*(play(learner) for learner in learners))

@@ -230,15 +230,20 @@ class Session:
         return result
 
     async def _drain(self, result: RunResult, started: float, quiet_s: float = 0.5) -> RunResult:
-        """After a double send the server made one run or two: wait (bounded) for a second one to start."""
+        """After a double send the server made one run or two (the first may also be cut short before it drew
+        anything, with no script_finished of its own): wait, bounded, for another run to start."""
         assert self.ws is not None
-        try:
-            first = await asyncio.wait_for(self.ws.recv(), quiet_s)
-        except TimeoutError:
-            return result
-        second = await self._read_run(started, first=first)
-        second.exceptions[:0] = result.exceptions
-        return second
+        while True:
+            try:
+                data = await asyncio.wait_for(self.ws.recv(), quiet_s)
+            except TimeoutError:
+                return result
+            fwd = ForwardMsg()
+            fwd.ParseFromString(data)  # type: ignore[arg-type]
+            if fwd.WhichOneof("type") == "new_session":
+                second = await self._read_run(started, first=data)
+                second.exceptions[:0] = result.exceptions
+                return second
 
     async def _read_run(self, started: float, fragment_id: str = "", first: bytes | None = None) -> RunResult:
         assert self.ws is not None
