@@ -4,6 +4,7 @@
     python -m bench --quick          the same, shorter rounds (~1.5 min)
     python -m bench --dashboard      also the manager dashboard at 60,000 people (bench/dashboard.py)
     python -m bench soak             200 learners answering for 60 s on SQLite and on PostgreSQL, then the check
+    python -m bench profile          where the app server's time goes under 20 learners (needs py-spy)
 
 See bench/README.md. Only loopback traffic; every server started is stopped on exit, every database made dropped.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/__main__.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import runner, servers, soak  # noqa: E402
+from bench import profile, runner, servers, soak  # noqa: E402
 
 
 def _bench_parser() -> argparse.ArgumentParser:
@@ -49,9 +50,30 @@ def _soak_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _profile_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench profile", description=profile.__doc__.split("\n\n")[0])
+    p.add_argument("--learners", type=int, default=20, help="concurrent distinct learners (20)")
+    p.add_argument("--seconds", type=float, default=20.0, help="seconds of sampling (20)")
+    p.add_argument("--workload", choices=("play", "home"), default="play", help="play modules, or rerun the home page")
+    p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     servers.stop_on_sigterm()
+    if argv[:1] == ["profile"]:
+        args = _profile_parser().parse_args(argv[1:])
+        if not 1 <= args.learners <= 500 or not 1 <= args.seconds <= 600:
+            print("--learners 1..500, --seconds 1..600", file=sys.stderr)
+            return 2
+        try:
+            return profile.profile(args.learners, args.seconds, args.workload, args.database)
+        except KeyboardInterrupt:
+            return 130
+        except (servers.BenchError, TimeoutError, OSError) as error:
+            print(f"profile failed: {type(error).__name__}: {error}", file=sys.stderr)
+            return 1
     if argv[:1] == ["soak"]:
         args = _soak_parser().parse_args(argv[1:])
         if args.quick:
