@@ -382,6 +382,12 @@ def quiz_finished(finished_at: datetime | None, answered: int, drawn: int) -> bo
     return finished_at is not None or answered >= drawn
 
 
+def quiz_passed(outcome: str | None, correct: int, total: int, pass_mark: int) -> bool:
+    """A finished module quiz passed: as its attempt records, or, when the result is not recorded with its last
+    answer (an older attempt), by the pass mark."""
+    return outcome == PASSED if outcome is not None else play.passes(correct, total, pass_mark)
+
+
 @dataclass(frozen=True)
 class CbmTotal:
     total: int  # the certainty-based marks added up

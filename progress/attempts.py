@@ -194,9 +194,7 @@ class Attempts:
 
     def draw_of(self, attempt: AttemptRecord) -> list[play.DrawnQuestion]:
         """The questions of a quiz attempt in the order shown: stored, or (older attempts) derived from the seed."""
-        if attempt.drawn is not None:
-            return list(attempt.drawn)
-        return play.draw_quiz(self.course.banks[attempt.item_id], attempt.seed)
+        return draw_of(self.course, attempt)
 
     def latest_topic_quiz(self, person_id: str, kind: Kind, track_id: str) -> AttemptRecord | None:
         return self.latest_attempt(person_id, f"{kind}:{track_id}")
@@ -360,6 +358,13 @@ class Attempts:
                 roles = set(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id)))
                 due_rules = rules.due_rules_of(self.course, roles, self.course.base_of(module_id))
         return rules.module_progress(current, start_date, today, due_rules)
+
+
+def draw_of(course: Course, attempt: AttemptRecord) -> list[play.DrawnQuestion]:
+    """The questions of a quiz attempt in the order shown: stored, or (older attempts) derived from the seed."""
+    if attempt.drawn is not None:
+        return list(attempt.drawn)
+    return play.draw_quiz(course.banks[attempt.item_id], attempt.seed)
 
 
 def _open(session: Session, person_id: str, item_id: str, version: str) -> Attempt | None:

@@ -141,6 +141,8 @@ def test_a_quiz_with_every_question_answered_is_finished_even_before_the_attempt
     assert not rules.quiz_finished(None, 4, 5)
     assert rules.quiz_finished(None, 5, 5)  # all answered: shown finished, never asked a sixth question
     assert rules.quiz_finished(NOW, 3, 5)
+    assert rules.quiz_passed(rules.PASSED, 0, 5, 80) and not rules.quiz_passed("underkand", 5, 5, 80)
+    assert rules.quiz_passed(None, 4, 5, 80) and not rules.quiz_passed(None, 3, 5, 80)  # by the pass mark
 
 
 def test_the_certainty_based_total_and_its_best_come_from_the_marks():
