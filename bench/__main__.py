@@ -12,7 +12,9 @@ See bench/README.md. Only loopback traffic; every server started is stopped on e
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 if __package__ in (None, ""):  # `python bench/__main__.py`: make `bench` importable
@@ -47,6 +49,7 @@ def _soak_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="20 learners for 10 s")
     p.add_argument("--log", default="", help="write the generator's answer log here (JSON lines, one per database)")
     p.add_argument("--keep", action="store_true", help="keep the store and the server log")
+    p.add_argument("--json", default=str(runner.RESULTS), help=f"where to write the results ({runner.RESULTS})")
     return p
 
 
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             print("--learners 1..1000, --seconds 0..3600, --double-send 0..1", file=sys.stderr)
             return 2
         results = []
+        started = datetime.now().isoformat(timespec="seconds")
+        load_start = [round(x, 2) for x in os.getloadavg()]
         try:
             for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
                 log = Path(f"{args.log}.{database}.jsonl") if args.log else None
@@ -95,6 +100,12 @@ def main(argv: list[str] | None = None) -> int:
         except (servers.BenchError, TimeoutError, OSError) as error:
             print(f"soak failed: {type(error).__name__}: {error}", file=sys.stderr)
             return 1
+        if results:
+            runner.save_results(Path(args.json), {"soak": {
+                "started": started, "machine": servers.machine(), "load_average_start": load_start,
+                "settings": {"learners": args.learners, "seconds": args.seconds, "double_send": args.double_send},
+                "databases": [r.summary() for r in results]}})
+            print(f"\nwrote {args.json}")
         return 0 if results and all(r.ok for r in results) else 1
     args = _bench_parser().parse_args(argv)
     defaults = (1, 3.0, 1.0) if args.quick else (3, 6.0, 3.0)

@@ -367,6 +367,18 @@ def print_table(levels: dict[int, dict[str, Cell]], checks: list[dict], machine:
 
 # --- the run ---------------------------------------------------------------------------------------------------
 
+def save_results(path: Path, parts: dict) -> None:
+    """Write `parts` ("bench", "soak") into the results file, keeping the other modes' latest results."""
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        results = {}
+    if not isinstance(results, dict):
+        results = {}
+    results.update(parts)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _dashboard(extra: list[str]) -> dict:
     """bench/dashboard.py as it is (it seeds 60,000 people once into bench/data/), its output kept."""
     print("\nRunning bench/dashboard.py (the first run seeds 60,000 people) ...", flush=True)
@@ -436,9 +448,8 @@ def run(args: argparse.Namespace) -> int:
             server.stop()
         if args.dashboard:
             result["dashboard"] = _dashboard(args.dashboard_args)
-        out = Path(args.json)
-        out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"\nwrote {out}")
+        save_results(Path(args.json), {"bench": result})
+        print(f"\nwrote {args.json}")
         ok = True
         return 0
     except KeyboardInterrupt:
