@@ -56,6 +56,7 @@ class SoakResult:
     wrong: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     not_moved_on: int = 0  # acknowledged, but the next page still asked that step
+    server_errors: list[str] = field(default_factory=list)  # the last line of each traceback in the server's log
     unacked_stored: int = 0
     unacked_missing: int = 0
     # what the check needs, to run it again (tests/test_load.py tampers with the store and checks once more)
@@ -67,7 +68,7 @@ class SoakResult:
     @property
     def ok(self) -> bool:
         return (self.answers_acked > 0 and not self.problems and not self.failures and not self.lost
-                and not self.duplicated and not self.wrong and not self.unexpected)
+                and not self.duplicated and not self.wrong and not self.unexpected and not self.server_errors)
 
     def latency_ms(self, q: float) -> float:
         lats = sorted(self.latencies)
@@ -82,9 +83,9 @@ class SoakResult:
                 "unacked_missing": self.unacked_missing, "acked_not_moved_on": self.not_moved_on,
                 "exceptions_or_error_pages": len(self.problems), "failed_reruns": len(self.failures),
                 "lost": len(self.lost), "duplicated": len(self.duplicated), "wrong": len(self.wrong),
-                "unexpected": len(self.unexpected), "ok": self.ok,
+                "unexpected": len(self.unexpected), "server_tracebacks": len(self.server_errors), "ok": self.ok,
                 "examples": {name: getattr(self, name)[:5] for name in
-                             ("problems", "failures", "lost", "duplicated", "wrong", "unexpected")
+                             ("problems", "failures", "lost", "duplicated", "wrong", "unexpected", "server_errors")
                              if getattr(self, name)}}
 
     def print(self) -> None:
@@ -97,7 +98,8 @@ class SoakResult:
         print(f"  acknowledged answers lost {len(self.lost)}, stored twice {len(self.duplicated)}, stored otherwise"
               f" {len(self.wrong)}; stored but never sent {len(self.unexpected)}")
         print(f"  sessions sent an exception or an error page: {len(self.problems)}; failed reruns:"
-              f" {len(self.failures)}; acknowledged but the page still asked the step: {self.not_moved_on}")
+              f" {len(self.failures)}; acknowledged but the page still asked the step: {self.not_moved_on};"
+              f" tracebacks in the server's log: {len(self.server_errors)}")
         for name, examples in s["examples"].items():
             for example in examples:
                 print(f"    {name}: {example}")
@@ -220,6 +222,24 @@ def check(database_url: str, answers: list[Answer], people: list[str], since: da
             result.unexpected.append(f"{row.person_id} attempt {key[0]} step {key[1]} ({row.kind}: {row.response})")
 
 
+def tracebacks(log_path: Path) -> list[str]:
+    """The exception line ending each traceback in a server log, with the frame above it."""
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    found, inside, frame = [], False, ""
+    for line in lines:
+        if line.startswith("Traceback"):
+            inside, frame = True, ""
+        elif inside and line.startswith("  File "):
+            frame = line.strip()
+        elif inside and line and not line.startswith(" "):
+            found.append(f"{line.strip()}  [{frame}]")
+            inside = False
+    return found
+
+
 # --- one soak ---------------------------------------------------------------------------------------------------
 
 def soak(database: str, learners: int, seconds: float, employees: int | None = None, double_send_rate: float = 0.0,
@@ -258,6 +278,7 @@ def soak(database: str, learners: int, seconds: float, employees: int | None = N
                             database_url=url, answers=answers, people=people, since=since)
         result.problems = [f"{learner.person_id} after {action}: {problems}" for learner in played
                            for action, problems in learner.problem_runs]
+        result.server_errors = tracebacks(app.log_path)
         check(url, answers, people, since, result)
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
