@@ -319,3 +319,125 @@ def test_a_module_done_a_year_ago_stays_done_with_its_next_round_open(db, fixtur
     assert card.progress.status == Status.DONE and card.done and card.renewal_open and not card.done_for_now
     assert found.tracks[0].refresher.scope == ("prov",)  # and the refresher can be taken now
     assert not learner.module_page(db, fixture_course, "p1", "p1", "prov", None, TODAY).completion_page
+
+
+# --- the same race through the app (AppTest runs it in this process) ------------------------------------------
+
+@pytest.fixture
+def app_engines(monkeypatch):
+    """The engines the app makes (views.context's cached services), to listen on."""
+    from progress import db as store_db
+
+    made, make_engine = [], store_db.make_engine
+
+    def recording(*args, **kwargs):
+        engine = make_engine(*args, **kwargs)
+        made.append(engine)
+        return engine
+
+    monkeypatch.setattr(store_db, "make_engine", recording)
+    return made
+
+
+def app_engines_make(url: str):
+    from progress.db import make_engine
+
+    return make_engine(url)
+
+
+def _quiz_with_one_question_left(demo_env, course):
+    from tests.test_app import answer_current_question, open_app
+
+    at = open_app("demo-nyanstalld", modul="mutor", **{"del": "3"})
+    at.button(key="quiz-start").click().run()
+    draw = course.banks["mutor-fragor"].draw
+    for _ in range(draw - 1):
+        answer_current_question(at, course)
+        at.run()
+        assert not at.exception, at.exception
+    import sqlite3
+
+    with sqlite3.connect(demo_env) as connection:
+        attempt_id, drawn = connection.execute("SELECT id, drawn FROM attempts WHERE person_id = 'demo-nyanstalld' "
+                                               "AND kind = 'quiz'").fetchone()
+    return at, attempt_id, import_json(drawn)
+
+
+def import_json(text):
+    import json
+
+    return json.loads(text)
+
+
+def test_the_quiz_page_survives_the_last_answer_landing_while_it_reads(demo_env, app_engines):
+    """The _quiz_runner crash (IndexError at drawn[step_no]) made deterministic: the moment the page first asks
+    for a quiz's steps, the last answer of the attempt is recorded by someone else (another tab, or an answer
+    kept during an outage and sent again). A page that read the attempt and then, separately, its steps saw an
+    unfinished attempt with every answer in, and indexed past the end."""
+    course = load_course(Path(__file__).resolve().parents[1]).course
+    at, attempt_id, drawn = _quiz_with_one_question_left(demo_env, course)
+    last_no, (question_id, _) = len(drawn) - 1, drawn[-1]
+    right = sorted(course.questions[question_id].correct_indexes)
+    engines = list(app_engines)  # the app's, before this test makes its own
+    other = Attempts(Database(app_engines_make(f"sqlite:///{demo_env}")), course)
+    armed = []
+
+    def land_the_last_answer_first(conn, cursor, statement, parameters, context, executemany):
+        if armed and "steps" in statement.lower():
+            armed.clear()
+            other.record_answer(attempt_id, last_no, question_id, right, confidence=3)
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", land_the_last_answer_first)
+    try:
+        armed.append(True)
+        at.run()
+        assert not armed, "the page read the quiz's steps"
+        assert not at.exception, at.exception
+        shows_last_question = any(m.value.startswith("#### ") for m in at.markdown)
+        shows_result = any("godkänd" in s.value.lower() or "rätt" in s.value for s in [*at.success, *at.error])
+        assert shows_last_question or shows_result
+        at.run()  # the next look shows the finished quiz
+        assert not at.exception, at.exception
+        assert not any(m.value.startswith("#### ") for m in at.markdown)
+        assert at.button(key="quiz-retry")
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", land_the_last_answer_first)
+        other.db.engine.dispose()
+
+
+def test_a_quiz_with_every_answer_but_no_end_recorded_shows_its_result(demo_env):
+    """The other state the crash came from: step_no == len(drawn) on an attempt not marked finished."""
+    import sqlite3
+
+    from tests.test_app import answer_current_question
+
+    course = load_course(Path(__file__).resolve().parents[1]).course
+    at, attempt_id, drawn = _quiz_with_one_question_left(demo_env, course)
+    answer_current_question(at, course)
+    at.run()
+    with sqlite3.connect(demo_env) as connection:
+        connection.execute("UPDATE attempts SET finished_at = NULL, outcome = NULL, score_percent = NULL "
+                           "WHERE id = ?", (attempt_id,))
+    at.run()
+    assert not at.exception, at.exception
+    assert not any(m.value.startswith("#### ") for m in at.markdown)  # no ninth question
+    assert at.button(key="quiz-retry")
+
+
+def test_a_url_naming_a_module_or_track_that_is_not_the_learner_s_shows_the_overview(demo_env):
+    from tests.test_app import open_app
+
+    for params in ({"modul": "jav-fortroendevalda"}, {"modul": "finns-inte", "del": "0"},
+                   {"repetition": "booster", "spar": "fortroendevald"}, {"repetition": "x", "spar": "nyanstalld"}):
+        at = open_app("demo-nyanstalld", **params)
+        assert any("ingår inte i din utbildning" in i.value for i in at.info), params
+        assert any("Hej Nora" in title.value for title in at.title), params  # Min utbildning's overview
+        assert not [b for b in at.button if b.key == "back"] and not keyed_start(at), params
+    allowed = open_app("demo-nyanstalld", modul="mutor")
+    assert not any("ingår inte" in i.value for i in allowed.info) and allowed.button(key="back")
+
+
+def keyed_start(at):
+    return [b for b in at.button if (b.key or "").startswith(("start-", "quiz-start"))]

@@ -1,5 +1,7 @@
 """Min utbildning: the learner's modules, and playing them (scenarios node by node, then the quiz).
 
+What each page shows comes from one service, progress/learner.py (status, parts, the state of a scenario or a
+quiz, what may be opened and started), which derives it with course/rules.py; this page only draws it.
 Every answer is written in a widget callback (which runs before the rerun and cannot be cut off by a new
 click), in one transaction, naming the step it answers; the page itself only reads and draws.
 """
@@ -15,9 +17,10 @@ from course import play, rules
 from course.plain import md_escape
 from course.summary import sources_text, summary_html
 from course.content.schema import Module
-from course.rules import DONE_STATUSES, Status
-from progress import certificates, talk
-from progress.attempts import AttemptRecord, ModuleProgress, StaleAnswer
+from course.rules import Status
+from progress import certificates, learner, talk
+from progress.access import NotPermitted
+from progress.attempts import StaleAnswer
 from progress import pending
 from progress.db import StoreUnavailable, single_try
 from views.components import pending as pending_view
@@ -69,6 +72,9 @@ def _save(action: Callable[[], object], key: tuple | None = None, what: str = "a
             return True
         except StaleAnswer:
             st.session_state["flash"] = ("info", t("stale_answer"))
+            return False
+        except NotPermitted:  # the service refuses what is not (or no longer) the learner's to start
+            st.session_state["flash"] = ("info", t("learner_not_open"))
             return False
     if not pending.REGISTRY.hold(pending_view.owner(user.id), pending.Pending(key, what, action)):
         st.session_state["flash"] = ("error", t("pending_full"))
@@ -126,32 +132,12 @@ def _open_module(module_id: str | None, part: int | None = None) -> None:
 
 
 @_callback
-def _start(module_id: str, kind: str, item_id: str) -> None:
-    module = course.modules[module_id]
-    _open_module(module_id, _parts(module, _progress(module)).index((kind, item_id)))
-    _save(lambda: svc.attempts.start_or_resume(user.id, module_id, kind, item_id))
+def _start(module_id: str, kind: str, item_id: str, part: int) -> None:
+    _open_module(module_id, part)
+    _save(lambda: learner.start_part(svc.attempts, user.id, user.id, module_id, kind, item_id, today()))
 
 
 # --- the overview ------------------------------------------------------------------------------------------
-
-def _parts(module: Module, progress: ModuleProgress) -> list[tuple[str, str]]:
-    """This round's parts: all scenarios in the first round, one new one in a refresher round; then the quiz."""
-    return [("scenario", s) for s in progress.required_scenarios] + [("quiz", module.quiz)]
-
-
-def _progress(module: Module) -> ModuleProgress:
-    return svc.attempts.module_progress(user.id, module.id, user.start_date, today(),
-                                        due_rules[course.base_of(module.id)])
-
-
-def _in_my_language(module_id: str) -> Module:
-    """The module in the learner's language where a translation exists; else the Swedish original."""
-    return course.variant(course.base_of(module_id), language())
-
-
-def _parts_done(module: Module, progress: ModuleProgress) -> int:
-    return len(progress.finished_scenarios & set(progress.required_scenarios)) + int(progress.quiz_passed)
-
 
 @_callback
 def _attest(track_id: str, version: str, widget_key: str) -> None:
@@ -161,62 +147,58 @@ def _attest(track_id: str, version: str, widget_key: str) -> None:
     _save(lambda: svc.attestations.attest(user.id, track_id, version), ("attest", track_id, version), "attestation")
 
 
-def _done_for_now(progress: ModuleProgress) -> bool:
-    """Done, and the next round has not opened yet (it opens `due_soon_days` before the due date)."""
-    return progress.status in DONE_STATUSES and not rules.renewal_open(today(), progress.due,
-                                                                       course.follow_up.due_soon_days)
-
-
-def _module_card(module: Module, progress: ModuleProgress, key: str) -> None:
+def _module_card(card: learner.ModuleCard, key: str) -> None:
+    module, progress = card.module, card.progress
     with st.container(border=True):
         left, right = st.columns([3, 1])
         left.subheader(f"{STATUS_ICONS[progress.status]} {module.title}")
         left.write(module.summary)
-        languages = [course.modules[m].language for m in course.family(module.id)]
         left.caption(" · ".join([t("module_minutes", minutes=module.estimated_minutes),
                                  t("module_languages", languages=", ".join(t(f"language_{code}") for code in
-                                                                           languages))]))
+                                                                           card.languages))]))
         right.markdown(f"**{status_label(progress.status)}**")
-        if progress.status in DONE_STATUSES and not _done_for_now(progress):
+        if card.renewal_open:
             right.caption(t("module_renewal_open", due=progress.due.isoformat()))
-        elif progress.status in DONE_STATUSES:
+        elif card.done:
             next_round = t("module_next_round", due=progress.due.isoformat()) if progress.due else ""
             done_on = progress.last_completed_at.date().isoformat()
             right.caption((t("module_waived_on", date=done_on) if progress.via_diagnosis else
                            t("module_done_on", date=done_on, score=_percent(progress.last_score))) + next_round)
         else:
             right.caption(t("module_due", date=progress.due.isoformat()))
-            total = len(_parts(module, progress))
-            done = _parts_done(module, progress)
-            right.progress(done / total, text=t("module_progress", done=done, total=total))
+            right.progress(card.parts_done / card.parts_total,
+                           text=t("module_progress", done=card.parts_done, total=card.parts_total))
         label = t("module_continue") if progress.started else t("module_open")
         right.button(label, key=key, on_click=_open_module, args=(module.id,),
-                     type="secondary" if progress.status in DONE_STATUSES else "primary")
+                     type="secondary" if card.done else "primary")
 
 
-def _attestation_box(track, progress: dict[str, ModuleProgress], attested) -> None:
-    guidelines = course.organisation.riktlinjer
+def _attestation_box(found: learner.TrackOverview) -> None:
+    attestation = found.attestation
+    if attestation is None:
+        return
+    guidelines = attestation.guidelines
     with st.container(border=True):
         st.markdown(f"**{t('attest_heading')}**")
-        record = attested.get(track.id)
-        if record and record.guideline_version == guidelines.version:
-            st.success(t("attest_done", title=guidelines.titel, version=record.guideline_version,
-                         date=record.attested_at.date().isoformat()), icon=":material/verified:")
+        if attestation.current:
+            st.success(t("attest_done", title=guidelines.titel, version=attestation.record.guideline_version,
+                         date=attestation.record.attested_at.date().isoformat()), icon=":material/verified:")
             return
-        if not all(progress[m].status in DONE_STATUSES for m in track.modules):
+        if not attestation.may_attest:
             st.caption(t("attest_after_modules"))
             return
         st.markdown(t("attest_intro", title=guidelines.titel, link=guidelines.lank, version=guidelines.version))
-        widget_key = f"attest-{track.id}"
+        widget_key = f"attest-{found.track.id}"
         st.checkbox(t("attest_checkbox", title=guidelines.titel), key=widget_key)
-        st.button(t("attest_button"), key=f"attest-button-{track.id}", type="primary", on_click=_attest,
-                  args=(track.id, guidelines.version, widget_key))
+        st.button(t("attest_button"), key=f"attest-button-{found.track.id}", type="primary", on_click=_attest,
+                  args=(found.track.id, guidelines.version, widget_key))
 
 
-def _certificate_box(track, progress: dict[str, ModuleProgress]) -> None:
+def _certificate_box(found: learner.TrackOverview) -> None:
     """A completed track's certificate: issued on the first download (the store checks completion itself)."""
-    if not all(progress[m].status in DONE_STATUSES for m in track.modules):
+    if not found.certificate:
         return
+    track = found.track
     with st.container(border=True):
         st.markdown(f"**{t('cert_learner_heading')}**")
         st.caption(t("cert_learner_intro", track=track.title))
@@ -230,29 +212,23 @@ def _certificate_box(track, progress: dict[str, ModuleProgress]) -> None:
 def overview() -> None:
     st.title(t("learner_heading", name=md_escape(user.name.split()[0])))  # a name from the HR file is text
     st.write(t("learner_intro"))
-    tracks = course.tracks_for(user.roles)
-    if not tracks:
+    found = learner.overview(svc.db, course, user.id, user.id, today(), language())
+    if not found.tracks:
         st.info(t("learner_no_modules"))
         return
-    progress = {module_id: _progress(_in_my_language(module_id)) for module_id in due_rules}
-    attested = svc.attestations.latest(user.id)
-    shown: set[str] = set()
-    for track in tracks:
+    for track_found in found.tracks:
+        track = track_found.track
         st.header(track.title)
         if track.summary:
             st.caption(track.summary)
-        also = [course.modules[m].title for m in track.modules if m in shown]
-        for module_id in track.modules:
-            if module_id not in shown:
-                _module_card(_in_my_language(module_id), progress[module_id], key=f"open-{track.id}-{module_id}")
-                shown.add(module_id)
-        if also:
-            st.caption(t("track_also_includes", modules=", ".join(also)))
-        _refresher_box(track, progress)
-        _booster_box(track, progress)
-        _certificate_box(track, progress)
-        if track.attestation:
-            _attestation_box(track, progress, attested)
+        for module_id in track_found.modules:
+            _module_card(found.modules[module_id], key=f"open-{track.id}-{module_id}")
+        if track_found.also:
+            st.caption(t("track_also_includes", modules=", ".join(course.modules[m].title for m in track_found.also)))
+        _refresher_box(track_found)
+        _booster_box(track_found)
+        _certificate_box(track_found)
+        _attestation_box(track_found)
 
 
 def _percent(value: float | None) -> str:
@@ -261,40 +237,32 @@ def _percent(value: float | None) -> str:
 
 # --- one module --------------------------------------------------------------------------------------------
 
-def module_page(module: Module) -> None:
+def module_page(module_id: str) -> None:
+    page = learner.module_page(svc.db, course, user.id, user.id, module_id, st.query_params.get("del"), today(),
+                               language())
+    module = page.module
     st.button(t("module_back"), on_click=_open_module, args=(None,), key="back")
     st.title(module.title)
-    progress = _progress(module)
-    parts = _parts(module, progress)
-    chosen = st.query_params.get("del")
-    current = int(chosen) if chosen and chosen.isdigit() and int(chosen) < len(parts) else None
     with st.sidebar:
         st.markdown(f"**{t('module_parts')}**")
-        for index, (kind, item_id) in enumerate(parts):
-            done = item_id in progress.finished_scenarios if kind == "scenario" else progress.quiz_passed
+        for index, (kind, item_id) in enumerate(page.parts):
             title = course.scenarios[item_id].title if kind == "scenario" else t("module_part_quiz",
                                                                                   title=course.banks[item_id].title)
-            st.button(title, icon=DONE_ICON if done else TODO_ICON, key=f"part-{index}", on_click=_open_module,
-                      args=(module.id, index), width="stretch")
-    if current is None:
-        if _done_for_now(progress) and not progress.started:
-            st.success(t("module_complete_banner", score=_percent(progress.last_score)))
-            _summary(module, expanded=True)
-            _reflection_form(course.base_of(module.id))
-            last_quiz = svc.attempts.latest_attempt(user.id, module.quiz)
-            if last_quiz and last_quiz.finished_at:
-                with st.expander(t("quiz_review")):
-                    _quiz_review(last_quiz)
-            return
-        current = next((i for i, (kind, item_id) in enumerate(parts)
-                        if (kind == "scenario" and item_id not in progress.finished_scenarios)
-                        or (kind == "quiz" and not progress.quiz_passed)), len(parts) - 1)
+            st.button(title, icon=DONE_ICON if page.parts_done[index] else TODO_ICON, key=f"part-{index}",
+                      on_click=_open_module, args=(module.id, index), width="stretch")
+    if page.completion_page:
+        st.success(t("module_complete_banner", score=_percent(page.progress.last_score)))
+        _summary(module, expanded=True)
+        _reflection_form(course.base_of(module.id), page.reflection)
+        if page.review is not None:
+            with st.expander(t("quiz_review")):
+                _quiz_review(page.review)
+        return
     _summary(module, expanded=False)
-    kind, item_id = parts[current]
-    if kind == "scenario":
-        scenario_part(module, item_id, next_part=current + 1 if current + 1 < len(parts) else None)
+    if page.scenario is not None:
+        scenario_part(page)
     else:
-        quiz_part(module)
+        quiz_part(page)
 
 
 @_callback
@@ -306,20 +274,14 @@ def _save_reflection(module_id: str) -> None:
         st.session_state["flash"] = ("success", t("talk_reflection_saved"))
 
 
-def _reflection_form(module_id: str) -> None:
+def _reflection_form(module_id: str, saved) -> None:
     """What the learner takes with them, in their own words; shared with the manager only if they tick the box."""
-    saved = talk.reflection(svc.db, user.id, module_id)
     with st.form(f"reflection-form-{module_id}", border=True):
         st.text_area(t("talk_reflection_question"), value=saved.text if saved else "",
                      max_chars=talk.REFLECTION_MAX_CHARS, key=f"reflection-{module_id}")
         st.checkbox(t("talk_reflection_share"), value=bool(saved and saved.shared),
                     key=f"reflection-shared-{module_id}")
         st.form_submit_button(t("talk_reflection_save"), on_click=_save_reflection, args=(module_id,))
-
-
-def _playable(attempt: AttemptRecord | None) -> bool:
-    """An attempt on older content cannot be replayed on the new one; the learner starts afresh."""
-    return attempt is not None and attempt.content_version == course.module_version(attempt.module_id)
 
 
 # --- a scenario --------------------------------------------------------------------------------------------
@@ -344,19 +306,18 @@ def _summary(module: Module, expanded: bool) -> None:
                            icon=":material/download:")
 
 
-def scenario_part(module: Module, scenario_id: str, next_part: int | None) -> None:
-    scenario = course.scenarios[scenario_id]
+def scenario_part(page: learner.ModulePage) -> None:
+    module, played = page.module, page.scenario
+    scenario = course.scenarios[played.scenario_id]
     st.header(scenario.title)
-    attempt = svc.attempts.latest_attempt(user.id, scenario_id)
-    if not _playable(attempt):
+    if played.attempt is None:
         if scenario.summary:
             st.write(scenario.summary)
-        st.button(t("scenario_start"), type="primary", key=f"start-{scenario_id}", on_click=_start,
-                  args=(module.id, "scenario", scenario_id))
+        st.button(t("scenario_start"), type="primary", key=f"start-{scenario.id}", on_click=_start,
+                  args=(module.id, "scenario", scenario.id, page.current))
         return
-    steps = svc.attempts.steps(attempt.id)
-    state = play.replay_scenario(scenario, [step.response for step in steps])
-    if steps:
+    state = played.state
+    if played.steps:
         with st.expander(t("scenario_path"), expanded=False):
             for node_id, choice_index in state.taken[:-1]:
                 node = scenario.nodes[node_id]
@@ -369,22 +330,24 @@ def scenario_part(module: Module, scenario_id: str, next_part: int | None) -> No
             st.markdown(t("scenario_your_choice", choice=choice.text))
             st.markdown(f"**{t('scenario_feedback')}:** {choice.feedback}")
             st.caption(f"{t('scenario_sources')}: {sources_text(choice.cite)}")
-    node = play.current_node(scenario, state)
+    node = played.node
     st.markdown(node.text)
     if node.is_ending:
         ENDING_STYLE[node.ending](t(f"scenario_ending_{node.ending}"))
         left, right = st.columns(2)
-        if next_part is not None:
+        if page.next_part is not None:
             left.button(t("scenario_next_part"), type="primary", key="next-part", on_click=_open_module,
-                        args=(module.id, next_part))
-        right.button(t("scenario_again"), key="again", on_click=_start, args=(module.id, "scenario", scenario_id))
+                        args=(module.id, page.next_part))
+        right.button(t("scenario_again"), key="again", on_click=_start,
+                     args=(module.id, "scenario", scenario.id, page.current))
         return
-    widget_key = f"choice-{attempt.id}-{state.step_no}"
-    with st.form(f"form-{attempt.id}-{state.step_no}"):
+    attempt_id = played.attempt.id
+    widget_key = f"choice-{attempt_id}-{state.step_no}"
+    with st.form(f"form-{attempt_id}-{state.step_no}"):
         st.radio(t("scenario_choose"), range(len(node.choices)), index=None, key=widget_key,
                  format_func=lambda i: node.choices[i].text)
         st.form_submit_button(t("scenario_answer"), type="primary", on_click=_answer_choice,
-                              args=(attempt.id, state.step_no, widget_key))
+                              args=(attempt_id, state.step_no, widget_key))
 
 
 # --- the quiz ----------------------------------------------------------------------------------------------
@@ -432,20 +395,17 @@ def _confidence_note(step) -> None:
         st.warning(t("quiz_misconception"), icon=":material/lightbulb:")
 
 
-def _confidence_summary(steps) -> None:
-    rated = [s for s in steps if s.confidence is not None]
-    if not rated:
+def _confidence_summary(cbm: rules.CbmTotal) -> None:
+    if not cbm.rated:
         return
-    total = sum(play.cbm_mark(bool(s.correct), s.confidence) for s in rated)
-    st.metric(t("quiz_cbm_total"), f"{total:+d}", help=t("quiz_cbm_help", best=3 * len(rated)))
-    misconceptions = [s for s in rated if play.is_misconception(s.correct, s.confidence)]
-    if misconceptions:
-        st.warning(t("quiz_misconceptions", count=len(misconceptions)), icon=":material/lightbulb:")
+    st.metric(t("quiz_cbm_total"), f"{cbm.total:+d}", help=t("quiz_cbm_help", best=cbm.best))
+    if cbm.misconceptions:
+        st.warning(t("quiz_misconceptions", count=cbm.misconceptions), icon=":material/lightbulb:")
 
 
-def _quiz_review(attempt: AttemptRecord) -> None:
+def _quiz_review(quiz: learner.QuizPlay) -> None:
     questions = course.questions
-    for number, step in enumerate(svc.attempts.steps(attempt.id), 1):
+    for number, step in enumerate(quiz.steps, 1):
         question = questions.get(step.item)
         if question is None:
             continue
@@ -455,54 +415,49 @@ def _quiz_review(attempt: AttemptRecord) -> None:
         st.divider()
 
 
-def quiz_part(module: Module) -> None:
+def quiz_part(page: learner.ModulePage) -> None:
+    module = page.module
     bank = course.banks[module.quiz]
     st.header(bank.title)
-    attempt = svc.attempts.latest_attempt(user.id, bank.id)
-    if not _playable(attempt):
+    quiz = page.quiz
+    if quiz is None:
         st.write(t("quiz_intro", count=bank.draw, pass_mark=module.pass_mark))
         st.button(t("quiz_start"), type="primary", key="quiz-start", on_click=_start,
-                  args=(module.id, "quiz", bank.id))
+                  args=(module.id, "quiz", bank.id, page.current))
         return
-    steps = _quiz_runner(attempt, bank.confidence)
-    if steps is None:
+    if not quiz.finished:
+        _quiz_runner(quiz)
         return
-    correct = sum(1 for step in steps if step.correct)
-    values = dict(correct=correct, total=len(steps), score=_percent(attempt.score_percent), pass_mark=module.pass_mark)
-    if attempt.outcome == "godkand":
+    values = dict(correct=quiz.correct, total=len(quiz.steps), score=_percent(quiz.score_percent),
+                  pass_mark=module.pass_mark)
+    if quiz.passed:
         st.success(t("quiz_result_passed", **values))
     else:
         st.error(t("quiz_result_failed", **values))
-    _confidence_summary(steps)
-    st.button(t("quiz_retry"), key="quiz-retry", on_click=_start, args=(module.id, "quiz", bank.id),
-              type="primary" if attempt.outcome != "godkand" else "secondary")
-    with st.expander(t("quiz_review"), expanded=attempt.outcome != "godkand"):
-        _quiz_review(attempt)
+    _confidence_summary(quiz.cbm)
+    st.button(t("quiz_retry"), key="quiz-retry", on_click=_start, args=(module.id, "quiz", bank.id, page.current),
+              type="secondary" if quiz.passed else "primary")
+    with st.expander(t("quiz_review"), expanded=not quiz.passed):
+        _quiz_review(quiz)
 
 
-def _quiz_runner(attempt: AttemptRecord, asks_confidence: bool):
-    """Draws the attempt's current question (with the feedback on the previous one). Returns the steps once the
-    attempt is finished, else None."""
-    drawn = svc.attempts.draw_of(attempt)
+def _quiz_runner(quiz: learner.QuizPlay) -> None:
+    """Draws the attempt's current question, with the feedback on the previous one (an unfinished attempt)."""
     questions = course.questions
-    steps = svc.attempts.steps(attempt.id)
-    if attempt.finished_at is not None:
-        return steps
-    if steps:
-        previous = steps[-1]
+    attempt_id, step_no, current = quiz.attempt.id, quiz.step_no, quiz.current
+    if quiz.steps:
+        previous = quiz.steps[-1]
         with st.container(border=True):
             st.markdown(f"**{t('quiz_previous')}:** {questions[previous.item].text}")
             (st.success if previous.correct else st.error)(t("quiz_right") if previous.correct else t("quiz_wrong"))
             _confidence_note(previous)
             _explain(questions[previous.item], set(previous.response))
-    step_no = len(steps)
-    current = drawn[step_no]
     question = questions[current.question_id]
-    st.progress(step_no / len(drawn), text=t("quiz_question", number=step_no + 1, total=len(drawn)))
+    st.progress(step_no / len(quiz.drawn), text=t("quiz_question", number=step_no + 1, total=len(quiz.drawn)))
     st.markdown(f"#### {question.text}")
     multiple = question.type == "multiple"
-    widget_key = f"q-{attempt.id}-{step_no}"
-    with st.form(f"quiz-form-{attempt.id}-{step_no}"):
+    widget_key = f"q-{attempt_id}-{step_no}"
+    with st.form(f"quiz-form-{attempt_id}-{step_no}"):
         if multiple:
             st.caption(t("quiz_multiple_hint"))
             for j, option_index in enumerate(current.option_order):
@@ -511,13 +466,12 @@ def _quiz_runner(attempt: AttemptRecord, asks_confidence: bool):
             st.radio(t("quiz_single_hint"), range(len(current.option_order)), index=None, key=widget_key,
                      format_func=lambda j: question.options[current.option_order[j]].text)
         # the labels themselves are the options (sure first), mapped back to a level when the answer is saved
-        levels = {t(f"confidence_{level}"): level for level in play.CONFIDENCE_LEVELS[::-1]} if asks_confidence else {}
-        if asks_confidence:
+        levels = {t(f"confidence_{level}"): level for level in play.CONFIDENCE_LEVELS[::-1]} if quiz.asks_confidence else {}
+        if quiz.asks_confidence:
             st.radio(t("quiz_confidence"), list(levels), index=None, horizontal=True, key=f"{widget_key}-confidence")
         st.form_submit_button(t("quiz_answer"), type="primary", on_click=_answer_question,
-                              args=(attempt.id, step_no, question.id, current.option_order, multiple, widget_key,
+                              args=(attempt_id, step_no, question.id, current.option_order, multiple, widget_key,
                                     levels))
-    return None
 
 
 # --- the refresher's diagnostic and the spaced booster -------------------------------------------------------
@@ -527,85 +481,76 @@ def _open_topic_quiz(kind: str | None, track_id: str | None = None) -> None:
 
 
 @_callback
-def _start_topic_quiz(kind: str, track_id: str, scope: tuple[str, ...]) -> None:
+def _start_topic_quiz(kind: str, track_id: str) -> None:
     _open_topic_quiz(kind, track_id)
-    _save(lambda: svc.attempts.start_topic_quiz(user.id, kind, track_id, scope))
+    _save(lambda: learner.start_topic_quiz(svc.attempts, user.id, user.id, kind, track_id, today(), language()))
 
 
-def _refresher_scope(track, progress: dict[str, ModuleProgress]) -> tuple[str, ...]:
-    """Modules of the track that are due again after an earlier completion: what the diagnostic may pass."""
-    return tuple(m for m in track.modules
-                 if progress[m].last_completed_at is not None and not _done_for_now(progress[m]))
-
-
-def _refresher_box(track, progress: dict[str, ModuleProgress]) -> None:
-    scope = _refresher_scope(track, progress) if track.recurrence_months else ()
-    if not scope:  # only recurring tracks have refresher rounds
+def _refresher_box(found: learner.TrackOverview) -> None:
+    refresher = found.refresher
+    if refresher is None:  # only recurring tracks have refresher rounds, once something is due again
         return
-    latest = svc.attempts.latest_topic_quiz(user.id, "diagnostic", track.id)
-    round_start = max(progress[m].last_completed_at for m in scope)
     with st.container(border=True):
         st.markdown(f"**{t('refresher_heading')}**")
-        if latest is not None and latest.started_at > round_start and latest.finished_at is not None:
+        if refresher.done:
             st.caption(t("refresher_done"))
             return
-        st.write(t("refresher_intro", modules=", ".join(course.modules[m].title for m in scope)))
-        resuming = latest is not None and latest.started_at > round_start
-        st.button(t("refresher_continue") if resuming else t("refresher_start"), type="primary",
-                  key=f"refresher-{track.id}", on_click=_start_topic_quiz, args=("diagnostic", track.id, scope))
+        st.write(t("refresher_intro", modules=", ".join(course.modules[m].title for m in refresher.scope)))
+        st.button(t("refresher_continue") if refresher.started else t("refresher_start"), type="primary",
+                  key=f"refresher-{found.track.id}", on_click=_start_topic_quiz, args=("diagnostic", found.track.id))
 
 
-def _booster_box(track, progress: dict[str, ModuleProgress]) -> None:
-    if not all(progress[m].status in DONE_STATUSES for m in track.modules):
-        return
-    track_done = max(progress[m].last_completed_at for m in track.modules)
-    opens, due = rules.booster_window(track_done.date(), course.follow_up)
-    latest = svc.attempts.latest_topic_quiz(user.id, "booster", track.id)
-    done = latest is not None and latest.finished_at is not None and latest.started_at > track_done
-    if today() < opens or done:
+def _booster_box(found: learner.TrackOverview) -> None:
+    booster = found.booster
+    if booster is None or not booster.offered:
         return
     with st.container(border=True):
         st.markdown(f"**{t('booster_heading')}**")
-        st.write(t("booster_intro", count=rules.BOOSTER_QUESTIONS, due=due.isoformat()))
-        st.button(t("booster_start"), key=f"booster-{track.id}", on_click=_start_topic_quiz,
-                  args=("booster", track.id, tuple(track.modules)))
+        st.write(t("booster_intro", count=rules.BOOSTER_QUESTIONS, due=booster.due.isoformat()))
+        st.button(t("booster_start"), key=f"booster-{found.track.id}", on_click=_start_topic_quiz,
+                  args=("booster", found.track.id))
 
 
 def topic_quiz_page(kind: str, track_id: str) -> None:
+    page = learner.topic_quiz_page(svc.db, course, user.id, user.id, kind, track_id, today(), language())
     st.button(t("module_back"), on_click=_open_topic_quiz, args=(None,), key="back")
-    track = course.tracks[track_id]
-    st.title(t(f"{kind}_title", track=track.title))
-    attempt = svc.attempts.latest_topic_quiz(user.id, kind, track_id)
-    if attempt is None:
+    st.title(t(f"{kind}_title", track=page.track.title))
+    quiz = page.quiz
+    if quiz is None:
         st.info(t("topic_quiz_missing"))
         return
-    steps = _quiz_runner(attempt, asks_confidence=True)
-    if steps is None:
+    if not quiz.finished:
+        _quiz_runner(quiz)
         return
-    st.success(t("topic_quiz_result", correct=sum(1 for s in steps if s.correct), total=len(steps)))
-    _confidence_summary(steps)
-    if kind == "diagnostic":
-        progress = {m: _progress(course.modules[m]) for m in attempt.scope}
-        waived = [course.modules[m].title for m in attempt.scope if progress[m].via_diagnosis]
-        remaining = [course.modules[m].title for m in attempt.scope if not progress[m].via_diagnosis]
-        if waived:
-            st.success(t("diagnostic_waived", modules=", ".join(waived)), icon=":material/task_alt:")
-        if remaining:
-            st.info(t("diagnostic_remaining", modules=", ".join(remaining)))
+    st.success(t("topic_quiz_result", correct=quiz.correct, total=len(quiz.steps)))
+    _confidence_summary(quiz.cbm)
+    if page.waived:
+        st.success(t("diagnostic_waived", modules=", ".join(course.modules[m].title for m in page.waived)),
+                   icon=":material/task_alt:")
+    if page.remaining:
+        st.info(t("diagnostic_remaining", modules=", ".join(course.modules[m].title for m in page.remaining)))
     with st.expander(t("quiz_review")):
-        _quiz_review(attempt)
+        _quiz_review(quiz)
 
 
 # --- page ---------------------------------------------------------------------------------------------------
 
-_show_messages()
-due_rules = {a.module_id: a.due_rules for a in rules.assignments(course, user.roles)}
-open_id = st.query_params.get("modul")
-topic_quiz, track_param = st.query_params.get("repetition"), st.query_params.get("spar")
-if topic_quiz in ("diagnostic", "booster") and track_param in {track.id for track in course.tracks_for(user.roles)}:
-    topic_quiz_page(topic_quiz, track_param)
-elif open_id in course.modules and course.base_of(open_id) in due_rules:
-    module_page(_in_my_language(open_id))
-else:
+def _page() -> None:
+    """The place the URL names; the service refuses a module or track that is not the learner's, whatever the
+    URL says, and the overview is shown instead."""
+    topic_quiz, track_id, module_id = (st.query_params.get(key) for key in ("repetition", "spar", "modul"))
+    try:
+        if topic_quiz is not None or track_id is not None:
+            topic_quiz_page(topic_quiz or "", track_id or "")
+            return
+        if module_id is not None:
+            module_page(module_id)
+            return
+    except NotPermitted:
+        st.info(t("learner_not_open"))
     overview()
+
+
+_show_messages()
+_page()
 st.session_state.pop(pending_view.NOTE_DRAWN, None)  # the page drew in full: app.py's outage page did not run
