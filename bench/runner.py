@@ -295,7 +295,7 @@ def _mb_per_session(cell: Cell) -> float:
     return (cell.rss_after_mb - cell.rss_before_mb) / cell.sessions_on_server if cell.sessions_on_server else 0.0
 
 
-def targets(levels: dict[int, dict[str, Cell]]) -> list[dict]:
+def targets(levels: dict[int, dict[str, Cell]], tracebacks: list[str]) -> list[dict]:
     checks = []
     for n in (20, 100):
         if n not in levels:
@@ -322,6 +322,8 @@ def targets(levels: dict[int, dict[str, Cell]]) -> list[dict]:
     problems = sum(len(cell.problems) for cells in levels.values() for cell in cells.values())
     checks.append({"what": "no exception, error page or failed rerun in any session", "value": problems,
                    "baseline": 0, "ratio": None, "pass": problems == 0})
+    checks.append({"what": "no traceback in the servers' logs", "value": len(tracebacks), "baseline": 0,
+                   "ratio": None, "pass": not tracebacks, "examples": sorted(set(tracebacks))[:5]})
     return checks
 
 
@@ -359,6 +361,8 @@ def print_table(levels: dict[int, dict[str, Cell]], checks: list[dict], machine:
         ratio = f" ({check['ratio']:.2f} x)" if check["ratio"] is not None else ""
         print(f"  [{'PASS' if check['pass'] else 'FAIL'}] {check['what']}: {check['value']}{ratio}"
               f" (baseline {check['baseline']})")
+    for example in next((c.get("examples", []) for c in checks if c["what"].startswith("no traceback")), []):
+        print(f"  traceback in a server's log: {example}")
     for n in sorted(levels):
         for name, cell in levels[n].items():
             if cell.problems:
@@ -433,7 +437,7 @@ def run(args: argparse.Namespace) -> int:
         levels = asyncio.run(asyncio.wait_for(measure(), timeout=budget))
         machine = servers.machine()
         machine["load_average_start"] = load_start
-        checks = targets(levels)
+        checks = targets(levels, app.tracebacks() + trivial.tracebacks())
         print_table(levels, checks, machine)
         result = {"started": started_at, "machine": machine,
                   "settings": {"rounds": rounds, "seconds_per_round": seconds, "warmup_s": warmup,

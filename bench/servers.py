@@ -133,6 +133,23 @@ class StreamlitServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=STOP_TIMEOUT_S)
 
+    def tracebacks(self) -> list[str]:
+        """The exception ending each traceback in the server's log, with the frame it was raised in."""
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        found, inside, frame = [], False, ""
+        for line in lines:
+            if line.startswith("Traceback"):
+                inside, frame = True, ""
+            elif inside and line.startswith("  File "):
+                frame = line.strip()
+            elif inside and line and not line.startswith(" "):
+                found.append(f"{line.strip()}  [{frame}]")
+                inside = False
+        return found
+
     def log_tail(self, n: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])

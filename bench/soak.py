@@ -222,24 +222,6 @@ def check(database_url: str, answers: list[Answer], people: list[str], since: da
             result.unexpected.append(f"{row.person_id} attempt {key[0]} step {key[1]} ({row.kind}: {row.response})")
 
 
-def tracebacks(log_path: Path) -> list[str]:
-    """The exception line ending each traceback in a server log, with the frame above it."""
-    try:
-        lines = log_path.read_text(errors="replace").splitlines()
-    except OSError:
-        return []
-    found, inside, frame = [], False, ""
-    for line in lines:
-        if line.startswith("Traceback"):
-            inside, frame = True, ""
-        elif inside and line.startswith("  File "):
-            frame = line.strip()
-        elif inside and line and not line.startswith(" "):
-            found.append(f"{line.strip()}  [{frame}]")
-            inside = False
-    return found
-
-
 # --- one soak ---------------------------------------------------------------------------------------------------
 
 def soak(database: str, learners: int, seconds: float, employees: int | None = None, double_send_rate: float = 0.0,
@@ -278,7 +260,7 @@ def soak(database: str, learners: int, seconds: float, employees: int | None = N
                             database_url=url, answers=answers, people=people, since=since)
         result.problems = [f"{learner.person_id} after {action}: {problems}" for learner in played
                            for action, problems in learner.problem_runs]
-        result.server_errors = tracebacks(app.log_path)
+        result.server_errors = app.tracebacks()
         check(url, answers, people, since, result)
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
