@@ -24,6 +24,8 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "gransfall.sqlite"
 DEMO_SQLITE_PATH = PROJECT_ROOT / "data" / "demo.sqlite"  # demo mode's own file, apart from any real store
 AUTH_MODES = ("demo", "oidc")
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 7214031  # the PostgreSQL advisory lock key that lets one of several starting servers migrate
+STARTUP_LOCK = 7214032  # ... and the one under which a starting server seeds the demo and counts missing rollups
 T = TypeVar("T")
 
 
@@ -120,9 +122,45 @@ def migrate(engine: Engine) -> None:
     writer = engine.execution_options(sqlite_begin="IMMEDIATE")
     with writer.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(7214031)"))
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def exclusively(db: "Database", key: int) -> Iterator[None]:
+    """Run the block in one process at a time among all that use this database, also when the block commits
+    several transactions (a seed writes in batches): on PostgreSQL under a session-level advisory lock on a
+    connection of its own, held until the block ends; on a SQLite file under a lock on a file beside it."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        connection = db.retrying(engine.connect)
+        try:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            connection.commit()
+            try:
+                yield
+            finally:
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+                except DBAPIError:  # the connection is gone, and the lock with it; never put it back in the pool
+                    connection.invalidate()
+        finally:
+            connection.close()
+        return
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield  # one process has this database
+        return
+    import fcntl
+
+    with open(f"{path}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def insert_for(session, model):

@@ -39,7 +39,19 @@ def _services(content_root: str, database_url: str, demo: bool) -> Services:
     content = load_course(content_root)
     engine = store_db.make_engine(database_url)
     database = store_db.Database(engine)
-    database.retrying(lambda: store_db.migrate(engine))
+    # Several servers starting at once on one database: one at a time migrates, seeds and counts, so the demo is
+    # seeded once and a rollup is never counted by two (the next finds the work done).
+    with store_db.exclusively(database, store_db.STARTUP_LOCK):
+        _prepare(database, content, demo, database_url)
+    if not content.ok:  # the store still answers who is an admin, so they can be shown the problems
+        return Services(content, database, None, Org(database), demo)
+    return Services(content, database, Attempts(database, content.course), Org(database), demo,
+                    Attestations(database))
+
+
+def _prepare(database: store_db.Database, content: LoadResult, demo: bool, database_url: str) -> None:
+    """Bring the store up to date: migrations, the demo's seed on an empty database, missing rollups."""
+    database.retrying(lambda: store_db.migrate(database.engine))
     if demo:
         from progress.seed import is_demo_database, is_empty, seed
 
@@ -50,15 +62,13 @@ def _services(content_root: str, database_url: str, demo: bool) -> Services:
             # Real people must never be opened with the demo's switcher and ?as=.
             raise NotStarted(translate(DEFAULT_LANGUAGE, "demo_refuses_real_database",
                                        url=store_db.shown_url(database_url)))
-    if not content.ok:  # the store still answers who is an admin, so they can be shown the problems
-        return Services(content, database, None, Org(database), demo)
+    if not content.ok:
+        return
     # A database from before these rollups existed: count them from the records once.
     if tallies.is_empty(database):
         tallies.rebuild(database, content.course)
     if states.is_empty(database):
         states.rebuild(database, content.course)
-    return Services(content, database, Attempts(database, content.course), Org(database), demo,
-                    Attestations(database))
 
 
 def services() -> Services:
