@@ -40,7 +40,18 @@ def _content_problems(current) -> None:
     st.code("\n".join(problem.as_text() for problem in current.content.problems), language=None)
 
 
+@st.fragment(run_every="1h")
+def _redraw_after_reconnect() -> None:
+    """Nothing, once an hour. A browser whose server went away reconnects by itself (behind the load balancer,
+    to another server: deploy/), but Streamlit's front end asks the server to run the page again only when the
+    page has an auto-rerunning fragment; without one the page stays as it was, and the first click on it merely
+    wakes the new session, its callback unrun. With this one, a reconnect redraws the page from the URL and the
+    database at once."""
+
+
 def main() -> None:
+    with st.sidebar:
+        _redraw_after_reconnect()
     st.sidebar.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get,
                          index=list(LANGUAGES).index(language()), key="language")
     try:
