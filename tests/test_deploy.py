@@ -620,3 +620,52 @@ def test_learner_moves_to_the_other_server_when_theirs_is_killed(stack, database
                     10, "nginx logs both websockets")
     assert streams[0] == f"127.0.0.1:{own}" and streams[1].endswith(f"127.0.0.1:{other}")
     assert not problems, problems
+
+
+# --- the systemd units -------------------------------------------------------------------------------------------
+
+UNITS = PROJECT_ROOT / "deploy" / "systemd"
+INSTALLED = "/opt/gransfall"  # where the units expect the checkout
+
+
+def _exec_start(unit: str) -> list[str]:
+    line, = [line for line in (UNITS / unit).read_text(encoding="utf-8").splitlines() if line.startswith("ExecStart=")]
+    return line.removeprefix("ExecStart=").split()
+
+
+def test_systemd_units_are_valid_and_run_what_the_tests_run(tmp_path, monkeypatch):
+    """systemd accepts the units (with this checkout in place of /opt/gransfall); the app server's command is
+    the one the tests start (browser_support.start_streamlit), and the timers' commands are accepted by the CLI."""
+    app = _exec_start("gransfall@.service")
+    assert app[:2] == [f"{INSTALLED}/.venv/bin/python", "-m"]
+    assert app[2:] == ["streamlit", "run", "app.py", "--server.port", "%i", "--server.address", "${GRANSFALL_ADDRESS}",
+                       "--server.headless", "true"]
+    import tests.browser_support as support  # the same command as the servers these tests start
+
+    monkeypatch.setattr(support.subprocess, "Popen", lambda command, **_: command)
+    started = support.start_streamlit("app.py", 8501, {})
+    assert started[1:] == [arg.replace("%i", "8501").replace("${GRANSFALL_ADDRESS}", "127.0.0.1") for arg in app[1:]]
+    monkeypatch.undo()
+
+    for unit, command in (("gransfall-remind.service", "remind"), ("gransfall-retention.service", "retention")):
+        args = _exec_start(unit)
+        assert args[:4] == [f"{INSTALLED}/.venv/bin/python", "-m", "course", command], unit
+        # The unit's own arguments, as a dry run on a scratch database: the CLI takes them
+        archive = [str(tmp_path / "arkiv") if arg.startswith("/var/lib/gransfall") else arg for arg in args[4:]]
+        run = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "course", command, *archive,
+                              "--dry-run", "--database-url", f"sqlite:///{tmp_path / 'store.sqlite'}"],
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "COURSE_AUTH": "oidc"})
+        assert run.returncode == 0, (unit, run.stdout, run.stderr)
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    for unit in UNITS.iterdir():
+        (tmp_path / unit.name).write_text(unit.read_text(encoding="utf-8").replace(INSTALLED, str(PROJECT_ROOT)),
+                                          encoding="utf-8")
+    names = ["gransfall@8501.service", "gransfall-remind.service", "gransfall-remind.timer",
+             "gransfall-retention.service", "gransfall-retention.timer"]
+    checked = subprocess.run([analyze, "verify", "--man=no", *(f"./{name}" for name in names)], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and not checked.stderr.strip(), checked.stderr
