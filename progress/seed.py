@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select
 
 from course import play, rules
 from course.content.loader import Course
-from progress import states, tallies
+from progress import tallies
 from progress.db import Database
 from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Completion, DailyStatusCount, Identity,
                              ModuleState, Person, PersonRole, Reflection, SentMessage, Step, StoreMeta, TopicTally,
@@ -114,7 +114,11 @@ def seed(db: Database, course: Course, employees: int = 120, history_years: int 
         connection.execute(insert(Person), people)
         connection.execute(insert(PersonRole), roles)
     history = [p for p in people if p["id"] not in ("demo-nyanstalld", "demo-admin", "demo-chef")]
-    _make_history(db, course, history, rng, today, history_years, progress, keep_steps)
+    roles_of: dict[str, list[str]] = {}
+    for role in roles:
+        roles_of.setdefault(role["person_id"], []).append(role["role"])
+    _make_history(db, course, history, {person_id: tuple(sorted(held)) for person_id, held in roles_of.items()},
+                  rng, today, history_years, progress, keep_steps)
     return len(people)
 
 
@@ -157,155 +161,463 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
 
 
-def _make_history(db: Database, course: Course, people: list[dict], rng: random.Random, today: date,
-                  history_years: int, show_progress: bool, keep_steps: bool = True) -> None:
-    role_of = {}
-    with db.read() as session:
-        for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)):
-            role_of.setdefault(person_id, set()).add(role)
-    next_attempt_id = 1
-    next_step_id = 1
-    attempt_numbers: dict[tuple[str, str], int] = {}
-    batch: dict[str, list[dict]] = {"attempts": [], "steps": [], "completions": []}
-    first_answers: list[tuple[str, str, datetime, bool]] = []  # counted into topic tallies at the end
-    for done, person in enumerate(people, 1):
-        seen: set[str] = set()
-        for assignment in rules.assignments(course, role_of.get(person["id"], ())):
-            module = course.modules[assignment.module_id]
-            plan = _plan(rng, person, today, history_years, force_done=person["id"] == "demo-medarbetare")
-            for day, finish in plan:
-                steps_before = len(batch["steps"])
-                ids = _play_round(course, module.id, person["id"], day, finish, rng, next_attempt_id, next_step_id,
-                                  batch, attempt_numbers)
-                next_attempt_id, next_step_id = ids
-                for step in batch["steps"][steps_before:]:
-                    if step["correct"] is not None and step["item"] not in seen:  # quiz answers carry `correct`
-                        seen.add(step["item"])
-                        first_answers.append((person["id"], step["item"], step["answered_at"], step["correct"]))
-        if len(batch["steps"]) > 20000 or done == len(people):
-            if not keep_steps:
-                referenced = {c["trigger_step_id"] for c in batch["completions"]}
-                batch["steps"][:] = [step for step in batch["steps"] if step["id"] in referenced]
-            _flush(db, batch)
-        if show_progress and (done % max(1, len(people) // 100) == 0 or done == len(people)):
-            _progress_bar(done, len(people))
-    if show_progress:
-        print(file=sys.stderr)
-    _write_tallies(db, course, people, role_of, first_answers)
-    states.rebuild(db, course)
-    if db.dialect == "postgresql":  # ids were given explicitly (steps refer to attempts), so move the sequences on
-        with db.engine.begin() as connection:
-            for table in ("attempts", "steps"):
-                connection.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM {table}")
+# --- history ----------------------------------------------------------------------------------------------------
+#
+# A person's history is rounds of their modules (_plan), each played item by item with the engine: a scenario's
+# choices (play.apply_choice), a quiz's draw (play.draw_quiz) and its scoring (play.is_correct, play.QuizScore).
+# What the engine answers depends only on the content, so it is asked once per node, question and draw (_Plays)
+# and reused; what is left per person is a few random numbers per step.
+#
+# The rows are written in bulk, one transaction per batch of people. Each attempt goes to the database as one
+# row with its "play": which step (a template: item, response, correct, confidence) at how many seconds after
+# the start, and the database turns plays into attempt and step rows itself (json_each on SQLite, unnest on
+# PostgreSQL), so no Python object is made per step. The rollups (module states, topic tallies) are counted from
+# the same plays in memory; tests hold them equal to a recount from the records.
+
+SECONDS_BITS = 20  # a step of a play: template id << SECONDS_BITS | seconds since the attempt started
+SECONDS_MASK = (1 << SECONDS_BITS) - 1
+BATCH_PEOPLE = 500
+DRAWS_PER_BANK = 512  # quiz draws made once per bank; a play takes one of them, and its seed gives it again
+WALKS_PER_SCENARIO = 128  # walks through each scenario, made once; an attempt takes one
+PLAYS_PER_SKILL = 128  # quiz plays per bank and skill, made once; an attempt takes one
+SKILLS = tuple(0.6 + 0.05 * level for level in range(9))  # a person's chance to answer a question right
+EPOCH = datetime(1970, 1, 1)
+EPOCH_ORDINAL = EPOCH.toordinal()
 
 
-def _write_tallies(db, course, people, role_of, first_answers) -> None:
-    counted = tallies.first_answer_tallies(((p["id"], p["unit_id"], role_of.get(p["id"], ())) for p in people),
-                                           first_answers, course)
-    rows = [(u, r, t, m, a, c) for (u, r, t, m), (a, c) in counted.items()]
+class _Plays:
+    """What the engine answers for this course, asked once and kept: per scenario, walks from the start (a
+    random choice at each node, at a random pace); per bank and skill, quiz plays (one of the bank's draws, each
+    question answered right with that chance, else with one option); per pass mark and length of a quiz, the
+    score of each number of right answers. A play's steps are templates (item, response, correct, confidence)
+    at seconds since the attempt started, and `encode` writes them as the database expands them."""
 
-    def use_case(session):
-        for start in range(0, len(rows), 5000):
-            tallies.add(session, rows[start:start + 5000])
+    def __init__(self, course: Course, rng: random.Random, encode):
+        self.encode = encode
+        self.templates: list[tuple[str, str, bool | None, int | None]] = []
+        self._ids: dict[tuple, int] = {}
+        self._scores: dict[tuple[int, int], list[tuple[float, bool]]] = {}
+        self.walks = {}
+        for scenario_id, scenario in course.scenarios.items():
+            start, nodes = self._nodes(scenario)
+            self.walks[scenario_id] = [self._walk(start, nodes, rng) for _ in range(WALKS_PER_SCENARIO)]
+        self.quizzes = {}
+        for bank_id, bank in course.banks.items():
+            levels, draws = self._bank(bank, rng)
+            self.quizzes[bank_id] = [[self._quiz(levels, draws, skill, rng) for _ in range(PLAYS_PER_SKILL)]
+                                     for skill in SKILLS]
 
-    db.write(use_case)
+    def _template(self, item: str, response, correct: bool | None, confidence: int | None) -> int:
+        key = (item, json.dumps(response), correct, confidence)
+        if key not in self._ids:
+            self._ids[key] = len(self.templates)
+            self.templates.append(key)
+        return self._ids[key]
+
+    def _nodes(self, scenario):
+        """(start node, {node: (is an ending, the ending, ((template, next node) per choice))})."""
+        start = play.start_state(scenario).node_id
+        nodes: dict[str, tuple[bool, str | None, tuple[tuple[int, str], ...]]] = {}
+        todo = [start]
+        while todo:
+            node_id = todo.pop()
+            if node_id in nodes:
+                continue
+            state = play.ScenarioState(node_id, ())
+            node = play.current_node(scenario, state)
+            moves = []
+            if not node.is_ending:
+                for index in range(len(node.choices)):
+                    _, after = play.apply_choice(scenario, state, index)
+                    moves.append((self._template(node_id, index, None, None), after.node_id))
+                    todo.append(after.node_id)
+            nodes[node_id] = (node.is_ending, play.ending_of(scenario, state), tuple(moves))
+        return start, nodes
+
+    def _walk(self, start, nodes, rng: random.Random):
+        """(codes, encoded, seconds, ending) of one walk to an ending."""
+        is_ending, ending, moves = nodes[start]
+        codes: list[int] = []
+        seconds = 0
+        while not is_ending:
+            template, next_node = moves[rng.randrange(len(moves))]
+            seconds += rng.randint(15, 90)
+            codes.append(template << SECONDS_BITS | seconds)
+            is_ending, ending, moves = nodes[next_node]
+        return tuple(codes), self.encode(codes), seconds, ending
+
+    def _bank(self, bank, rng: random.Random):
+        """(the confidence levels, [(seed, questions drawn)]); a question is (id, topic, (templates per confidence
+        level, right) of its right answer, the same for each single option)."""
+        levels = play.CONFIDENCE_LEVELS if bank.confidence else (None,)
+        questions = {}
+        for question in bank.questions:
+            answers = [sorted(question.correct_indexes)] + [[option] for option in range(len(question.options))]
+            made = [(tuple(self._template(question.id, answer, play.is_correct(question, frozenset(answer)), level)
+                           for level in levels), play.is_correct(question, frozenset(answer))) for answer in answers]
+            questions[question.id] = (question.id, question.topic, made[0], tuple(made[1:]))
+        draws = []
+        for _ in range(DRAWS_PER_BANK):
+            seed = rng.randrange(2**31)
+            draws.append((seed, tuple(questions[drawn.question_id] for drawn in play.draw_quiz(bank, seed))))
+        return levels, draws
+
+    def _quiz(self, levels, draws, skill: float, rng: random.Random):
+        """(codes, encoded, seconds, right answers, seed, ((question, topic, right, seconds) per answer), the
+        questions)."""
+        seed, questions = rng.choice(draws)
+        codes, answers = [], []
+        seconds = right = 0
+        for question_id, topic, right_answer, options in questions:
+            templates, correct = right_answer if rng.random() < skill else rng.choice(options)
+            seconds += rng.randint(15, 90)
+            codes.append(rng.choice(templates) << SECONDS_BITS | seconds)
+            answers.append((question_id, topic, correct, seconds))
+            right += correct
+        return tuple(codes), self.encode(codes), seconds, right, seed, tuple(answers), frozenset(q[0] for q in questions)
+
+    def scores(self, pass_mark: int, total: int) -> list[tuple[float, bool]]:
+        """(percent, passed) of a finished quiz of `total` questions, by the number answered right."""
+        if (pass_mark, total) not in self._scores:
+            self._scores[(pass_mark, total)] = [
+                (round(score.percent, 2), score.passed)
+                for score in (play.QuizScore(right, total, total, pass_mark) for right in range(total + 1))]
+        return self._scores[(pass_mark, total)]
 
 
-def _plan(rng, person, today, history_years, force_done=False) -> list[tuple[datetime, bool]]:
+class _History:
+    """Plays people's rounds and keeps the rows to write: plays (attempts with their steps), completions and
+    module states per batch, topic tallies for the whole seed."""
+
+    def __init__(self, course: Course, plays: _Plays, rng: random.Random, today: date, history_years: int,
+                 keep_steps: bool, attempt_id: int, step_id: int):
+        self.course, self.plays, self.rng, self.today, self.years = course, plays, rng, today, history_years
+        self.keep_steps = keep_steps
+        self.attempt_id, self.step_id = attempt_id, step_id
+        self.rows: list[tuple] = []  # see _Writer.PLAY_COLUMNS
+        self.completions: list[tuple] = []
+        self.states: list[tuple] = []
+        self.tallies: dict[tuple, list[int]] = {}  # (unit, roles, topic, month) -> [answered, right]
+        self._assignments: dict[tuple[str, ...], list] = {}
+        self._months: dict[int, date] = {}
+
+    def person(self, person: dict, roles: tuple[str, ...]) -> None:
+        if roles not in self._assignments:
+            assigned = rules.assignments(self.course, roles)
+            recurring_first = sorted(assigned, key=lambda a: a.due_rules.recurrence_months is None)
+            self._assignments[roles] = [
+                (self.course.modules[a.module_id], self.course.module_version(a.module_id),
+                 self.course.base_of(a.module_id), recurring_first.index(a)) for a in assigned]
+        numbers: dict[str, int] = {}  # attempts so far per scenario or bank
+        seen: set[str] = set()  # questions answered before: only a first answer is counted in the tallies
+        where = (person["unit_id"], roles)
+        for module, version, base, rank in self._assignments[roles]:
+            plan = (_demo_plan(person, self.today, self.years, rank) if person["id"] == "demo-medarbetare"
+                    else _plan(self.rng, person, self.today, self.years))
+            started = completed = None
+            for when, finish in plan:
+                clock = (when - EPOCH) // timedelta(seconds=1)
+                started, done = self._round(person["id"], module, version, base, clock, finish, numbers, seen, where)
+                completed = done or completed
+            if started is not None:
+                self.states.append((person["id"], base, _stamp(completed[0]) if completed else None,
+                                    completed[1] if completed else None, None, _stamp(started)))
+
+    def _round(self, person_id, module, version, base, clock, finish, numbers, seen, where):
+        """Play one round from `clock`; returns when its last attempt started, and (when, score) if it finished."""
+        items = [("scenario", s) for s in module.scenarios] + [("quiz", module.quiz)]
+        if not finish:
+            items = items[: self.rng.randint(1, len(items))]
+        random_ = self.rng.random
+        round_started, last_started, score = clock, clock, None
+        for position, (kind, item_id) in enumerate(items):
+            open_attempt = not finish and position == len(items) - 1
+            while True:
+                attempt_no = numbers[item_id] = numbers.get(item_id, 0) + 1
+                if kind == "scenario":
+                    codes, encoded, seconds, outcome = self._scenario(item_id, open_attempt)
+                    seed, score = int(random_() * 2**31), None
+                else:
+                    codes, encoded, seconds, outcome, score, seed = self._quiz(item_id, module.pass_mark, attempt_no,
+                                                                               open_attempt, clock, seen, where)
+                first_step, first_no = self.step_id, 0
+                self.step_id += len(codes)
+                if not self.keep_steps:  # only the answer that completes the round
+                    completes = finish and kind == "quiz" and outcome == "godkand"
+                    first_step, first_no = self.step_id - 1, len(codes) - 1
+                    encoded = self.plays.encode(codes[-1:]) if completes else None
+                self.rows.append((self.attempt_id, person_id, module.id, kind, item_id, attempt_no, version, seed,
+                                  clock, None if open_attempt else clock + seconds, outcome, score, first_step,
+                                  first_no, encoded))
+                self.attempt_id += 1
+                last_started = clock
+                clock += seconds
+                if open_attempt or kind == "scenario" or outcome == "godkand":
+                    break
+        if not finish:
+            return last_started, None
+        self.completions.append((person_id, base, version, _stamp(round_started), _stamp(clock), score,
+                                 self.step_id - 1))
+        return last_started, (clock, score)
+
+    def _open(self, codes: tuple[int, ...], chance: float) -> int:
+        """How many steps an open attempt has: it stops before each step after the first with `chance`, and
+        before its last step at the latest (an attempt with every step answered is finished)."""
+        random_ = self.rng.random
+        return next((count for count in range(1, len(codes)) if random_() < chance), max(0, len(codes) - 1))
+
+    def _scenario(self, scenario_id: str, open_attempt: bool):
+        walks = self.plays.walks[scenario_id]
+        codes, encoded, seconds, ending = walks[int(self.rng.random() * len(walks))]
+        if not open_attempt:
+            return codes, encoded, seconds, ending
+        codes = codes[:self._open(codes, 0.4)]
+        return codes, self.plays.encode(codes) if codes else None, codes[-1] & SECONDS_MASK if codes else 0, None
+
+    def _quiz(self, bank_id, pass_mark, attempt_no, open_attempt, clock, seen, where):
+        """(codes, encoded, seconds, outcome, score, seed) of a quiz played with the person's skill, which grows
+        with each retry; counts the person's first answers."""
+        random_ = self.rng.random
+        skill = min(1.0, 0.6 + 0.4 * random_() + 0.15 * (attempt_no - 1))  # people learn from a retry
+        plays = self.plays.quizzes[bank_id][round((skill - SKILLS[0]) / (SKILLS[1] - SKILLS[0]))]
+        codes, encoded, seconds, right, seed, answers, asked = plays[int(random_() * len(plays))]
+        if open_attempt:
+            count = self._open(codes, 0.3)
+            codes, answers = codes[:count], answers[:count]
+            encoded, seconds = (self.plays.encode(codes), codes[-1] & SECONDS_MASK) if codes else (None, 0)
+        elif asked <= seen:  # no first answer among them
+            answers = ()
+        for question_id, topic, correct, at in answers:
+            if question_id not in seen:
+                seen.add(question_id)
+                day = (clock + at) // 86400
+                month = self._months.get(day) or self._months.setdefault(
+                    day, date.fromordinal(EPOCH_ORDINAL + day).replace(day=1))
+                counts = self.tallies.setdefault((*where, topic, month), [0, 0])
+                counts[0] += 1
+                counts[1] += correct
+        if open_attempt:
+            return codes, encoded, seconds, None, None, seed
+        percent, passed = self.plays.scores(pass_mark, len(codes))[right]
+        return codes, encoded, seconds, "godkand" if passed else "underkand", percent, seed
+
+    def tally_rows(self) -> list[tuple]:
+        """(unit, role, topic, month, answered, right): every person under EVERYONE and under each role."""
+        rows: dict[tuple, list[int]] = {}
+        for (unit_id, roles, topic, month), (answered, right) in self.tallies.items():
+            for role in (tallies.EVERYONE, *roles):
+                counts = rows.setdefault((unit_id, role, topic, month), [0, 0])
+                counts[0] += answered
+                counts[1] += right
+        return [(*key, answered, right) for key, (answered, right) in rows.items()]
+
+    def take(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        taken = self.rows, self.completions, self.states
+        self.rows, self.completions, self.states = [], [], []
+        return taken
+
+
+def _plan(rng, person, today, history_years) -> list[tuple[datetime, bool]]:
     """The rounds a person has played: (when, finished?). Yearly rounds since the start, most completed."""
     start = max(person["start_date"], today - timedelta(days=365 * history_years))
     rounds = []
-    day = start + timedelta(days=rng.randint(2, 40))
+    random_ = rng.random  # a + int(random_() * n) is rng.randint(a, a + n - 1), in a tenth of the time
+    day = start + timedelta(days=2 + int(random_() * 39))
     while day < today:
-        finish = force_done or rng.random() < 0.8
-        rounds.append((datetime.combine(day, time(8)) + timedelta(minutes=rng.randint(0, 480)), finish))
+        finish = random_() < 0.8
+        rounds.append((datetime.combine(day, time(8)) + timedelta(minutes=int(random_() * 481)), finish))
         if not finish:
             break
-        day = rules.add_months(day, 12) + timedelta(days=rng.randint(-20, 60))
-    if rounds and not force_done and rng.random() < 0.1:
+        day = rules.add_months(day, 12) + timedelta(days=-20 + int(random_() * 81))
+    if rounds and rng.random() < 0.1:
         rounds.pop()  # some people simply have not done the latest round
     return rounds
 
 
-def _play_round(course, module_id, person_id, when, finish, rng, attempt_id, step_id, batch, numbers):
-    module = course.modules[module_id]
-    version = course.module_version(module_id)
-    clock = when
-    items = [("scenario", s) for s in module.scenarios] + [("quiz", module.quiz)]
-    if not finish:
-        items = items[: rng.randint(1, len(items))]
-    started = clock
-    last_step_id = None
-    for position, (kind, item_id) in enumerate(items):
-        while True:
-            attempt_no = numbers[(person_id, item_id)] = numbers.get((person_id, item_id), 0) + 1
-            open_attempt = not finish and position == len(items) - 1
-            steps, outcome, score = _play_item(course, kind, item_id, module.pass_mark, rng, open_attempt,
-                                               seed := rng.randrange(2**31), attempt_no)
-            attempt = {"id": attempt_id, "person_id": person_id, "module_id": module_id, "kind": kind,
-                       "item_id": item_id, "attempt_no": attempt_no, "content_version": version, "seed": seed,
-                       "started_at": clock, "finished_at": None, "outcome": None, "score_percent": None}
-            for step_no, (item, response, correct, confidence) in enumerate(steps):
-                clock += timedelta(seconds=rng.randint(15, 90))
-                batch["steps"].append({"id": step_id, "attempt_id": attempt_id, "step_no": step_no, "item": item,
-                                       "response": json.dumps(response), "correct": correct, "confidence": confidence,
-                                       "idempotency_key": f"a{attempt_id}-s{step_no}", "answered_at": clock})
-                last_step_id = step_id
-                step_id += 1
-            if not open_attempt:
-                attempt.update(finished_at=clock, outcome=outcome, score_percent=score)
-            batch["attempts"].append(attempt)
-            attempt_id += 1
-            if open_attempt or kind == "scenario" or outcome == "godkand":
-                break
-    if finish:
-        batch["completions"].append({"person_id": person_id, "module_id": module_id, "content_version": version,
-                                     "started_at": started, "completed_at": clock,
-                                     "score_percent": batch["attempts"][-1]["score_percent"],
-                                     "trigger_step_id": last_step_id})
-    return attempt_id, step_id
+def _demo_plan(person, today, history_years, rank: int) -> list[tuple[datetime, bool]]:
+    """demo-medarbetare's rounds: every yearly round done on time, the latest 20 days ago and 11 days earlier
+    for each module by `rank` (modules that recur first), whatever the date, so that the demo (and the tests)
+    always show him with every module done and none due yet."""
+    start = max(person["start_date"], today - timedelta(days=365 * history_years))
+    rounds = []
+    day = today - timedelta(days=20 + 11 * rank)
+    while day > start:
+        rounds.append((datetime.combine(day, time(9, 15)), True))
+        day = rules.add_months(day, -12)
+    return rounds[::-1]
 
 
-def _play_item(course, kind, item_id, pass_mark, rng, stop_early, seed, attempt_no=1):
-    """Steps of one attempt, played with the engine: (item, response, correct, confidence) each; plus the
-    outcome and the score."""
-    if kind == "scenario":
-        scenario = course.scenarios[item_id]
-        state = play.start_state(scenario)
-        steps = []
-        while not play.current_node(scenario, state).is_ending:
-            if stop_early and steps and rng.random() < 0.4:
-                return steps, None, None
-            node_id = state.node_id
-            index = rng.randrange(len(play.current_node(scenario, state).choices))
-            _, state = play.apply_choice(scenario, state, index)
-            steps.append((node_id, index, None, None))
-        return steps, play.ending_of(scenario, state), None
-    bank = course.banks[item_id]
-    drawn = play.draw_quiz(bank, seed)
-    questions = play.questions_by_id(bank)
-    skill = min(1.0, rng.uniform(0.6, 1.0) + 0.15 * (attempt_no - 1))  # people learn from a retry
-    steps, answers = [], {}
-    for position, drawn_question in enumerate(drawn):
-        if stop_early and position and rng.random() < 0.3:
-            return steps, None, None
-        question = questions[drawn_question.question_id]
-        selected = question.correct_indexes if rng.random() < skill else frozenset([rng.randrange(len(question.options))])
-        answers[question.id] = frozenset(selected)
-        confidence = rng.choice(play.CONFIDENCE_LEVELS) if bank.confidence else None
-        steps.append((question.id, sorted(selected), play.is_correct(question, frozenset(selected)), confidence))
-    score = play.score_quiz(bank, drawn, answers, pass_mark)
-    return steps, ("godkand" if score.passed else "underkand"), round(score.percent, 2)
+def _stamp(seconds: int) -> str:
+    """A moment as SQLAlchemy stores a DateTime in SQLite (and PostgreSQL reads it)."""
+    return (EPOCH + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
 
 
-def _flush(db: Database, batch: dict[str, list[dict]]) -> None:
-    with db.engine.begin() as connection:
-        for table, rows in ((Attempt, batch["attempts"]), (Step, batch["steps"]), (Completion, batch["completions"])):
-            if rows:
-                connection.execute(insert(table), rows)
-    for rows in batch.values():
-        rows.clear()
+def _make_history(db: Database, course: Course, people: list[dict], roles_of: dict[str, tuple[str, ...]],
+                  rng: random.Random, today: date, history_years: int, show_progress: bool,
+                  keep_steps: bool = True) -> None:
+    writer = (_PostgresWriter if db.dialect == "postgresql" else _SqliteWriter)(db)
+    plays = _Plays(course, rng, writer.encode)
+    try:
+        attempt_id, step_id = writer.next_ids()
+        history = _History(course, plays, rng, today, history_years, keep_steps, attempt_id, step_id)
+        writer.templates(plays.templates)
+        for start in range(0, len(people), BATCH_PEOPLE):
+            batch = people[start:start + BATCH_PEOPLE]
+            for person in batch:
+                history.person(person, roles_of.get(person["id"], ()))
+            writer.batch(*history.take())
+            if show_progress:
+                _progress_bar(start + len(batch), len(people))
+        writer.finish(history.tally_rows())
+    finally:
+        writer.close()
+    if show_progress:
+        print(file=sys.stderr)
+
+
+class _Writer:
+    # A row of seed_plays: the attempt's columns (times in seconds since 1970), then its steps: the first
+    # step's id and number and the play (None when none of its steps is kept).
+    PLAY_COLUMNS = ("id", "person_id", "module_id", "kind", "item_id", "attempt_no", "content_version", "seed",
+                    "started", "finished", "outcome", "score", "first_step", "first_no", "play")
+    ATTEMPT_COLUMNS = "id, person_id, module_id, kind, item_id, attempt_no, content_version, seed, " \
+                      "started_at, finished_at, outcome, score_percent"
+    STEP_COLUMNS = "id, attempt_id, step_no, item, response, correct, confidence, idempotency_key, answered_at"
+    COMPLETION_COLUMNS = "person_id, module_id, content_version, started_at, completed_at, score_percent, " \
+                         "trigger_step_id"
+    STATE_COLUMNS = "person_id, module_id, last_completed_at, last_score, last_waived_at, last_started_at"
+    TALLY_COLUMNS = "unit_id, role, topic, month, answered, correct"
+
+
+class _SqliteWriter(_Writer):
+    """One connection of the engine, for the seed: no foreign-key checks (every row refers to one written before
+    it), no sync per commit, a large page cache; set back when done."""
+
+    def __init__(self, db: Database):
+        self.raw = db.engine.raw_connection()
+        self.cursor = self.raw.cursor()
+        for pragma in ("foreign_keys=OFF", "synchronous=OFF", "cache_size=-262144", "temp_store=MEMORY"):
+            self.cursor.execute(f"PRAGMA {pragma}")
+        self.cursor.execute("CREATE TEMP TABLE seed_templates (id INTEGER PRIMARY KEY, item TEXT, response TEXT, "
+                            "correct INTEGER, confidence INTEGER)")
+        self.cursor.execute("CREATE TEMP TABLE seed_plays (id INTEGER PRIMARY KEY, person_id TEXT, module_id TEXT, "
+                            "kind TEXT, item_id TEXT, attempt_no INTEGER, content_version TEXT, seed INTEGER, "
+                            "started INTEGER, finished INTEGER, outcome TEXT, score REAL, first_step INTEGER, "
+                            "first_no INTEGER, play TEXT)")
+
+    def next_ids(self) -> tuple[int, int]:
+        return tuple(self.cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
+                     for table in ("attempts", "steps"))
+
+    @staticmethod
+    def encode(codes) -> str:
+        return f"[{','.join(map(str, codes))}]"  # a JSON array, for json_each
+
+    def templates(self, rows) -> None:
+        self.cursor.executemany("INSERT INTO seed_templates VALUES (?, ?, ?, ?, ?)",
+                                [(index, *row) for index, row in enumerate(rows)])
+
+    def batch(self, plays, completions, state_rows) -> None:
+        moment = "strftime('%Y-%m-%d %H:%M:%S', {}, 'unixepoch') || '.000000'"
+        self.cursor.execute("BEGIN")
+        self.cursor.executemany(f"INSERT INTO seed_plays VALUES ({', '.join('?' * len(self.PLAY_COLUMNS))})", plays)
+        self.cursor.execute(f"INSERT INTO attempts ({self.ATTEMPT_COLUMNS}) SELECT id, person_id, module_id, kind, "
+                            f"item_id, attempt_no, content_version, seed, {moment.format('started')}, "
+                            f"{moment.format('finished')}, outcome, score FROM seed_plays ORDER BY id")
+        self.cursor.execute(
+            f"INSERT INTO steps ({self.STEP_COLUMNS}) SELECT p.first_step + j.key, p.id, p.first_no + j.key, t.item, "
+            f"t.response, t.correct, t.confidence, 'a' || p.id || '-s' || (p.first_no + j.key), "
+            f"{moment.format(f'p.started + (j.value & {SECONDS_MASK})')} "
+            f"FROM seed_plays p CROSS JOIN json_each(p.play) j CROSS JOIN seed_templates t "  # in this order
+            f"WHERE p.play IS NOT NULL AND t.id = j.value >> {SECONDS_BITS}")
+        self.cursor.execute("DELETE FROM seed_plays")
+        self.cursor.executemany(f"INSERT INTO completions ({self.COMPLETION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                completions)
+        self.cursor.executemany(f"INSERT INTO module_states ({self.STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", state_rows)
+        self.cursor.execute("COMMIT")
+
+    def finish(self, tally_rows) -> None:
+        self.cursor.execute("BEGIN")
+        self.cursor.execute("DELETE FROM daily_status_counts")  # counted again from these records on the next view
+        self.cursor.executemany(f"INSERT INTO topic_tallies ({self.TALLY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                                [(*row[:3], row[3].isoformat(), *row[4:]) for row in tally_rows])
+        self.cursor.execute("COMMIT")
+
+    def close(self) -> None:
+        if self.raw.driver_connection.in_transaction:
+            self.cursor.execute("ROLLBACK")
+        self.cursor.execute("DROP TABLE IF EXISTS temp.seed_plays")
+        self.cursor.execute("DROP TABLE IF EXISTS temp.seed_templates")
+        for pragma in ("foreign_keys=ON", "synchronous=NORMAL", "cache_size=-2000", "temp_store=DEFAULT"):
+            self.cursor.execute(f"PRAGMA {pragma}")  # as progress.db sets them (the cache is SQLite's default)
+        self.cursor.close()
+        self.raw.close()
+
+
+class _PostgresWriter(_Writer):
+    """COPY into the tables and into temporary ones, on one connection of the engine."""
+
+    def __init__(self, db: Database):
+        self.raw = db.engine.raw_connection()
+        self.connection = self.raw.driver_connection
+        self.cursor = self.connection.cursor()
+        self.cursor.execute("CREATE TEMP TABLE seed_templates (id integer PRIMARY KEY, item text, response text, "
+                            "correct boolean, confidence integer)")
+        self.cursor.execute("CREATE TEMP TABLE seed_plays (id bigint, person_id text, module_id text, kind text, "
+                            "item_id text, attempt_no integer, content_version text, seed bigint, started bigint, "
+                            "finished bigint, outcome text, score double precision, first_step bigint, "
+                            "first_no integer, play bigint[])")
+        self.connection.commit()
+
+    def next_ids(self) -> tuple[int, int]:
+        return tuple(self.cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
+                     for table in ("attempts", "steps"))
+
+    @staticmethod
+    def encode(codes) -> str:
+        return f"{{{','.join(map(str, codes))}}}"  # an array literal, for unnest
+
+    def _copy(self, table: str, columns: str, rows) -> None:
+        with self.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def templates(self, rows) -> None:
+        self._copy("seed_templates", "id, item, response, correct, confidence",
+                   [(index, *row) for index, row in enumerate(rows)])
+        self.connection.commit()
+
+    def batch(self, plays, completions, state_rows) -> None:
+        moment = "timestamp '1970-01-01' + ({}) * interval '1 second'"
+        self._copy("seed_plays", ", ".join(self.PLAY_COLUMNS), plays)
+        self.cursor.execute(f"INSERT INTO attempts ({self.ATTEMPT_COLUMNS}) SELECT id, person_id, module_id, kind, "
+                            f"item_id, attempt_no, content_version, seed, {moment.format('started')}, "
+                            f"{moment.format('finished')}, outcome, score FROM seed_plays ORDER BY id")
+        self.cursor.execute(
+            f"INSERT INTO steps ({self.STEP_COLUMNS}) SELECT p.first_step + j.n - 1, p.id, p.first_no + j.n - 1, "
+            f"t.item, t.response, t.correct, t.confidence, 'a' || p.id || '-s' || (p.first_no + j.n - 1), "
+            f"{moment.format(f'p.started + (j.v & {SECONDS_MASK})')} "
+            f"FROM seed_plays p CROSS JOIN LATERAL unnest(p.play) WITH ORDINALITY AS j(v, n) "
+            f"JOIN seed_templates t ON t.id = (j.v >> {SECONDS_BITS}) ORDER BY p.id, j.n")
+        self.cursor.execute("TRUNCATE seed_plays")
+        self._copy("completions", self.COMPLETION_COLUMNS, completions)
+        self._copy("module_states", self.STATE_COLUMNS, state_rows)
+        self.connection.commit()
+
+    def finish(self, tally_rows) -> None:
+        self.cursor.execute("DELETE FROM daily_status_counts")  # counted again from these records on the next view
+        self._copy("topic_tallies", self.TALLY_COLUMNS, tally_rows)
+        for table in ("attempts", "steps"):  # ids were given (steps refer to attempts): move the sequences on
+            self.cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, "
+                                f"false) FROM {table}")
+        self.connection.commit()
+
+    def close(self) -> None:
+        self.connection.rollback()
+        self.cursor.execute("DROP TABLE IF EXISTS seed_plays, seed_templates")
+        self.connection.commit()
+        self.cursor.close()
+        self.raw.close()
 
 
 def _progress_bar(done: int, total: int) -> None:
