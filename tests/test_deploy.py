@@ -10,7 +10,7 @@ database, and Debian's Chromium goes through it.
   other server, which draws the same node; nothing answered is lost and the next answer continues the attempt.
 
 Skipped locally without nginx, Chromium or PostgreSQL; in CI (CI=true) their absence fails (.ci/run installs
-them). About a minute.
+them). About 40 s.
 """
 
 from __future__ import annotations
