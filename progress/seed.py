@@ -67,7 +67,8 @@ LAST_NAMES = ["Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Lars
 def seed(db: Database, course: Course, employees: int = 120, history_years: int = 2, random_seed: int = 7,
          today: date | None = None, progress: bool = False, units: list[tuple] | None = None,
          titles: dict[str, str] | None = None, keep_steps: bool = True) -> int:
-    """Fill an empty database; returns the number of people. Writes in batches, one transaction each.
+    """Fill an empty database; returns the number of people. The history is written in batches of people, one
+    transaction each on SQLite, and in one transaction on PostgreSQL (see _PostgresWriter).
 
     `units` and `titles` replace Gränsby's organisation (see `large_organisation`); `keep_steps=False` keeps only
     the answers that completed a module (their rows are referenced), for a benchmark that needs the volume of
@@ -555,19 +556,49 @@ class _SqliteWriter(_Writer):
 
 
 class _PostgresWriter(_Writer):
-    """COPY into the tables and into temporary ones, on one connection of the engine."""
+    """COPY into the tables and into temporary ones, on one connection of the engine, in one transaction.
+
+    Checking each step's foreign key and adding it to three indexes as it comes takes most of the time, so the
+    transaction first drops the foreign keys, unique constraints and indexes of the tables it fills (all but the
+    primary keys), and makes them again from their own definitions (pg_get_constraintdef, pg_get_indexdef) at
+    the end, which checks every row at once. DDL is transactional: if anything fails, the rollback gives the
+    schema back as it was."""
+
+    TABLES = ("attempts", "steps", "completions", "module_states", "topic_tallies")
 
     def __init__(self, db: Database):
         self.raw = db.engine.raw_connection()
         self.connection = self.raw.driver_connection
         self.cursor = self.connection.cursor()
+        self.cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")  # for making the indexes again
         self.cursor.execute("CREATE TEMP TABLE seed_templates (id integer PRIMARY KEY, item text, response text, "
-                            "correct boolean, confidence integer)")
+                            "correct boolean, confidence integer) ON COMMIT DROP")
         self.cursor.execute("CREATE TEMP TABLE seed_plays (id bigint, person_id text, module_id text, kind text, "
                             "item_id text, attempt_no integer, content_version text, seed bigint, started bigint, "
                             "finished bigint, outcome text, score double precision, first_step bigint, "
-                            "first_no integer, play bigint[])")
-        self.connection.commit()
+                            "first_no integer, play bigint[]) ON COMMIT DROP")
+        self._restore = self._loosen()
+
+    def _loosen(self) -> list[str]:
+        """Drop what the tables have beyond their primary keys; returns the statements that make it again."""
+        tables = list(self.TABLES)
+        constraints = self.cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
+            "WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('u', 'f') ORDER BY contype DESC, conname",
+            [tables]).fetchall()
+        indexes = self.cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid = ANY(%s::regclass[]) AND NOT indisprimary "
+            "AND indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE contype IN ('p', 'u', 'x'))",
+            [tables]).fetchall()
+        restore = [definition for _, definition in indexes]  # unique constraints, then foreign keys (ORDER BY)
+        restore += [f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+                    for table, name, definition, _ in constraints]
+        for table, name, _, _ in reversed(constraints):
+            self.cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for index, _ in indexes:
+            self.cursor.execute(f"DROP INDEX {index}")
+        return restore
 
     def next_ids(self) -> tuple[int, int]:
         return tuple(self.cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
@@ -585,24 +616,22 @@ class _PostgresWriter(_Writer):
     def templates(self, rows) -> None:
         self._copy("seed_templates", "id, item, response, correct, confidence",
                    [(index, *row) for index, row in enumerate(rows)])
-        self.connection.commit()
 
     def batch(self, plays, completions, state_rows) -> None:
         moment = "timestamp '1970-01-01' + ({}) * interval '1 second'"
         self._copy("seed_plays", ", ".join(self.PLAY_COLUMNS), plays)
         self.cursor.execute(f"INSERT INTO attempts ({self.ATTEMPT_COLUMNS}) SELECT id, person_id, module_id, kind, "
                             f"item_id, attempt_no, content_version, seed, {moment.format('started')}, "
-                            f"{moment.format('finished')}, outcome, score FROM seed_plays ORDER BY id")
+                            f"{moment.format('finished')}, outcome, score FROM seed_plays")
         self.cursor.execute(
             f"INSERT INTO steps ({self.STEP_COLUMNS}) SELECT p.first_step + j.n - 1, p.id, p.first_no + j.n - 1, "
             f"t.item, t.response, t.correct, t.confidence, 'a' || p.id || '-s' || (p.first_no + j.n - 1), "
             f"{moment.format(f'p.started + (j.v & {SECONDS_MASK})')} "
             f"FROM seed_plays p CROSS JOIN LATERAL unnest(p.play) WITH ORDINALITY AS j(v, n) "
-            f"JOIN seed_templates t ON t.id = (j.v >> {SECONDS_BITS}) ORDER BY p.id, j.n")
+            f"JOIN seed_templates t ON t.id = (j.v >> {SECONDS_BITS})")
         self.cursor.execute("TRUNCATE seed_plays")
         self._copy("completions", self.COMPLETION_COLUMNS, completions)
         self._copy("module_states", self.STATE_COLUMNS, state_rows)
-        self.connection.commit()
 
     def finish(self, tally_rows) -> None:
         self.cursor.execute("DELETE FROM daily_status_counts")  # counted again from these records on the next view
@@ -610,12 +639,14 @@ class _PostgresWriter(_Writer):
         for table in ("attempts", "steps"):  # ids were given (steps refer to attempts): move the sequences on
             self.cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 0) + 1, "
                                 f"false) FROM {table}")
+        for statement in self._restore:
+            self.cursor.execute(statement)
+        self.connection.commit()
+        self.cursor.execute(f"ANALYZE {', '.join(self.TABLES)}")  # the planner's statistics for the new rows
         self.connection.commit()
 
     def close(self) -> None:
         self.connection.rollback()
-        self.cursor.execute("DROP TABLE IF EXISTS seed_plays, seed_templates")
-        self.connection.commit()
         self.cursor.close()
         self.raw.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -38,3 +39,130 @@ def test_seed_makes_people_and_history_and_refuses_to_overwrite(tmp_path):
     assert replaced.returncode == 0
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM people").fetchone()[0] < people
+
+
+def _schema(db) -> dict:
+    from sqlalchemy import inspect
+
+    inspector = inspect(db.engine)
+    return {table: (sorted((i["name"] or "", tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)),
+                    sorted((u["name"] or "", tuple(u["column_names"])) for u in inspector.get_unique_constraints(table)),
+                    sorted((f["name"] or "", tuple(f["constrained_columns"]), f["referred_table"])
+                           for f in inspector.get_foreign_keys(table)),
+                    tuple(inspector.get_pk_constraint(table)["constrained_columns"]))
+            for table in ("attempts", "steps", "completions", "module_states", "topic_tallies")}
+
+
+def test_every_seeded_record_is_one_the_app_could_have_written(db):
+    """The seed's compact plays, expanded by the database, replay with the engine: each scenario attempt's steps
+    walk the scenario (to the ending it names when finished), each quiz attempt's steps are the seed's draw in
+    order, scored as the app scores them; a completion is triggered by the last answer of a passed quiz, and the
+    rollups equal a recount from the records."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from course import play
+    from course.content.loader import load_course
+    from progress import states, tallies
+    from progress.attempts import AttemptRecord, Attempts
+    from progress.models import Attempt, Completion, ModuleState, Step, TopicTally
+    from progress.seed import seed
+
+    course = load_course(PROJECT_ROOT).course
+    seed(db, course, employees=12, history_years=3)
+    attempts = Attempts(db, course)
+    with db.read() as session:
+        rows = list(session.scalars(select(Attempt).order_by(Attempt.id)))
+        steps = defaultdict(list)
+        for step in session.scalars(select(Step).order_by(Step.attempt_id, Step.step_no)):
+            steps[step.attempt_id].append(step)
+        completions = list(session.scalars(select(Completion)))
+        step_by_id = {step.id: step for attempt_steps in steps.values() for step in attempt_steps}
+
+        def rollups():
+            return ({(s.person_id, s.module_id): (s.last_completed_at, s.last_score, s.last_waived_at, s.last_started_at)
+                     for s in session.scalars(select(ModuleState))},
+                    {(t.unit_id, t.role, t.topic, t.month): (t.answered, t.correct)
+                     for t in session.scalars(select(TopicTally))})
+
+        seeded = rollups()
+    kinds = defaultdict(int)
+    for attempt in rows:
+        mine = steps[attempt.id]
+        assert [s.step_no for s in mine] == list(range(len(mine)))
+        assert [s.idempotency_key for s in mine] == [f"a{attempt.id}-s{n}" for n in range(len(mine))]
+        times = [attempt.started_at] + [s.answered_at for s in mine]
+        assert times == sorted(times)
+        if attempt.finished_at is not None:
+            assert attempt.finished_at == times[-1]
+        if attempt.kind == "scenario":
+            scenario = course.scenarios[attempt.item_id]
+            state = play.start_state(scenario)
+            for step in mine:
+                assert step.item == state.node_id and step.correct is None and step.confidence is None
+                _, state = play.apply_choice(scenario, state, json.loads(step.response))
+            ending = play.ending_of(scenario, state) if play.current_node(scenario, state).is_ending else None
+            assert attempt.outcome == ending and (attempt.finished_at is None) == (ending is None)
+        else:
+            bank = course.banks[attempt.item_id]
+            drawn = attempts.draw_of(AttemptRecord.of(attempt))
+            assert [s.item for s in mine] == [d.question_id for d in drawn][:len(mine)]
+            for step in mine:
+                question = course.questions[step.item]
+                assert step.correct == play.is_correct(question, frozenset(json.loads(step.response)))
+                assert (step.confidence in play.CONFIDENCE_LEVELS) if bank.confidence else step.confidence is None
+            if attempt.finished_at is None:
+                assert len(mine) < len(drawn) and attempt.outcome is None
+            else:
+                right = sum(bool(s.correct) for s in mine)
+                module = course.modules[attempt.module_id]
+                assert len(mine) == len(drawn) and attempt.score_percent == round(100 * right / len(drawn), 2)
+                assert attempt.outcome == ("godkand" if play.passes(right, len(drawn), module.pass_mark)
+                                           else "underkand")
+        kinds[(attempt.kind, attempt.finished_at is None)] += 1
+    assert all(kinds[(kind, still_open)] for kind in ("scenario", "quiz") for still_open in (True, False))
+    by_id = {attempt.id: attempt for attempt in rows}
+    for completion in completions:
+        trigger = step_by_id[completion.trigger_step_id]
+        attempt = by_id[trigger.attempt_id]
+        assert attempt.kind == "quiz" and attempt.outcome == "godkand" and trigger.step_no == len(steps[attempt.id]) - 1
+        assert completion.completed_at == trigger.answered_at and completion.score_percent == attempt.score_percent
+        assert course.base_of(attempt.module_id) == completion.module_id and attempt.person_id == completion.person_id
+
+    states.rebuild(db, course)
+    tallies.rebuild(db, course)
+    with db.read() as session:
+        assert rollups() == seeded and seeded[0] and seeded[1]
+
+
+def test_the_seed_leaves_the_schema_as_the_migrations_made_it_also_when_it_fails(db, fixture_course, monkeypatch):
+    """On PostgreSQL the seed drops the constraints and indexes of the tables it fills and makes them again in
+    the same transaction; the schema afterwards is the migrations', also after a seed that fails halfway."""
+    import pytest
+    from sqlalchemy import func, select
+
+    from progress import seed as seeding
+    from progress.models import Attempt
+
+    before = _schema(db)
+    seeding.seed(db, fixture_course, employees=10, history_years=1)
+    assert _schema(db) == before
+    seeding.wipe(db)
+
+    played = seeding._History.person
+    calls = []
+
+    def fails_at_the_third(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("halfway")
+        played(self, *args)
+
+    monkeypatch.setattr(seeding._History, "person", fails_at_the_third)
+    with pytest.raises(RuntimeError, match="halfway"):
+        seeding.seed(db, fixture_course, employees=10, history_years=1)
+    assert _schema(db) == before
+    if db.dialect == "postgresql":  # one transaction: nothing of the history stays
+        with db.read() as session:
+            assert session.scalar(select(func.count()).select_from(Attempt)) == 0
