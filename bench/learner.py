@@ -8,8 +8,8 @@ module is done goes back and opens another (or plays one again). Widgets are fou
 the key says less, by their Swedish labels from i18n/sv.yaml.
 
 Every answer it submits is logged (`Answer`): which learner, which attempt and step (from the widget key), what
-was chosen, and whether the server acknowledged it: the rerun finished (`FINISHED_SUCCESSFULLY`) with no
-exception element and no error on the page. `bench.soak` checks the log against the database.
+was chosen, and whether the server acknowledged it: the rerun finished (`FINISHED_SUCCESSFULLY`, or
+`FINISHED_FRAGMENT_RUN_SUCCESSFULLY` for a fragment's rerun) with no exception element and no error on the page. `bench.soak` checks the log against the database.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class Learner:
 
     def _after(self, action: str, result: RunResult, answer: Answer | None) -> Step:
         self.last_action = action
-        problems = problems_on(result.page) if result.status == "FINISHED_SUCCESSFULLY" else [result.status]
+        problems = problems_on(result.page) if result.finished else [result.status]
         if answer is not None and answer.sent_twice:  # the app's own word for the second click is no problem
             problems = [p for p in problems if p != "stale_answer"]
         if problems:
@@ -132,7 +132,7 @@ class Learner:
         if answer is not None:
             answer.latency_s = result.latency_s
             answer.problems = problems
-            answer.acked = result.status == "FINISHED_SUCCESSFULLY" and not problems
+            answer.acked = result.finished and not problems
             answer.moved_on = not any(_asks(w, answer) for w in result.page.widgets)
         return Step(action, result, answer, problems)
 

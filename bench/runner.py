@@ -72,7 +72,7 @@ class Driver:
         raise NotImplementedError
 
     def _check(self, result) -> None:
-        if result.status != "FINISHED_SUCCESSFULLY":
+        if not result.finished:
             self.problems.append(result.status)
         self.problems += problems_on(result.page)
 

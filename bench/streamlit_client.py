@@ -37,6 +37,7 @@ RERUN_TIMEOUT_S = 60.0
 ID_PREFIX = "$$ID-"
 WIDGET_TYPES = ("button", "form_submit_button", "checkbox", "radio", "selectbox", "download_button", "text_area",
                 "text_input", "toggle", "multiselect", "number_input", "slider", "button_group")
+FINISHED = ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 ALERT_KINDS = {Alert.ERROR: "error", Alert.WARNING: "warning", Alert.INFO: "info", Alert.SUCCESS: "success"}
 
 
@@ -114,6 +115,11 @@ class RunResult:
     status: str  # ForwardMsg.ScriptFinishedStatus name
     page: Page
     exceptions: list[str]  # exception elements drawn in this run
+
+    @property
+    def finished(self) -> bool:
+        """The run (of the whole page, or of a fragment) finished without being cut short or failing to compile."""
+        return self.status in FINISHED
 
 
 def _drawn(fwd: ForwardMsg) -> Drawn | None:
