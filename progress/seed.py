@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, insert, select
@@ -462,13 +463,25 @@ def _make_history(db: Database, course: Course, people: list[dict], roles_of: di
         attempt_id, step_id = writer.next_ids()
         history = _History(course, plays, rng, today, history_years, keep_steps, attempt_id, step_id)
         writer.templates(plays.templates)
-        for start in range(0, len(people), BATCH_PEOPLE):
-            batch = people[start:start + BATCH_PEOPLE]
-            for person in batch:
-                history.person(person, roles_of.get(person["id"], ()))
-            writer.batch(*history.take())
-            if show_progress:
-                _progress_bar(start + len(batch), len(people))
+        with ThreadPoolExecutor(1, thread_name_prefix="seed-writer") as database:
+            expanding = None
+            for start in range(0, len(people), BATCH_PEOPLE):
+                batch = people[start:start + BATCH_PEOPLE]
+                for person in batch:
+                    history.person(person, roles_of.get(person["id"], ()))
+                if expanding is not None:
+                    expanding.result()
+                    if show_progress:
+                        _progress_bar(start, len(people))
+                writer.load(*history.take())
+                # The database makes this batch's attempt and step rows (one statement each, which lets go of the
+                # GIL) while this thread plays the next batch; binding rows (load) holds the GIL, so it never
+                # runs beside the playing.
+                expanding = database.submit(writer.expand)
+            if expanding is not None:
+                expanding.result()
+        if show_progress:
+            _progress_bar(len(people), len(people))
         writer.finish(history.tally_rows())
     finally:
         writer.close()
@@ -518,10 +531,15 @@ class _SqliteWriter(_Writer):
         self.cursor.executemany("INSERT INTO seed_templates VALUES (?, ?, ?, ?, ?)",
                                 [(index, *row) for index, row in enumerate(rows)])
 
-    def batch(self, plays, completions, state_rows) -> None:
-        moment = "strftime('%Y-%m-%d %H:%M:%S', {}, 'unixepoch') || '.000000'"
+    def load(self, plays, completions, state_rows) -> None:
         self.cursor.execute("BEGIN")
         self.cursor.executemany(f"INSERT INTO seed_plays VALUES ({', '.join('?' * len(self.PLAY_COLUMNS))})", plays)
+        self.cursor.executemany(f"INSERT INTO completions ({self.COMPLETION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                completions)
+        self.cursor.executemany(f"INSERT INTO module_states ({self.STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", state_rows)
+
+    def expand(self) -> None:
+        moment = "strftime('%Y-%m-%d %H:%M:%S', {}, 'unixepoch') || '.000000'"
         self.cursor.execute(f"INSERT INTO attempts ({self.ATTEMPT_COLUMNS}) SELECT id, person_id, module_id, kind, "
                             f"item_id, attempt_no, content_version, seed, {moment.format('started')}, "
                             f"{moment.format('finished')}, outcome, score FROM seed_plays ORDER BY id")
@@ -532,9 +550,6 @@ class _SqliteWriter(_Writer):
             f"FROM seed_plays p CROSS JOIN json_each(p.play) j CROSS JOIN seed_templates t "  # in this order
             f"WHERE p.play IS NOT NULL AND t.id = j.value >> {SECONDS_BITS}")
         self.cursor.execute("DELETE FROM seed_plays")
-        self.cursor.executemany(f"INSERT INTO completions ({self.COMPLETION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                completions)
-        self.cursor.executemany(f"INSERT INTO module_states ({self.STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", state_rows)
         self.cursor.execute("COMMIT")
 
     def finish(self, tally_rows) -> None:
@@ -617,9 +632,13 @@ class _PostgresWriter(_Writer):
         self._copy("seed_templates", "id, item, response, correct, confidence",
                    [(index, *row) for index, row in enumerate(rows)])
 
-    def batch(self, plays, completions, state_rows) -> None:
-        moment = "timestamp '1970-01-01' + ({}) * interval '1 second'"
+    def load(self, plays, completions, state_rows) -> None:
         self._copy("seed_plays", ", ".join(self.PLAY_COLUMNS), plays)
+        self._copy("completions", self.COMPLETION_COLUMNS, completions)
+        self._copy("module_states", self.STATE_COLUMNS, state_rows)
+
+    def expand(self) -> None:
+        moment = "timestamp '1970-01-01' + ({}) * interval '1 second'"
         self.cursor.execute(f"INSERT INTO attempts ({self.ATTEMPT_COLUMNS}) SELECT id, person_id, module_id, kind, "
                             f"item_id, attempt_no, content_version, seed, {moment.format('started')}, "
                             f"{moment.format('finished')}, outcome, score FROM seed_plays")
@@ -630,8 +649,6 @@ class _PostgresWriter(_Writer):
             f"FROM seed_plays p CROSS JOIN LATERAL unnest(p.play) WITH ORDINALITY AS j(v, n) "
             f"JOIN seed_templates t ON t.id = (j.v >> {SECONDS_BITS})")
         self.cursor.execute("TRUNCATE seed_plays")
-        self._copy("completions", self.COMPLETION_COLUMNS, completions)
-        self._copy("module_states", self.STATE_COLUMNS, state_rows)
 
     def finish(self, tally_rows) -> None:
         self.cursor.execute("DELETE FROM daily_status_counts")  # counted again from these records on the next view
