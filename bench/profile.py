@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench import servers
 from bench.learner import Learner, correct_option_texts
-from bench.runner import HomeDriver, PlayDriver, _open
+from bench.runner import HomeDriver, PlayDriver, open_all
 from bench.servers import BenchError, Resources, StreamlitServer
 from bench.streamlit_client import Session
 
@@ -112,7 +112,7 @@ def profile(learners: int, seconds: float, workload: str = "play", database: str
                 for p in people:
                     session = Session(app.ws_url, {"as": p})
                     drivers.append(PlayDriver(session, Learner(session, p, random.Random(p), correct_texts=correct)))
-            await _open(drivers)
+            await open_all(drivers)
             loop = asyncio.get_running_loop()
             stop_at = loop.time() + seconds + 4
             reruns = 0
