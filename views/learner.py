@@ -23,6 +23,7 @@ from progress.access import NotPermitted
 from progress.attempts import StaleAnswer
 from progress import pending
 from progress.db import StoreUnavailable, single_try
+from views import auth
 from views.components import pending as pending_view
 from views.context import current_user, language, services, status_label, t, today
 
@@ -259,10 +260,49 @@ def module_page(module_id: str) -> None:
                 _quiz_review(page.review)
         return
     _summary(module, expanded=False)
+    _playing_area(module_id, page, st.session_state[FULL_RUNS])
+
+
+# An answer reruns only the part being played (a fragment): not app.py (who the user is, the navigation), the
+# sidebar or the summary around it. The full run hands the fragment the page it read; a rerun of the fragment
+# alone reads the module page again (the service checks the person, employed today, as on every read), and asks
+# for a full run when anything around the part changes (a part done, another part chosen, the module complete),
+# when the sign-in has expired, or when the store refuses or does not answer (app.py then says what happened).
+FULL_RUNS, AREA_DRAWN = "learner_full_runs", "learner_area_drawn"
+
+
+@st.fragment
+def _playing_area(module_id: str, drawn: learner.ModulePage, full_run: int) -> None:
+    alone = st.session_state.get(AREA_DRAWN) == full_run  # already drawn after that full run: a fragment rerun
+    st.session_state[AREA_DRAWN] = full_run
+    page = drawn
+    if alone:
+        if _signed_out():
+            st.rerun()
+        _show_messages()
+        try:
+            page = learner.module_page(svc.db, course, user.id, user.id, module_id, st.query_params.get("del"),
+                                       today(), language())
+        except (StoreUnavailable, NotPermitted):
+            st.rerun()
+        if _around(page) != _around(drawn):
+            st.rerun()
     if page.scenario is not None:
         scenario_part(page)
     else:
         quiz_part(page)
+    if alone:
+        st.session_state.pop(pending_view.NOTE_DRAWN, None)  # as at the end of a full run
+
+
+def _around(page: learner.ModulePage) -> tuple:
+    """What the page draws around the part being played."""
+    return page.module.id, page.current, page.parts_done, page.completion_page
+
+
+def _signed_out() -> bool:
+    """app.py's sign-in checks that a fragment rerun skips: signed in (OIDC) and within the session's age."""
+    return not svc.demo and (not st.user.is_logged_in or auth._expired())
 
 
 @_callback
@@ -373,6 +413,9 @@ def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tup
 
 
 def _explain(question, selected: set[int]) -> None:
+    """Every option with its explanation, as one paragraph each of one Markdown element (an element per option
+    cost a rerun a few milliseconds more in the review of a whole quiz), then the sources."""
+    paragraphs = []
     for index, option in enumerate(question.options):
         marks = []
         if option.correct:
@@ -382,7 +425,8 @@ def _explain(question, selected: set[int]) -> None:
         icon = ":green[:material/check:]" if option.correct else (":red[:material/close:]" if index in selected
                                                                  else ":gray[:material/remove:]")
         suffix = f" *({', '.join(marks)})*" if marks else ""
-        st.markdown(f"{icon} **{option.text}**{suffix}  \n{option.explanation}")
+        paragraphs.append(f"{icon} **{option.text}**{suffix}  \n{option.explanation}")
+    st.markdown("\n\n".join(paragraphs))
     st.caption(f"{t('scenario_sources')}: {sources_text(question.cite)}")
 
 
@@ -551,6 +595,7 @@ def _page() -> None:
     overview()
 
 
+st.session_state[FULL_RUNS] = st.session_state.get(FULL_RUNS, 0) + 1
 _show_messages()
 _page()
 st.session_state.pop(pending_view.NOTE_DRAWN, None)  # the page drew in full: app.py's outage page did not run
