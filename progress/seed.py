@@ -276,7 +276,8 @@ class _Plays:
             codes.append(rng.choice(templates) << SECONDS_BITS | seconds)
             answers.append((question_id, topic, correct, seconds))
             right += correct
-        return tuple(codes), self.encode(codes), seconds, right, seed, tuple(answers), frozenset(q[0] for q in questions)
+        asked = frozenset(question[0] for question in questions)
+        return tuple(codes), self.encode(codes), seconds, right, seed, tuple(answers), asked
 
     def scores(self, pass_mark: int, total: int) -> list[tuple[float, bool]]:
         """(percent, passed) of a finished quiz of `total` questions, by the number answered right."""
@@ -536,7 +537,8 @@ class _SqliteWriter(_Writer):
         self.cursor.executemany(f"INSERT INTO seed_plays VALUES ({', '.join('?' * len(self.PLAY_COLUMNS))})", plays)
         self.cursor.executemany(f"INSERT INTO completions ({self.COMPLETION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                                 completions)
-        self.cursor.executemany(f"INSERT INTO module_states ({self.STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", state_rows)
+        self.cursor.executemany(f"INSERT INTO module_states ({self.STATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                                state_rows)
 
     def expand(self) -> None:
         moment = "strftime('%Y-%m-%d %H:%M:%S', {}, 'unixepoch') || '.000000'"

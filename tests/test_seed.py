@@ -45,8 +45,10 @@ def _schema(db) -> dict:
     from sqlalchemy import inspect
 
     inspector = inspect(db.engine)
-    return {table: (sorted((i["name"] or "", tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)),
-                    sorted((u["name"] or "", tuple(u["column_names"])) for u in inspector.get_unique_constraints(table)),
+    return {table: (sorted((i["name"] or "", tuple(i["column_names"]), bool(i["unique"]))
+                           for i in inspector.get_indexes(table)),
+                    sorted((u["name"] or "", tuple(u["column_names"]))
+                           for u in inspector.get_unique_constraints(table)),
                     sorted((f["name"] or "", tuple(f["constrained_columns"]), f["referred_table"])
                            for f in inspector.get_foreign_keys(table)),
                     tuple(inspector.get_pk_constraint(table)["constrained_columns"]))
@@ -81,8 +83,8 @@ def test_every_seeded_record_is_one_the_app_could_have_written(db):
         step_by_id = {step.id: step for attempt_steps in steps.values() for step in attempt_steps}
 
         def rollups():
-            return ({(s.person_id, s.module_id): (s.last_completed_at, s.last_score, s.last_waived_at, s.last_started_at)
-                     for s in session.scalars(select(ModuleState))},
+            return ({(s.person_id, s.module_id): (s.last_completed_at, s.last_score, s.last_waived_at,
+                                                  s.last_started_at) for s in session.scalars(select(ModuleState))},
                     {(t.unit_id, t.role, t.topic, t.month): (t.answered, t.correct)
                      for t in session.scalars(select(TopicTally))})
 
