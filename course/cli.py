@@ -1,4 +1,5 @@
-"""python -m course lint | stats | seed | import | remind | report | retention | registerutdrag | radera"""
+"""python -m course lint | stats | seed | import | remind | report | retention | registerutdrag | radera |
+daily-counts"""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Commands that write to the store: each says where it writes, and refuses the demo's database unless --demo.
-WRITING_COMMANDS = ("import", "remind", "seed", "retention", "radera")
+WRITING_COMMANDS = ("import", "remind", "seed", "retention", "radera", "daily-counts")
 
 
 def _writing_target(args: argparse.Namespace) -> str | None:
@@ -97,7 +98,8 @@ def _sqlite_file_exists(url: str) -> bool:
 
 # Commands that work on the store: each module has `add_command(subparsers)`, which registers its parser with
 # `set_defaults(run=...)`.
-FOLLOW_UP_COMMANDS = ("progress.importer", "progress.reminders", "progress.annual", "progress.privacy")
+FOLLOW_UP_COMMANDS = ("progress.importer", "progress.reminders", "progress.annual", "progress.privacy",
+                      "progress.daily_counts")
 
 
 def _lint(args: argparse.Namespace) -> int:

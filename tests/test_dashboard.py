@@ -154,3 +154,119 @@ def rules_status(value: str):
     from course.rules import Status
 
     return Status(value)
+
+
+def test_a_day_s_counts_made_from_an_earlier_day_s_equal_a_fresh_count(seeded, real_course, monkeypatch):
+    """The day's first view makes its counts from the latest earlier day made (daily_counts.advance): across new
+    hires, leavers, first rounds and yearly rounds falling due, and records written in between, they equal a fresh
+    count, without counting everything again."""
+    from datetime import datetime, time as clock_time
+
+    from progress import daily_counts
+    from progress.attempts import Attempts
+    from tests.test_store import play_through
+
+    units = dashboard.load_units(seeded)
+
+    def both(day, role=None):
+        scope = dashboard.scope_for(seeded, SYSTEM, role=role, today=day, units=units)
+        kept = dashboard.status_overview(seeded, real_course, scope, list_overdue=False).counts
+        fresh = dashboard.status_overview(seeded, real_course, scope, list_overdue=True).counts
+        return Counter({(c.group_id, c.module_id, c.status): c.count for c in kept}), Counter(
+            {(c.group_id, c.module_id, c.status): c.count for c in fresh})
+
+    days = [TODAY - timedelta(days=d) for d in (400, 399, 300, 150)] + [TODAY + timedelta(days=d)
+                                                                         for d in (0, 1, 40, 400)]
+    daily_counts.count(seeded, real_course, days[0])
+    counted = both(days[0])
+    assert counted[0] == counted[1] and sum(counted[0].values()) > 50
+
+    def no_full_count(*args):
+        raise AssertionError("counted everything again")
+
+    monkeypatch.setattr(dashboard, "live_counts", no_full_count)
+    changed, previous, before = 0, counted[0], days[0]
+    for day in days[1:]:
+        if day == TODAY:  # records after the last made day, before the next is made: moved on the made day too
+            attempts = Attempts(seeded, real_course, clock=lambda: datetime.combine(TODAY, clock_time(12)))
+            play_through(attempts, real_course, "demo-nyanstalld", "mutor", real_course.modules["mutor"].scenarios[0])
+            late = next(row.person_id for row in status_rows(seeded, real_course, before)
+                        if row.module_id == "mutor" and row.status.value == "forsenad"
+                        and row.person_id in {r.person_id for r in status_rows(seeded, real_course, TODAY)}
+                        and not _open_attempts(seeded, row.person_id, "mutor"))
+            complete_mutor(attempts, real_course, late)  # overdue -> done on the made day as on this one
+        before = day
+        kept, fresh = both(day)  # the view makes the day's counts from the day before
+        assert kept == fresh, day
+        changed, previous = changed + (kept != previous), kept
+        for role in ("fortroendevald", "medarbetare"):
+            kept, fresh = both(day, role)
+            assert kept == fresh, (day, role)
+    assert changed >= 5  # the statuses did move between the days
+
+
+def complete_mutor(attempts, course, person_id) -> None:
+    from tests.test_store import play_through
+
+    module = course.modules["mutor"]
+    for scenario_id in module.scenarios:
+        play_through(attempts, course, person_id, "mutor", scenario_id)
+    quiz = attempts.start_or_resume(person_id, "mutor", "quiz", module.quiz)
+    for step_no, drawn in enumerate(attempts.draw_of(quiz)):
+        right = sorted(course.questions[drawn.question_id].correct_indexes)
+        confidence = 2 if course.banks[module.quiz].confidence else None
+        attempts.record_answer(quiz.id, step_no, drawn.question_id, right, confidence)
+
+
+def _open_attempts(db, person_id, module_id) -> int:
+    from sqlalchemy import func, select
+
+    from progress.models import Attempt
+
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(Attempt).where(
+            Attempt.person_id == person_id, Attempt.module_id == module_id, Attempt.finished_at.is_(None)))
+
+
+def test_the_nightly_job_counts_the_day_afresh(tmp_path, real_course):
+    """python -m course daily-counts: the day's counts made before anyone asks, also over counts already made
+    (a person erased since is then gone from them too); it writes, so it names the database and refuses the
+    demo's unless told."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import func, select
+
+    from progress import daily_counts, privacy
+    from progress.db import Database, make_engine, migrate
+    from progress.models import DailyStatusCount
+
+    url = f"sqlite:///{tmp_path / 'job.sqlite'}"
+    engine = make_engine(url)
+    migrate(engine)
+    db = Database(engine)
+    seed(db, real_course, employees=30, history_years=2, today=TODAY)
+    daily_counts.ensure(db, real_course, TODAY)
+    privacy.erase(db, SYSTEM, "p000001", TODAY)  # their rows go; the kept counts still hold them
+    scope = dashboard.scope_for(db, SYSTEM, today=TODAY)
+    assert _counts(db, real_course, scope, False) != _counts(db, real_course, scope, True)
+
+    def job(*args):
+        return subprocess.run([sys.executable, "-m", "course", "daily-counts", "--day", TODAY.isoformat(),
+                               "--database-url", url, *args], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                              timeout=120)
+
+    refused = job()
+    assert refused.returncode == 2 and "demons databas" in refused.stderr
+    done = job("--demo")
+    assert done.returncode == 0, done.stderr
+    assert "job.sqlite" in done.stderr and f"räknade för {TODAY.isoformat()}" in done.stderr
+    with db.read() as session:
+        made = session.scalar(select(func.count()).select_from(DailyStatusCount).where(DailyStatusCount.day == TODAY))
+    assert made > 1
+    assert _counts(db, real_course, scope, False) == _counts(db, real_course, scope, True)
+
+
+def _counts(db, course, scope, fresh: bool) -> Counter:
+    return Counter({(c.group_id, c.module_id, c.status): c.count
+                    for c in dashboard.status_overview(db, course, scope, list_overdue=fresh).counts})
