@@ -59,6 +59,7 @@ def _profile_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=20.0, help="seconds of sampling (20)")
     p.add_argument("--workload", choices=("play", "home"), default="play", help="play modules, or rerun the home page")
     p.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    p.add_argument("--raw", type=Path, default=None, help="also keep py-spy's raw stacks (collapsed) here")
     return p
 
 
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             print("--learners 1..500, --seconds 1..600", file=sys.stderr)
             return 2
         try:
-            return profile.profile(args.learners, args.seconds, args.workload, args.database)
+            return profile.profile(args.learners, args.seconds, args.workload, args.database, args.raw)
         except KeyboardInterrupt:
             return 130
         except (servers.BenchError, TimeoutError, OSError) as error:

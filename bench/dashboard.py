@@ -1,33 +1,36 @@
 """The manager dashboard's queries at 60,000 people with 5 years of history, on SQLite and PostgreSQL.
 
-Seeds the organisation once per database (bench/data/ for SQLite, a database on the local PostgreSQL) and
-reuses it on later runs. Then, in one run and interleaved, times every query the "Min enhet" page makes for the
-top manager (everyone) and for the manager of one avdelning of about 500 people, beside a plain
-`SELECT count(*) FROM completions` (the table of completion records) on the same database. Prints medians and
-the ratio to that count, so a slower or faster machine moves both. Targets (issue 5): under 0.5 s for the top
-manager and under 0.1 s for the unit, on both databases.
+Seeds the organisation once per database (bench/data/ for SQLite, a database on the local PostgreSQL; the same
+random seed gives both the same rows) and reuses it on later runs. Times the day's status counts: counted afresh
+(the nightly `python -m course daily-counts`) and made from yesterday's (the day's first view when the job did
+not run), and that first view's whole page for the top manager. Then, in one run and interleaved, times every
+query the "Min enhet" page makes for the top manager (everyone) and for the manager of one avdelning of about 500
+people, beside a plain `SELECT count(*) FROM completions` (the table of completion records) on the same
+database. Prints medians and the ratio to that count, so a slower or faster machine moves both. Targets (issue
+5): under 0.5 s for the top manager and under 0.1 s for the unit, on both databases.
 
-    .venv/bin/python bench/dashboard.py                 # 60,000 people, 5 years (first run seeds: ~10 min)
+    .venv/bin/python bench/dashboard.py                 # 60,000 people, 5 years (first run seeds: ~4 min)
     .venv/bin/python bench/dashboard.py --employees 5000 --rounds 3   # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from course.content.loader import default_content_root, load_course  # noqa: E402
 from progress import daily_counts, dashboard, states, tallies  # noqa: E402
 from progress.db import Database, make_engine, migrate  # noqa: E402
-from progress.models import Base, Completion, Person  # noqa: E402
+from progress.models import Completion, Person  # noqa: E402
 from progress.seed import large_organisation, seed  # noqa: E402
 
 PEOPLE_LIST_LIMIT = 2000  # views/manager.py
@@ -51,7 +54,7 @@ def main() -> int:
     sqlite_db = _sqlite(course, DATA / f"{name}.sqlite", args)
     measured = [("SQLite", sqlite_db)]
     if "postgresql" in args.databases:
-        postgres_db = _postgres(sqlite_db, f"gransfall_bench_{name}", args.reseed)
+        postgres_db = _postgres(course, f"gransfall_bench_{name}", args)
         _rollups_made(postgres_db, course)
         measured.append(("PostgreSQL", postgres_db))
     if "sqlite" not in args.databases:
@@ -67,9 +70,32 @@ def main() -> int:
         scopes = {"högsta chef": dashboard.scope_for(db, "chef-ks", today=TODAY, units=units),
                   f"avdelning ({unit_people} pers.)": dashboard.scope_for(db, "chef-ks", avdelning.id, today=TODAY,
                                                                           units=units)}
-        db.write(daily_counts.forget)  # time making the day's counts, once, as the day's first view does
-        made = _timed(lambda: daily_counts.ensure(db, course, TODAY))
-        print(f"{'dagens räkning görs (en gång per dag)':52s} {made * 1000:8.1f} ms")
+        # The day's counts: the nightly job (daily-counts) counts a day afresh; when it did not run, the day's
+        # first view makes them from yesterday's (daily_counts.advance). Both timed, and that first view as the
+        # whole page of the top manager.
+        afresh, advanced, without_job, after_job = [], [], [], []
+        yesterday = TODAY - timedelta(days=1)
+
+        def top_manager_page() -> None:
+            for run in QUERIES.values():
+                run(db, course, scopes["högsta chef"])
+
+        for _ in range(args.rounds):
+            db.write(daily_counts.forget)
+            afresh.append(_timed(lambda: daily_counts.count(db, course, yesterday)))
+            advanced.append(_timed(lambda: daily_counts.ensure(db, course, TODAY)))
+            db.write(daily_counts.forget)
+            daily_counts.count(db, course, yesterday)  # yesterday's counts, and the job did not run today
+            without_job.append(_timed(top_manager_page))
+            db.write(daily_counts.forget)
+            daily_counts.count(db, course, TODAY)  # the job ran after midnight
+            after_job.append(_timed(top_manager_page))
+        print(f"{'nattjobbet: en dags räkning från grunden':52s} {statistics.median(afresh) * 1000:8.1f} ms")
+        print(f"{'dagens räkning från gårdagens (dagens första vy)':52s} {statistics.median(advanced) * 1000:8.1f} ms")
+        for what, times in (("efter nattjobbet", after_job), ("utan nattjobbet", without_job)):
+            first = statistics.median(times)
+            print(f"högsta chef, dagens första vy {what}: hela sidans frågor {first * 1000:8.1f} ms "
+                  f"(mål < 500 ms: {'inom målet' if first < 0.5 else 'ÖVER MÅLET'})")
         timings = {(who, query): [] for who in scopes for query in QUERIES}
         baseline = []
         for _ in range(args.rounds):
@@ -142,10 +168,7 @@ def _sqlite(course, path: Path, args) -> Database:
     migrate(engine)
     db = Database(engine)
     if not _has_people(db):
-        print(f"Skapar {args.employees} anställda med {args.years} års historik i {path} ...", file=sys.stderr)
-        units, titles = large_organisation(args.employees)
-        seed(db, course, args.employees, args.years, today=TODAY, progress=True, units=units, titles=titles,
-             keep_steps=False)
+        _seed(db, course, args, str(path))
         with engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
     _rollups_made(db, course)
@@ -160,12 +183,21 @@ def _rollups_made(db: Database, course) -> None:
             rollup.rebuild(db, course)
 
 
-def _postgres(source: Database, name: str, reseed: bool) -> Database:
-    """The same rows as the SQLite database, copied (seeding twice would take twice as long)."""
+def _seed(db: Database, course, args, where: str) -> None:
+    print(f"Skapar {args.employees} anställda med {args.years} års historik i {where} ...", file=sys.stderr)
+    units, titles = large_organisation(args.employees)
+    started = time.perf_counter()
+    seed(db, course, args.employees, args.years, today=TODAY, progress=True, units=units, titles=titles,
+         keep_steps=False)
+    print(f"Seedat på {time.perf_counter() - started:.0f} s (belastning {os.getloadavg()[0]:.1f})", file=sys.stderr)
+
+
+def _postgres(course, name: str, args) -> Database:
+    """The same organisation on PostgreSQL, seeded with the same random seed (so the same rows)."""
     admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        if exists and reseed:
+        if exists and args.reseed:
             connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
             exists = False
         if not exists:
@@ -175,18 +207,9 @@ def _postgres(source: Database, name: str, reseed: bool) -> Database:
     migrate(engine)
     db = Database(engine)
     if not _has_people(db):
-        print(f"Kopierar till PostgreSQL ({name}) ...", file=sys.stderr)
-        with source.engine.connect() as reader, engine.begin() as writer:
-            for table in Base.metadata.sorted_tables:
-                result = reader.execution_options(yield_per=20000).execute(select(table))
-                for rows in result.partitions():
-                    writer.execute(insert(table), [dict(row._mapping) for row in rows])
-            for table in ("attempts", "steps", "completions", "waivers", "attestations", "reflections",
-                          "sent_messages"):
-                writer.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                       f"COALESCE(MAX(id), 0) + 1, false) FROM {table}")
+        _seed(db, course, args, name)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
+            connection.exec_driver_sql("VACUUM ANALYZE")  # the visibility map, for index-only scans
     return db
 
 

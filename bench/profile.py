@@ -87,7 +87,8 @@ def summarize(raw: str, top: int = 25) -> list[str]:
     return out
 
 
-def profile(learners: int, seconds: float, workload: str = "play", database: str = "sqlite") -> int:
+def profile(learners: int, seconds: float, workload: str = "play", database: str = "sqlite",
+            raw: Path | None = None) -> int:
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
         print("py-spy is not installed: .venv/bin/pip install py-spy", file=sys.stderr)
@@ -146,6 +147,9 @@ def profile(learners: int, seconds: float, workload: str = "play", database: str
         if not raw_path.exists():
             raise BenchError("py-spy wrote no profile (it needs ptrace rights on the server)")
         print("\n".join(summarize(raw_path.read_text())))
+        if raw is not None:
+            shutil.copyfile(raw_path, raw)
+            print(f"\npy-spy's raw stacks: {raw}")
         return 0
     finally:
         resources.close()

@@ -63,6 +63,7 @@ class Driver:
         self.session = session
         self.problems: list[str] = []
         self.answers = 0
+        self.deltas = 0  # elements and blocks sent by the server, over this session's reruns
 
     async def first(self) -> None:
         result = await self.session.run(timeout=FIRST_RUN_TIMEOUT_S)
@@ -72,6 +73,7 @@ class Driver:
         raise NotImplementedError
 
     def _check(self, result) -> None:
+        self.deltas += result.deltas
         if not result.finished:
             self.problems.append(result.status)
         self.problems += problems_on(result.page)
@@ -114,6 +116,7 @@ class PlayDriver(Driver):
     async def rerun(self) -> float:
         step = await self.learner.step(RERUN_TIMEOUT_S)
         self.problems += step.problems
+        self.deltas += step.result.deltas
         self.answers += step.answer is not None
         return step.result.latency_s
 
@@ -128,6 +131,7 @@ class Round:
     client_cpu_s: float
     answers: int
     failures: int
+    deltas: int = 0
 
     @property
     def rate(self) -> float:
@@ -168,12 +172,17 @@ class Cell:
     def cpu_ms_per_rerun(self) -> float:
         return 1000 * sum(r.server_cpu_s for r in self.rounds) / self.reruns if self.reruns else float("nan")
 
+    @property
+    def deltas_per_rerun(self) -> float:
+        return sum(r.deltas for r in self.rounds) / self.reruns if self.reruns else float("nan")
+
     def as_dict(self) -> dict:
         rates = [r.rate for r in self.rounds]
         return {"sessions": self.sessions, "reruns": self.reruns, "seconds": round(self.window_s, 2),
                 "reruns_per_s": round(self.rate, 2), "latency_p50_ms": round(self.latency_ms(0.5), 1),
                 "latency_p95_ms": round(self.latency_ms(0.95), 1),
                 "server_cpu_ms_per_rerun": round(self.cpu_ms_per_rerun, 2),
+                "elements_per_rerun": round(self.deltas_per_rerun, 1),
                 "client_cpu_util": round(sum(r.client_cpu_s for r in self.rounds) / self.window_s, 3)
                 if self.window_s else None,
                 "answers": sum(r.answers for r in self.rounds), "failures": sum(r.failures for r in self.rounds),
@@ -198,7 +207,7 @@ async def measure_round(server: StreamlitServer, drivers: list[Driver], seconds:
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
     failures = 0
-    answers0 = sum(d.answers for d in drivers)
+    answers0, deltas0 = sum(d.answers for d in drivers), sum(d.deltas for d in drivers)
     cpu0, client0 = servers.cpu_seconds(server.pid), time.process_time()
     started = loop.time()
     stop_at = started + seconds
@@ -219,7 +228,7 @@ async def measure_round(server: StreamlitServer, drivers: list[Driver], seconds:
     client1 = time.process_time()
     cpu1 = await _settled_cpu(server.pid)
     return Round(ended - started, latencies, cpu1 - cpu0, client1 - client0,
-                 sum(d.answers for d in drivers) - answers0, failures)
+                 sum(d.answers for d in drivers) - answers0, failures, sum(d.deltas for d in drivers) - deltas0)
 
 
 async def open_all(drivers: list[Driver]) -> None:
@@ -332,7 +341,8 @@ def print_table(levels: dict[int, dict[str, Cell]], checks: list[dict], machine:
     print(f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory_gb']} GB, load average"
           f" {machine['load_average_start']} at the start and {machine['load_average']} at the end")
     head = ["sessions", "trivial reruns/s", "home reruns/s (ratio)", "play reruns/s (ratio)",
-            "trivial p50/p95 ms", "home p50/p95 ms", "play p50/p95 ms", "CPU ms/rerun t/h/p"]
+            "trivial p50/p95 ms", "home p50/p95 ms", "play p50/p95 ms", "CPU ms/rerun t/h/p",
+            "elements/rerun t/h/p"]
     rows = []
     for n in sorted(levels):
         c = levels[n]
@@ -343,7 +353,8 @@ def print_table(levels: dict[int, dict[str, Cell]], checks: list[dict], machine:
 
         rows.append([str(n), f"{base:.1f}", ratio(c["home"]), ratio(c["play"]),
                      *(f"{c[w].latency_ms(0.5):.0f} / {c[w].latency_ms(0.95):.0f}" for w in WORKLOADS),
-                     " / ".join(f"{c[w].cpu_ms_per_rerun:.1f}" for w in WORKLOADS)])
+                     " / ".join(f"{c[w].cpu_ms_per_rerun:.1f}" for w in WORKLOADS),
+                     " / ".join(f"{c[w].deltas_per_rerun:.0f}" for w in WORKLOADS)])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
     for row in rows:

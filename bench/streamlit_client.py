@@ -115,6 +115,7 @@ class RunResult:
     status: str  # ForwardMsg.ScriptFinishedStatus name
     page: Page
     exceptions: list[str]  # exception elements drawn in this run
+    deltas: int = 0  # elements and blocks the server sent for this run
 
     @property
     def finished(self) -> bool:
@@ -255,6 +256,7 @@ class Session:
         assert self.ws is not None
         drawn: list[Drawn] = []
         exceptions: list[str] = []
+        deltas = 0
         pending = first
         while True:
             data = pending if pending is not None else await self.ws.recv()
@@ -263,6 +265,7 @@ class Session:
             fwd.ParseFromString(data)  # type: ignore[arg-type]
             kind = fwd.WhichOneof("type")
             if kind == "delta":
+                deltas += 1
                 item = _drawn(fwd)
                 if item is not None:
                     drawn.append(item)
@@ -289,4 +292,4 @@ class Session:
                 self.exceptions += exceptions
                 live = {w.id for w in self.page.widgets}
                 self.values = {wid: state for wid, state in self.values.items() if wid in live}
-                return RunResult(time.perf_counter() - started, status, self.page, exceptions)
+                return RunResult(time.perf_counter() - started, status, self.page, exceptions, deltas)
