@@ -8,11 +8,11 @@ count over the records as they are now would give for that day (a test holds the
 A new day's counts are made from the latest day made before it (`advance`): between two days only the passing
 of time changes a status (a completion whose next round falls due, a new hire's first round, someone who starts
 or leaves), so the counts are copied and only the pairs whose cut-offs fall between the two days are classified
-again, a few hundred rows instead of 300,000: tens of milliseconds, so the day's first view does not wait. Only
-when there is no earlier day under the same rules (a new database, other rules, or an import, which forgets every
-day because units, people and roles changed) are they counted from scratch; `python -m course daily-counts`
-does that (and the day's advance) before anyone asks, from a timer shortly after midnight and after an import or
-a deploy.
+again, a few hundred rows instead of 300,000: about a tenth of a second, so the day's first view does not wait.
+Only when there is no earlier day under the same rules within ADVANCE_DAYS (a new database, other rules, or an
+import, which forgets every day because units, people and roles changed) are they counted from scratch.
+`python -m course daily-counts` counts the day afresh before anyone asks: from a timer shortly after midnight,
+and after an import or a deploy of new rules.
 
 Making the counts and moving them must not interleave, or a change could be counted twice or not at all:
 on PostgreSQL making takes an exclusive advisory lock and moving a shared one; on SQLite every write
@@ -37,6 +37,9 @@ from progress.models import Completion, DailyStatusCount, ModuleState, Person, P
 LOCK_KEY = 471_102_6  # PostgreSQL advisory lock shared by making and moving the counts
 MADE = ""  # the unit, module and status of the row that marks a day's counts as made (there may be no others)
 CHUNK = 5000  # ids per IN list
+# A day is made from an earlier one at most this many days before it: the pairs to classify again grow with the
+# gap (30 days cost about what counting everything does), and counting afresh also drops what an erasure took.
+ADVANCE_DAYS = 7
 
 
 def ensure(db: Database, course: Course, day: date) -> str:
@@ -60,8 +63,8 @@ def _make(session: Session, course: Course, key: str, day: date, afresh: bool) -
     _lock(session, exclusive=True)
     if not afresh and session.scalar(select(exists().where(*_made_row(day, key)))):
         return "made"
-    base = None if afresh else session.scalar(select(func.max(DailyStatusCount.day))
-                                              .where(*_made_row(None, key), DailyStatusCount.day < day))
+    base = None if afresh else session.scalar(select(func.max(DailyStatusCount.day)).where(
+        *_made_row(None, key), DailyStatusCount.day < day, DailyStatusCount.day >= day - timedelta(days=ADVANCE_DAYS)))
     session.execute(delete(DailyStatusCount).where(DailyStatusCount.day == day, DailyStatusCount.rules_key == key))
     if base is not None:
         advance(session, course, key, base, day)

@@ -185,6 +185,7 @@ def test_a_day_s_counts_made_from_an_earlier_day_s_equal_a_fresh_count(seeded, r
         raise AssertionError("counted everything again")
 
     monkeypatch.setattr(dashboard, "live_counts", no_full_count)
+    monkeypatch.setattr(daily_counts, "ADVANCE_DAYS", 1000)  # from one to the next however far apart
     changed, previous, before = 0, counted[0], days[0]
     for day in days[1:]:
         if day == TODAY:  # records after the last made day, before the next is made: moved on the made day too
@@ -203,6 +204,14 @@ def test_a_day_s_counts_made_from_an_earlier_day_s_equal_a_fresh_count(seeded, r
             kept, fresh = both(day, role)
             assert kept == fresh, (day, role)
     assert changed >= 5  # the statuses did move between the days
+
+    monkeypatch.undo()  # further apart than ADVANCE_DAYS: counted afresh
+    counted_afresh = []
+    monkeypatch.setattr(dashboard, "live_counts", lambda *args: counted_afresh.append(args) or [])
+    daily_counts.ensure(seeded, real_course, days[-1] + timedelta(days=daily_counts.ADVANCE_DAYS))
+    assert not counted_afresh
+    daily_counts.ensure(seeded, real_course, days[-1] + timedelta(days=2 * daily_counts.ADVANCE_DAYS + 1))
+    assert counted_afresh
 
 
 def complete_mutor(attempts, course, person_id) -> None:
