@@ -279,3 +279,46 @@ def test_the_nightly_job_counts_the_day_afresh(tmp_path, real_course):
 def _counts(db, course, scope, fresh: bool) -> Counter:
     return Counter({(c.group_id, c.module_id, c.status): c.count
                     for c in dashboard.status_overview(db, course, scope, list_overdue=fresh).counts})
+
+
+def test_tomorrow_s_counts_are_made_ahead_in_the_background(seeded, real_course):
+    """After a view, tomorrow's counts are made in a thread of their own, once per day; today's stay, and both
+    move with every record until midnight."""
+    from datetime import datetime, time as clock_time
+
+    from progress import daily_counts
+    from progress.attempts import Attempts
+
+    scope = dashboard.scope_for(seeded, SYSTEM, today=TODAY)
+    before = _counts(seeded, real_course, scope, False)  # today's, made by the view
+    thread = daily_counts.make_ahead(seeded, real_course, TODAY)
+    thread.join(60)
+    assert daily_counts.make_ahead(seeded, real_course, TODAY) is None  # once a day
+    assert daily_counts._made(seeded, TODAY, real_course.rules_version)
+    assert daily_counts._made(seeded, TODAY + timedelta(days=1), real_course.rules_version)
+    late = next(row.person_id for row in status_rows(seeded, real_course, TODAY)
+                if row.module_id == "mutor" and row.status.value == "forsenad"
+                and not _open_attempts(seeded, row.person_id, "mutor"))
+    complete_mutor(Attempts(seeded, real_course, clock=lambda: datetime.combine(TODAY, clock_time(15))),
+                   real_course, late)
+    tomorrow = dashboard.scope_for(seeded, SYSTEM, today=TODAY + timedelta(days=1))
+    assert _counts(seeded, real_course, tomorrow, False) == _counts(seeded, real_course, tomorrow, True)
+    assert _counts(seeded, real_course, scope, False) == _counts(seeded, real_course, scope, True) != before
+
+
+def test_the_manager_page_starts_making_tomorrow_s_counts(demo_env):
+    import sqlite3
+    import threading
+
+    from tests.test_app import open_app
+
+    manager = open_app("demo-chef")
+    manager.switch_page("views/manager.py").run()
+    assert not manager.exception, manager.exception
+    for thread in threading.enumerate():
+        if thread.name == "daily-counts-ahead":
+            thread.join(60)
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    with sqlite3.connect(demo_env) as connection:
+        days = {row[0] for row in connection.execute("SELECT DISTINCT day FROM daily_status_counts")}
+    assert tomorrow in days  # (a unit's page counts live, so today's need not be made)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from course.plain import md_escape, plotly_text, safe_frame, safe_workbook
 from course.rules import DONE_STATUSES, Status
-from progress import audit, dashboard
+from progress import audit, daily_counts, dashboard
 from progress.access import NotPermitted
 from progress.reports import team_misconceptions, team_status
 from views.context import current_user, services, status_label, t, today
@@ -124,6 +124,7 @@ people_count = dashboard.people_count(svc.db, scope)
 few_enough = people_count <= PEOPLE_LIST_LIMIT  # lists of people are shown for a unit, not for thousands
 with st.spinner(t("dash_counting")):
     overview = dashboard.status_overview(svc.db, course, scope, list_overdue=few_enough)
+    daily_counts.make_ahead(svc.db, course, day)  # tomorrow's counts, in the background: no wait after midnight
     counts = pd.DataFrame([c.__dict__ for c in overview.counts],
                           columns=["group_id", "group_name", "module_id", "status", "count"])
     overdue = pd.DataFrame([o.__dict__ for o in overview.overdue],
