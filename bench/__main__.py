@@ -1,7 +1,7 @@
 """python -m bench [--quick] [--dashboard] | python -m bench soak [--quick]
 
-    python -m bench                  learner pages against the trivial page at 1, 20 and 100 sessions (~5 min)
-    python -m bench --quick          the same, shorter rounds (~1.5 min)
+    python -m bench                  learner pages against the trivial page at 1, 20 and 100 sessions (~4 min)
+    python -m bench --quick          the same, shorter rounds (~1 min)
     python -m bench --dashboard      also the manager dashboard at 60,000 people (bench/dashboard.py)
     python -m bench soak             200 learners answering for 60 s on SQLite and on PostgreSQL, then the check
     python -m bench profile          where the app server's time goes under 20 learners (needs py-spy)

@@ -383,7 +383,7 @@ def print_table(levels: dict[int, dict[str, Cell]], checks: list[dict], machine:
 # --- the run ---------------------------------------------------------------------------------------------------
 
 def save_results(path: Path, parts: dict) -> None:
-    """Write `parts` ("bench", "soak") into the results file, keeping the other modes' latest results."""
+    """Write `parts` ("bench", "dashboard", "soak") into the results file, keeping the other modes' latest results."""
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -461,9 +461,10 @@ def run(args: argparse.Namespace) -> int:
                   "targets": checks}
         for server in (app, trivial):
             server.stop()
+        parts = {"bench": result}
         if args.dashboard:
-            result["dashboard"] = _dashboard(args.dashboard_args)
-        save_results(Path(args.json), {"bench": result})
+            parts["dashboard"] = _dashboard(args.dashboard_args)
+        save_results(Path(args.json), parts)
         print(f"\nwrote {args.json}")
         ok = True
         return 0
