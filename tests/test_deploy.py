@@ -658,6 +658,15 @@ def test_systemd_units_are_valid_and_run_what_the_tests_run(tmp_path, monkeypatc
                              env={**os.environ, "COURSE_AUTH": "oidc"})
         assert run.returncode == 0, (unit, run.stdout, run.stderr)
 
+    # The nightly count has no dry run: it runs for real on a new scratch store (it migrates it first)
+    args = _exec_start("gransfall-daily-counts.service")
+    assert args[:4] == [f"{INSTALLED}/.venv/bin/python", "-m", "course", "daily-counts"]
+    scratch = f"sqlite:///{tmp_path / 'counts.sqlite'}"
+    run = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "course", *args[3:],
+                          "--database-url", scratch], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "COURSE_AUTH": "oidc"})
+    assert run.returncode == 0 and "Dagens statusar räknade" in run.stderr, (run.stdout, run.stderr)
+
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
@@ -665,7 +674,8 @@ def test_systemd_units_are_valid_and_run_what_the_tests_run(tmp_path, monkeypatc
         (tmp_path / unit.name).write_text(unit.read_text(encoding="utf-8").replace(INSTALLED, str(PROJECT_ROOT)),
                                           encoding="utf-8")
     names = ["gransfall@8501.service", "gransfall-remind.service", "gransfall-remind.timer",
-             "gransfall-retention.service", "gransfall-retention.timer"]
+             "gransfall-retention.service", "gransfall-retention.timer", "gransfall-daily-counts.service",
+             "gransfall-daily-counts.timer"]
     checked = subprocess.run([analyze, "verify", "--man=no", *(f"./{name}" for name in names)], cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0 and not checked.stderr.strip(), checked.stderr
