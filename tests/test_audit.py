@@ -32,6 +32,12 @@ def org(db):
     return db
 
 
+@pytest.fixture
+def noon_today(monkeypatch):
+    """The log's clock at noon on TODAY: a filter by days around TODAY holds also when the run crosses midnight."""
+    monkeypatch.setattr(audit, "utcnow", lambda: datetime.combine(TODAY, datetime.min.time()) + timedelta(hours=12))
+
+
 def logged(db) -> list[tuple]:
     """(actor, action, subject) of every event, oldest first."""
     with db.read() as session:
@@ -85,7 +91,7 @@ def test_the_log_is_append_only_on_both_databases(org):
     assert logged(org) == [("admin", audit.SETTINGS, None)]
 
 
-def test_admins_read_and_filter_the_log_by_period_actor_and_subject(org, fixture_course):
+def test_admins_read_and_filter_the_log_by_period_actor_and_subject(org, fixture_course, noon_today):
     talk.summary(org, fixture_course, "anna", TODAY, "chef-sbf")
     talk.summary(org, fixture_course, "mia", TODAY, "chef-top")
     audit.log(org, SYSTEM, audit.IMPORT, None, file="personal.csv")  # the command line: no person
@@ -105,7 +111,7 @@ def test_admins_read_and_filter_the_log_by_period_actor_and_subject(org, fixture
     assert [e.subject_id for e in old] == ["gone"]
 
 
-def test_an_export_of_the_log_is_itself_recorded(org, fixture_course):
+def test_an_export_of_the_log_is_itself_recorded(org, fixture_course, noon_today):
     talk.summary(org, fixture_course, "anna", TODAY, "chef-sbf")
     rows = audit.export(org, "admin", TODAY - timedelta(days=1), TODAY, subject="anna", file_format="xlsx")
     assert [(e.action, e.subject_id) for e in rows] == [(audit.VIEW_TALK, "anna")]
