@@ -20,12 +20,12 @@ def _identify(current) -> object | None:
     """The signed-in (or, in demo mode, chosen) person, employed today; None after drawing why not."""
     org = current.org
     if current.demo:
-        user_id = auth.demo_user(org)
+        person = auth.demo_user(org)
     else:
         if "as" in st.query_params:
             st.warning(t("as_only_in_demo"))
         user_id = auth.signed_in_person_id(current)
-    person = org.person(user_id) if user_id else None
+        person = org.person(user_id) if user_id else None
     if person is None:
         return None
     if not auth.refuse_unless_employed(current, person):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from progress.db import Database
@@ -41,13 +41,15 @@ class Org:
         self.db = db
 
     def person(self, person_id: str) -> PersonRecord | None:
+        """One query (the app asks on every run: who the user is, and whether employed today)."""
         with self.db.read() as session:
-            row = session.execute(select(Person, Unit.name).join(Unit, Person.unit_id == Unit.id)
-                                  .where(Person.id == person_id)).first()
-            if row is None:
-                return None
-            roles = _roles(session, [person_id]).get(person_id, ())
-            return _record(row[0], row[1], roles)
+            rows = session.execute(_PERSON_WITH_ROLES, {"person_id": person_id}).all()
+        if not rows:
+            return None
+        first = rows[0]
+        roles = _in_role_order(role for *_, role in rows if role is not None)
+        return PersonRecord(first.id, first.name, first.email, first.unit_id, first.unit_name, first.title,
+                            first.start_date, first.end_date, roles)
 
     def person_by_email(self, email: str) -> PersonRecord | None:
         if not email:
@@ -80,7 +82,19 @@ def _roles(session: Session, ids: list[str]) -> dict[str, tuple[str, ...]]:
     for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)
                                            .where(PersonRole.person_id.in_(ids))):
         found.setdefault(person_id, []).append(role)
-    return {k: tuple(sorted(v, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 99)) for k, v in found.items()}
+    return {person_id: _in_role_order(roles) for person_id, roles in found.items()}
+
+
+def _in_role_order(roles) -> tuple[str, ...]:
+    return tuple(sorted(roles, key=lambda r: ROLE_ORDER.index(r) if r in ROLE_ORDER else 99))
+
+
+# Built once: the statement is the same on every run, only the id differs
+_PERSON_WITH_ROLES = (select(Person.id, Person.name, Person.email, Person.unit_id, Unit.name.label("unit_name"),
+                             Person.title, Person.start_date, Person.end_date, PersonRole.role)
+                      .join(Unit, Person.unit_id == Unit.id)
+                      .outerjoin(PersonRole, PersonRole.person_id == Person.id)
+                      .where(Person.id == bindparam("person_id")))
 
 
 def _record(person: Person, unit_name: str, roles: tuple[str, ...]) -> PersonRecord:

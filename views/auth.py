@@ -81,8 +81,9 @@ def _demo_logout() -> None:
 
 # --- demo --------------------------------------------------------------------------------------------------
 
-def demo_user(org) -> str | None:
-    """`?as=<id>` or the switcher in the sidebar decides who the user is (demo mode only)."""
+def demo_user(org):
+    """`?as=<id>` or the switcher in the sidebar decides who the user is (demo mode only): their PersonRecord,
+    or None (after saying why, for an id the demo does not know)."""
     ids = [user[0] for user in DEMO_USERS]
     requested = st.query_params.get("as")
     labels = {user_id: f"{name} ({user_id})" for user_id, name, *_ in DEMO_USERS}
@@ -92,11 +93,13 @@ def demo_user(org) -> str | None:
     if chosen and chosen != requested:
         st.query_params["as"] = chosen
         requested = chosen
-    if requested and requested not in ids and org.person(requested) is None:
+    if not requested:
+        return None
+    person = org.person(requested)
+    if person is None and requested not in ids:
         st.warning(t("demo_unknown_user_plain"))
         st.text(requested)  # the parameter as it came: text, never Markdown
-        return None
-    return requested
+    return person
 
 
 # --- OIDC --------------------------------------------------------------------------------------------------

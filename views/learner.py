@@ -149,29 +149,29 @@ def _attest(track_id: str, version: str, widget_key: str) -> None:
 
 
 def _module_card(card: learner.ModuleCard, key: str) -> None:
+    """One module: its texts as one Markdown element, then the progress bar and the button. Every element costs
+    the server a message per rerun (bench/README.md), and the page has a card per module."""
     module, progress = card.module, card.progress
+    if card.renewal_open:
+        detail = t("module_renewal_open", due=progress.due.isoformat())
+    elif card.done:
+        next_round = t("module_next_round", due=progress.due.isoformat()) if progress.due else ""
+        done_on = progress.last_completed_at.date().isoformat()
+        detail = (t("module_waived_on", date=done_on) if progress.via_diagnosis else
+                  t("module_done_on", date=done_on, score=_percent(progress.last_score))) + next_round
+    else:
+        detail = t("module_due", date=progress.due.isoformat())
+    facts = " · ".join([t("module_minutes", minutes=module.estimated_minutes),
+                        t("module_languages", languages=", ".join(t(f"language_{code}") for code in card.languages))])
     with st.container(border=True):
-        left, right = st.columns([3, 1])
-        left.subheader(f"{STATUS_ICONS[progress.status]} {module.title}")
-        left.write(module.summary)
-        left.caption(" · ".join([t("module_minutes", minutes=module.estimated_minutes),
-                                 t("module_languages", languages=", ".join(t(f"language_{code}") for code in
-                                                                           card.languages))]))
-        right.markdown(f"**{status_label(progress.status)}**")
-        if card.renewal_open:
-            right.caption(t("module_renewal_open", due=progress.due.isoformat()))
-        elif card.done:
-            next_round = t("module_next_round", due=progress.due.isoformat()) if progress.due else ""
-            done_on = progress.last_completed_at.date().isoformat()
-            right.caption((t("module_waived_on", date=done_on) if progress.via_diagnosis else
-                           t("module_done_on", date=done_on, score=_percent(progress.last_score))) + next_round)
-        else:
-            right.caption(t("module_due", date=progress.due.isoformat()))
-            right.progress(card.parts_done / card.parts_total,
-                           text=t("module_progress", done=card.parts_done, total=card.parts_total))
+        st.markdown(f"### {STATUS_ICONS[progress.status]} {module.title}\n\n{module.summary}\n\n"
+                    f":small[{facts}]\n\n**{status_label(progress.status)}** · {detail}")
+        if not card.done and not card.renewal_open:
+            st.progress(card.parts_done / card.parts_total,
+                        text=t("module_progress", done=card.parts_done, total=card.parts_total))
         label = t("module_continue") if progress.started else t("module_open")
-        right.button(label, key=key, on_click=_open_module, args=(module.id,),
-                     type="secondary" if card.done else "primary")
+        st.button(label, key=key, on_click=_open_module, args=(module.id,),
+                  type="secondary" if card.done else "primary")
 
 
 def _attestation_box(found: learner.TrackOverview) -> None:
