@@ -17,7 +17,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from course import play, rules
@@ -179,20 +179,22 @@ def _read(session: Session, viewer_id: Viewer, person_id: str, today: date) -> _
     person (or the operator) and the person is employed on `today`."""
     if viewer_id is not SYSTEM and (not isinstance(viewer_id, str) or viewer_id != person_id):
         raise NotPermitted(person_id)
-    person = session.execute(select(Person.start_date, Person.end_date).where(Person.id == person_id)).first()
+    # Core, not the ORM: these are column reads, and the ORM's layer over them cost as much as the queries
+    connection = session.connection()
+    person = connection.execute(select(Person.start_date, Person.end_date).where(Person.id == person_id)).first()
     if person is None or not employed_on(person.start_date, person.end_date, today):
         raise NotPermitted(person_id)
-    roles = frozenset(session.scalars(select(PersonRole.role).where(PersonRole.person_id == person_id)))
+    roles = frozenset(connection.execute(select(PersonRole.role).where(PersonRole.person_id == person_id)).scalars())
     latest_completion = (select(Completion.module_id, func.max(Completion.completed_at).label("at"))
                          .where(Completion.person_id == person_id).group_by(Completion.module_id).subquery())
-    completions = {module_id: (at, score) for module_id, at, score in session.execute(
+    completions = {module_id: (at, score) for module_id, at, score in connection.execute(
         select(Completion.module_id, Completion.completed_at, Completion.score_percent)
         .join(latest_completion, (Completion.module_id == latest_completion.c.module_id)
               & (Completion.completed_at == latest_completion.c.at))
         .where(Completion.person_id == person_id))}
-    waivers = dict(session.execute(select(Waiver.module_id, func.max(Waiver.waived_at))
+    waivers = dict(connection.execute(select(Waiver.module_id, func.max(Waiver.waived_at))
                                    .where(Waiver.person_id == person_id).group_by(Waiver.module_id)).all())
-    attempts = tuple(_AttemptRow(*row) for row in session.execute(
+    attempts = tuple(_AttemptRow(*row) for row in connection.execute(
         select(*_ATTEMPT_COLUMNS).where(Attempt.person_id == person_id).order_by(Attempt.attempt_no)))
     latest = {attempt.item_id: attempt for attempt in attempts}  # ordered by attempt_no: the last one wins
     return _Records(person_id, person.start_date, roles, MappingProxyType(completions), MappingProxyType(waivers),
@@ -201,11 +203,17 @@ def _read(session: Session, viewer_id: Viewer, person_id: str, today: date) -> _
 
 def _attempt_with_steps(session: Session, attempt_id: int) -> tuple[AttemptRecord, tuple[StepRecord, ...]]:
     """An attempt and its steps in one statement: one moment of the database, whatever is recorded meanwhile."""
-    rows = session.execute(select(Attempt, Step).outerjoin(Step, Step.attempt_id == Attempt.id)
-                           .where(Attempt.id == attempt_id).order_by(Step.step_no)).all()
-    steps = tuple(StepRecord(s.step_no, s.item, json.loads(s.response), s.correct, s.answered_at, s.confidence)
-                  for _, s in rows if s is not None)
-    return AttemptRecord.of(rows[0][0]), steps
+    rows = session.connection().execute(_ATTEMPT_WITH_STEPS, {"attempt_id": attempt_id}).all()
+    steps = tuple(StepRecord(row.s_step_no, row.s_item, json.loads(row.s_response), row.s_correct, row.s_answered_at,
+                             row.s_confidence) for row in rows if row.s_step_no is not None)
+    return AttemptRecord.of(rows[0]), steps
+
+
+# Core columns (the attempt's under their own names, as AttemptRecord.of reads them), built once
+_STEP_COLUMNS = ("step_no", "item", "response", "correct", "answered_at", "confidence")
+_ATTEMPT_WITH_STEPS = (select(*Attempt.__table__.c, *(Step.__table__.c[name].label(f"s_{name}") for name in _STEP_COLUMNS))
+                       .outerjoin(Step, Step.attempt_id == Attempt.id)
+                       .where(Attempt.id == bindparam("attempt_id")).order_by(Step.step_no))
 
 
 # --- deriving ---------------------------------------------------------------------------------------------------
@@ -293,7 +301,7 @@ def overview(db: Database, course: Course, viewer_id: Viewer, person_id: str, to
     with db.read() as session:
         records = _read(session, viewer_id, person_id, today)
         attested = {row.track_id: AttestationRecord(row.track_id, row.guideline_version, row.attested_at)
-                    for row in session.execute(
+                    for row in session.connection().execute(
                         select(Attestation.track_id, Attestation.guideline_version, Attestation.attested_at)
                         .where(Attestation.person_id == person_id).order_by(Attestation.attested_at))}
     progress = _progress(course, records, language, today)

@@ -43,7 +43,7 @@ class Org:
     def person(self, person_id: str) -> PersonRecord | None:
         """One query (the app asks on every run: who the user is, and whether employed today)."""
         with self.db.read() as session:
-            rows = session.execute(_PERSON_WITH_ROLES, {"person_id": person_id}).all()
+            rows = session.connection().execute(_PERSON_WITH_ROLES, {"person_id": person_id}).all()
         if not rows:
             return None
         first = rows[0]

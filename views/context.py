@@ -71,13 +71,21 @@ def _prepare(database: store_db.Database, content: LoadResult, demo: bool, datab
         states.rebuild(database, content.course)
 
 
+_made: set[tuple[str, str, bool]] = set()  # the services this process has made: no spinner (a thread) for them
+
+
 def services() -> Services:
     try:
         demo = demo_mode()
     except ValueError:
         raise NotStarted(t("auth_mode_unknown")) from None
+    key = (str(default_content_root()), store_db.database_url("demo" if demo else "oidc"), demo)
+    if key in _made:
+        return _services(*key)
     with st.spinner(t("starting")):
-        return _services(str(default_content_root()), store_db.database_url("demo" if demo else "oidc"), demo)
+        made = _services(*key)
+    _made.add(key)
+    return made
 
 
 def language() -> str:

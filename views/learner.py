@@ -358,18 +358,17 @@ def scenario_part(page: learner.ModulePage) -> None:
         return
     state = played.state
     if played.steps:
+        # The path so far as one element (not three per step): every element is a message on every answer
         with st.expander(t("scenario_path"), expanded=False):
-            for node_id, choice_index in state.taken[:-1]:
-                node = scenario.nodes[node_id]
-                st.markdown(node.text)
-                st.markdown(f"➜ *{node.choices[choice_index].text}*")
-                st.divider()
+            st.markdown("\n\n---\n\n".join(f"{scenario.nodes[node_id].text}\n\n"
+                                               f"➜ *{scenario.nodes[node_id].choices[index].text}*"
+                                               for node_id, index in state.taken[:-1]) or "–")
         node_id, choice_index = state.taken[-1]
         choice = scenario.nodes[node_id].choices[choice_index]
         with st.container(border=True):
-            st.markdown(t("scenario_your_choice", choice=choice.text))
-            st.markdown(f"**{t('scenario_feedback')}:** {choice.feedback}")
-            st.caption(f"{t('scenario_sources')}: {sources_text(choice.cite)}")
+            st.markdown(f"{t('scenario_your_choice', choice=choice.text)}\n\n"
+                        f"**{t('scenario_feedback')}:** {choice.feedback}\n\n"
+                        f":gray[{t('scenario_sources')}: {sources_text(choice.cite)}]")
     node = played.node
     st.markdown(node.text)
     if node.is_ending:

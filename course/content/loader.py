@@ -615,6 +615,9 @@ def _check_module(module: Module, loaded: LoadedYaml, path: str, scenarios: dict
     return problems
 
 
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]  # resolved once: the app asks on every run
+
+
 def default_content_root() -> Path:
     """COURSE_CONTENT_ROOT, or the project folder that holds modules/, scenarios/ and quizzes/."""
-    return Path(os.environ.get("COURSE_CONTENT_ROOT") or Path(__file__).resolve().parents[2])
+    return Path(os.environ.get("COURSE_CONTENT_ROOT") or _PROJECT_ROOT)
