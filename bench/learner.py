@@ -60,7 +60,7 @@ class Answer:
     attempt_id: int
     step_no: int
     chosen: list[str]  # the option texts picked, as shown
-    shown_index: list[int]  # their places among the options shown (a scenario's choice index)
+    shown_index: list[int]  # their places among the options shown (the check maps texts back to the content)
     confidence: str | None  # the confidence label picked, if asked
     sent_at: float
     latency_s: float = 0.0

@@ -168,7 +168,7 @@ def check(database_url: str, answers: list[Answer], people: list[str], since: da
         with engine.connect() as connection:
             rows = connection.execute(
                 select(Step.attempt_id, Step.step_no, Step.item, Step.response, Step.confidence, Attempt.person_id,
-                       Attempt.kind)
+                       Attempt.kind, Attempt.item_id)
                 .join(Attempt, Attempt.id == Step.attempt_id)
                 .where(Attempt.person_id.in_(people), Step.answered_at >= since)).all()
             attempt_ids = sorted({a.attempt_id for a in answers}) or [-1]
@@ -184,8 +184,11 @@ def check(database_url: str, answers: list[Answer], people: list[str], since: da
         sent[(answer.attempt_id, answer.step_no)].append(answer)
 
     def expected(answer: Answer, row) -> tuple[object, int | None]:
-        if answer.kind == "scenario":
-            return answer.shown_index[0], None
+        if answer.kind == "scenario":  # the choice with the text shown (choices are shown in an order per attempt)
+            scenario = course.scenarios.get(row.item_id)
+            node = scenario.nodes.get(row.item) if scenario is not None else None
+            texts = [choice.text for choice in node.choices] if node is not None else []
+            return (texts.index(answer.chosen[0]) if answer.chosen[0] in texts else None), None
         question = course.questions.get(row.item)
         texts = [o.text for o in question.options] if question is not None else []
         return sorted(texts.index(text) for text in answer.chosen if text in texts), levels.get(answer.confidence)

@@ -58,6 +58,38 @@ def ending_of(scenario: Scenario, state: ScenarioState) -> str | None:
     return current_node(scenario, state).ending
 
 
+@dataclass(frozen=True)
+class DrawnNode:
+    node_id: str
+    choice_order: tuple[int, ...]  # indexes into node.choices in the order the learner sees them
+
+
+def draw_choice_orders(scenario: Scenario, seed: int) -> list[DrawnNode]:
+    """The order in which each choice point shows its choices, drawn once per attempt and stored with it. Authors
+    write the best choice wherever it reads best (often first); shown in file order, always picking the first
+    one would pass every scenario. Each node has its own generator, so one node's order does not depend on the
+    others (a node added in a new content version leaves the rest as they were)."""
+    return [DrawnNode(node_id, _shuffled(len(node.choices), seed, node_id))
+            for node_id, node in scenario.nodes.items() if len(node.choices) > 1]
+
+
+def choice_order(scenario: Scenario, node_id: str, seed: int,
+                 stored: Mapping[str, tuple[int, ...]] | None = None) -> tuple[int, ...]:
+    """The order of a node's choices in one attempt: as stored when the attempt began, else drawn from its seed
+    (an attempt begun before orders were stored)."""
+    count = len(scenario.nodes[node_id].choices)
+    order = (stored or {}).get(node_id)
+    if order is not None and sorted(order) == list(range(count)):
+        return tuple(order)
+    return _shuffled(count, seed, node_id)
+
+
+def _shuffled(count: int, seed: int, node_id: str) -> tuple[int, ...]:
+    order = list(range(count))
+    random.Random(f"{seed}/{node_id}").shuffle(order)  # a str seed is hashed with SHA-512: the same everywhere
+    return tuple(order)
+
+
 # --- quizzes -----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

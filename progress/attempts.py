@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import Callable, Literal, Sequence
 
@@ -60,13 +60,24 @@ class AttemptRecord:
     score_percent: float | None
     drawn: tuple[play.DrawnQuestion, ...] | None = None  # stored draw (quizzes); None: derive from the seed
     scope: tuple[str, ...] = ()  # diagnostic: the modules it may pass
+    choice_orders: tuple[play.DrawnNode, ...] = ()  # a scenario's: each choice point's order (play.choice_order)
 
     @classmethod
     def of(cls, row: Attempt) -> "AttemptRecord":
-        drawn = tuple(play.DrawnQuestion(q, tuple(order)) for q, order in json.loads(row.drawn)) if row.drawn else None
+        stored = json.loads(row.drawn) if row.drawn else None
+        drawn = orders = None
+        if stored is not None and row.kind == "scenario":
+            orders = tuple(play.DrawnNode(node_id, tuple(order)) for node_id, order in stored)
+        elif stored is not None:
+            drawn = tuple(play.DrawnQuestion(q, tuple(order)) for q, order in stored)
         return cls(row.id, row.person_id, row.module_id, row.kind, row.item_id, row.attempt_no, row.content_version,
                    row.seed, row.started_at, row.finished_at, row.outcome, row.score_percent, drawn,
-                   tuple(json.loads(row.scope)) if row.scope else ())
+                   tuple(json.loads(row.scope)) if row.scope else (), orders or ())
+
+    def choice_order(self, scenario, node_id: str) -> tuple[int, ...]:
+        """A scenario attempt's order of the choices at `node_id` (the engine's, never the file's)."""
+        return play.choice_order(scenario, node_id, self.seed,
+                                 {drawn.node_id: drawn.choice_order for drawn in self.choice_orders})
 
 
 @dataclass(frozen=True)
@@ -95,9 +106,9 @@ class Attempts:
     def start_or_resume(self, person_id: str, module_id: str, kind: Kind, item_id: str) -> AttemptRecord:
         """The open attempt on the current content version, or a new one (a fresh draw for a quiz)."""
 
-        def draw(session: Session, last: Attempt | None, seed: int) -> list[play.DrawnQuestion] | None:
-            if kind != "quiz":
-                return None
+        def draw(session: Session, last: Attempt | None, seed: int) -> list[play.DrawnQuestion | play.DrawnNode]:
+            if kind == "scenario":  # the choices' order at every choice point, like a quiz's options
+                return play.draw_choice_orders(self.course.scenarios[item_id], seed)
             avoid = {d.question_id for d in self.draw_of(AttemptRecord.of(last))} if last else set()
             mastered = self._mastered_this_round(session, person_id, module_id)
             return play.draw_quiz(self.course.banks[item_id], seed, avoid, mastered)
@@ -124,7 +135,7 @@ class Attempts:
                            self.course.track_version(track_id), draw, scope)
 
     def _start(self, person_id: str, module_id: str, kind: Kind, item_id: str, version: str,
-               draw: Callable[[Session, Attempt | None, int], list[play.DrawnQuestion] | None],
+               draw: Callable[[Session, Attempt | None, int], list[play.DrawnQuestion | play.DrawnNode]],
                scope: Sequence[str] | None = None) -> AttemptRecord:
         """Resume the open attempt on this version, or insert the next one with its draw. Two concurrent starts
         cannot both create one: (person, item, attempt_no) is unique, and the person's row is locked first."""
@@ -148,7 +159,7 @@ class Attempts:
         attempt = Attempt(person_id=person_id, module_id=module_id, kind=kind, item_id=item_id,
                           attempt_no=(last.attempt_no if last else 0) + 1, content_version=version, seed=seed,
                           started_at=self.clock(),
-                          drawn=json.dumps([[d.question_id, list(d.option_order)] for d in drawn]) if drawn else None,
+                          drawn=json.dumps([astuple(d) for d in drawn]) if drawn else None,
                           scope=json.dumps(list(scope)) if scope else None)
         session.add(attempt)
         session.flush()

@@ -80,6 +80,7 @@ class ScenarioPlay:
     steps: tuple[StepRecord, ...] = ()
     state: play.ScenarioState | None = None
     node: Node | None = None  # where the learner stands
+    choice_order: tuple[int, ...] = ()  # the node's choices in the order shown (this attempt's, not the file's)
 
     @property
     def finished(self) -> bool:
@@ -261,7 +262,9 @@ def _scenario(course: Course, session: Session, records: _Records, scenario_id: 
         return ScenarioPlay(scenario_id, None)
     attempt, steps = _attempt_with_steps(session, latest.id)
     state = play.replay_scenario(scenario, [step.response for step in steps])
-    return ScenarioPlay(scenario_id, attempt, steps, state, play.current_node(scenario, state))
+    node = play.current_node(scenario, state)
+    order = () if node.is_ending else attempt.choice_order(scenario, state.node_id)
+    return ScenarioPlay(scenario_id, attempt, steps, state, node, order)
 
 
 def _playable_quiz(course: Course, session: Session, records: _Records, item_id: str,

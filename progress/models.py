@@ -58,14 +58,15 @@ class Attempt(Base):
     item_id: Mapped[str] = mapped_column(String(80))  # scenario id or question bank id
     attempt_no: Mapped[int] = mapped_column(Integer)
     content_version: Mapped[str] = mapped_column(String(32))
-    seed: Mapped[int] = mapped_column(Integer, default=0)  # a quiz's draw and option order derive from it
+    seed: Mapped[int] = mapped_column(Integer, default=0)  # a quiz's draw, a scenario's choice orders
     started_at: Mapped[datetime] = mapped_column(DateTime())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime())
     outcome: Mapped[str | None] = mapped_column(String(16))  # scenario ending, or 'godkand'/'underkand'
     score_percent: Mapped[float | None] = mapped_column()
     # The questions drawn at the start, with each one's option order, as JSON: [[question id, [order]], ...].
     # Stored (like Moodle's slots) because a draw that avoids the last attempt's questions cannot be re-derived
-    # from the seed alone. Older attempts have none and are re-derived from the seed.
+    # from the seed alone. Older attempts have none and are re-derived from the seed. A scenario's attempt keeps
+    # its choice points' orders here the same way: [[node id, [order of its choices]], ...] (play.DrawnNode).
     drawn: Mapped[str | None] = mapped_column(Text)
     scope: Mapped[str | None] = mapped_column(Text)  # diagnostic: JSON list of the module ids it may waive
 

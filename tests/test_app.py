@@ -419,3 +419,28 @@ def test_a_module_with_an_english_version_is_taken_in_english(demo_env, course):
         kinds = {row[0] for row in connection.execute(
             "SELECT DISTINCT module_id FROM attempts WHERE person_id = 'demo-nyanstalld'")}
     assert module_id == "larm" and kinds == {"larm-en"}  # played in English, counted for the module
+
+
+def test_a_scenario_shows_its_choices_in_the_attempt_s_order(demo_env, course):
+    """The page draws the choices in the order the engine drew for the attempt, not in the file's."""
+    from progress import learner
+    from progress.db import Database, make_engine
+
+    at = open_app("demo-nyanstalld")
+    at.button(key="open-nyanstalld-mutor").click().run()
+    next(iter(keyed(at.button, "start-"))).click().run()
+    (radio,) = keyed(at.radio, "choice-")
+    db = Database(make_engine(f"sqlite:///{demo_env}"))
+    try:
+        page = learner.module_page(db, course, "demo-nyanstalld", "demo-nyanstalld", "mutor", None, date.today())
+    finally:
+        db.engine.dispose()
+    node = page.scenario.node
+    assert radio.options == [node.choices[index].text for index in page.scenario.choice_order]
+    radio.set_value(page.scenario.choice_order[-1])  # the choice shown last is recorded as that choice
+    at.form_submit_button[0].click().run()
+    with sqlite3.connect(demo_env) as connection:
+        (response,) = connection.execute("SELECT response FROM steps JOIN attempts ON attempts.id = steps.attempt_id "
+                                         "WHERE person_id = 'demo-nyanstalld' AND kind = 'scenario' "
+                                         "ORDER BY steps.id DESC LIMIT 1").fetchone()
+    assert int(response) == page.scenario.choice_order[-1]

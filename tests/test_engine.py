@@ -345,3 +345,39 @@ def test_the_next_round_opens_before_the_due_date_and_the_module_stays_done_unti
     assert rules.renewal_open(date(2027, 1, 20), due, 14)  # 14 days before: open
     assert rules.module_status(date(2027, 1, 20), due, datetime(2026, 2, 3), False) == Status.DONE  # still klar
     assert not rules.renewal_open(date(2030, 1, 1), None, 14)  # never due again: never reopens
+
+
+# --- the order of a scenario's choices (issue 12, point 1) ----------------------------------------------------
+
+def test_every_choice_point_of_the_real_course_shows_its_choices_in_an_order_drawn_per_attempt():
+    """Authors write the best choice first; in file order, always picking the first would pass every scenario.
+    Over 200 attempts' seeds, every choice of every choice point is shown first sometimes, and the choice written
+    first is shown first in about 1/n of them, not always."""
+    course = load_course(PROJECT_ROOT).course
+    seeds = range(1000, 1200)
+    checked = 0
+    for scenario in course.scenarios.values():
+        orders = {seed: {drawn.node_id: drawn.choice_order for drawn in play.draw_choice_orders(scenario, seed)}
+                  for seed in seeds}
+        for node_id, node in scenario.nodes.items():
+            if len(node.choices) < 2:
+                continue
+            shown_first = [orders[seed][node_id][0] for seed in seeds]
+            assert set(shown_first) == set(range(len(node.choices))), (scenario.id, node_id)
+            assert shown_first.count(0) < 2 * len(seeds) / len(node.choices), (scenario.id, node_id)
+            checked += 1
+    assert checked > 150  # the course's 29 Swedish scenarios have about 165 choice points
+
+
+def test_a_choice_order_is_the_same_for_one_attempt_and_differs_between_attempts(fixture_course):
+    scenario = fixture_course.scenarios["prov-middag"]
+    node_id = scenario.start
+    count = len(scenario.nodes[node_id].choices)
+    assert play.draw_choice_orders(scenario, 7) == play.draw_choice_orders(scenario, 7)  # a reload: the same
+    assert play.choice_order(scenario, node_id, 7) == play.choice_order(scenario, node_id, 7)
+    assert sorted(play.choice_order(scenario, node_id, 7)) == list(range(count))  # each choice once
+    assert len({play.choice_order(scenario, node_id, seed) for seed in range(50)}) > 1  # attempts differ
+    stored = {node_id: tuple(reversed(range(count)))}
+    assert play.choice_order(scenario, node_id, 7, stored) == stored[node_id]  # what the attempt stored wins
+    # a stored order that no longer fits the node (another content version) is drawn again from the seed
+    assert play.choice_order(scenario, node_id, 7, {node_id: (0,)}) == play.choice_order(scenario, node_id, 7)

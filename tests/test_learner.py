@@ -4,6 +4,7 @@ course and the history, and an attempt read with its steps at one moment."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from contextlib import contextmanager
@@ -441,3 +442,29 @@ def test_a_url_naming_a_module_or_track_that_is_not_the_learner_s_shows_the_over
 
 def keyed_start(at):
     return [b for b in at.button if (b.key or "").startswith(("start-", "quiz-start"))]
+
+
+def test_a_scenario_attempt_keeps_its_choice_order_and_the_page_shows_it(db, fixture_course, monkeypatch):
+    """The order is drawn when the attempt starts, stored with it, the same on every read and after a resume,
+    and differs between learners and attempts (issue 12, point 1)."""
+    seeds = iter(range(100, 200))  # the attempts' seeds, fixed so that the test cannot fail by chance
+    monkeypatch.setattr("progress.attempts.secrets.randbelow", lambda _: next(seeds))
+    attempts = Attempts(db, fixture_course)
+    scenario = fixture_course.scenarios["prov-middag"]
+    orders = []
+    for number in range(12):
+        person = f"p{number}"
+        add_person(db, person)
+        started = attempts.start_or_resume(person, "prov", "scenario", scenario.id)
+        page = learner.module_page(db, fixture_course, person, person, "prov", "0", TODAY)
+        shown = page.scenario.choice_order
+        assert sorted(shown) == list(range(len(scenario.nodes[scenario.start].choices)))
+        assert attempts.start_or_resume(person, "prov", "scenario", scenario.id).id == started.id  # resumed
+        again = learner.module_page(db, fixture_course, person, person, "prov", "0", TODAY)
+        assert again.scenario.choice_order == shown  # a reload shows the same order
+        with db.read() as session:
+            stored = session.scalar(select(Attempt.drawn).where(Attempt.id == started.id))
+        assert [scenario.start, list(shown)] in json.loads(stored)  # kept with the attempt
+        orders.append(shown)
+    assert len(set(orders)) > 1, "every learner saw the same order"
+    assert {order[0] for order in orders} != {0}, "the choice written first was always shown first"

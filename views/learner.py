@@ -383,7 +383,8 @@ def scenario_part(page: learner.ModulePage) -> None:
     attempt_id = played.attempt.id
     widget_key = f"choice-{attempt_id}-{state.step_no}"
     with st.form(f"form-{attempt_id}-{state.step_no}"):
-        st.radio(t("scenario_choose"), range(len(node.choices)), index=None, key=widget_key,
+        # the choices in this attempt's order (the engine's): in file order the best one was always first
+        st.radio(t("scenario_choose"), played.choice_order, index=None, key=widget_key,
                  format_func=lambda i: node.choices[i].text)
         st.form_submit_button(t("scenario_answer"), type="primary", on_click=_answer_choice,
                               args=(attempt_id, state.step_no, widget_key))
