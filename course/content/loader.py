@@ -191,6 +191,8 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None,
         problems += _check_module(module, loaded, path, scenarios, banks, modules)
     if track_set is not None:
         problems += _check_tracks(track_set, tracks_yaml, tracks_path, modules)
+        problems += _check_coverage_requirements(root, root / tracks_path, track_set, modules, scenarios)
+    problems += _check_legal_sources()
     if organisation is not None:
         problems += _check_translated_prose(modules, scenarios, banks, organisation)
     topic_titles, topic_problems = _load_topic_titles(root, modules, scenarios, banks)
@@ -295,6 +297,25 @@ def _check_tracks(track_set: TrackSet, loaded: LoadedYaml, path: str, modules: d
                                         f"Spåret '{track.id}' hänvisar till modulen '{module_id}', som inte finns.",
                                         f"Menade du '{close[0]}'?" if close else "Skapa modulen eller rätta id:t."))
     return problems
+
+
+def _check_coverage_requirements(root: Path, tracks_file: Path, track_set: TrackSet, modules: dict,
+                                 scenarios: dict) -> list[Problem]:
+    """config/coverage.yaml beside tracks.yaml, where it exists: its tracks, sections and scenarios (E801-E809)."""
+    from course.content import coverage_config
+
+    path = coverage_config.requirements_file(root, tracks_file)
+    _, problems = coverage_config.load_requirements(
+        path, coverage_config.shown_path(path, root), track_set.tracks, {k: v[0] for k, v in modules.items()},
+        {k: v[0] for k, v in scenarios.items()})
+    return problems
+
+
+def _check_legal_sources() -> list[Problem]:
+    """Every legal source names a section of the fact sheet (E807)."""
+    from course.content import coverage_config
+
+    return coverage_config.check_legal_sources(LEGAL_SOURCES_FILE, "course/content/legal_sources.yaml")
 
 
 def _check_placeholders(loaded: LoadedYaml, path: str, values: dict[str, str]) -> list[Problem]:
