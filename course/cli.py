@@ -1,5 +1,5 @@
-"""python -m course lint | stats | seed | import | remind | report | retention | registerutdrag | radera |
-daily-counts"""
+"""python -m course lint | stats | coverage | seed | import | remind | report | retention | registerutdrag |
+radera | daily-counts"""
 
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("content_root", nargs="?", type=Path)
     stats.add_argument("--json", action="store_true", help="skriv ut som JSON")
 
+    coverage = commands.add_parser("coverage", help="fakta.md:s regelavsnitt mot spårens scenarier och frågor, "
+                                                    "med kraven i config/coverage.yaml; exit 1 vid en lucka")
+    coverage.add_argument("--track", help="bara detta spår (ett id i config/tracks.yaml)")
+    coverage.add_argument("--format", choices=["table", "json"], default="table")
+    coverage.add_argument("--content-root", type=Path, help="mappen med modules/, scenarios/, quizzes/")
+
     seed = commands.add_parser("seed", help="skapa en syntetisk kommun med historik i databasen")
     seed.add_argument("--employees", type=int, default=300)
     seed.add_argument("--history-years", type=int, default=2)
@@ -45,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         if target is None:
             return 2
         args.database_url = target
-    run = getattr(args, "run", None) or {"lint": _lint, "stats": _stats, "seed": _seed}[args.command]
+    run = getattr(args, "run", None) or {"lint": _lint, "stats": _stats, "coverage": _coverage, "seed": _seed}[args.command]
     return run(args)
 
 
@@ -133,6 +139,36 @@ def _stats(args: argparse.Namespace) -> int:
         for key, value in stats.items():
             print(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
     return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from course.content.coverage_config import load_requirements, requirements_file, shown_path
+    from course.coverage import as_json, as_table, coverage
+
+    root = args.content_root or default_content_root()
+    result = load_course(root)
+    if not result.ok:
+        for problem in result.problems:
+            print(problem.as_text(), file=sys.stderr)
+        print("Innehållet har fel; kör 'python -m course lint' och rätta dem först.", file=sys.stderr)
+        return 1
+    course = result.course
+    if args.track is not None and args.track not in course.tracks:
+        print(f"Spåret '{args.track}' finns inte. Spåren är: {', '.join(course.tracks)}.", file=sys.stderr)
+        return 2
+    path = requirements_file(root)
+    requirements, _ = load_requirements(path, shown_path(path, root), list(course.tracks.values()),
+                                        course.modules, course.scenarios)
+    if requirements is None:
+        print(f"Inga krav: {shown_path(path, root)} saknas, så inget kan vara en lucka.", file=sys.stderr)
+    report = coverage(course, requirements, args.track)
+    if args.format == "json":
+        print(json.dumps(as_json(report), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(as_table(report))
+    gaps = len(report.gaps)
+    print(f"{gaps} luckor i det som krävs" if gaps else "Inga luckor i det som krävs", file=sys.stderr)
+    return 1 if gaps else 0
 
 
 def _seed(args: argparse.Namespace) -> int:
