@@ -1,5 +1,5 @@
-"""python -m course lint | stats | coverage | seed | import | remind | report | retention | registerutdrag |
-radera | daily-counts"""
+"""python -m course lint | stats | coverage | graph | seed | import | remind | report | retention |
+registerutdrag | radera | daily-counts"""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     coverage.add_argument("--format", choices=["table", "json"], default="table")
     coverage.add_argument("--content-root", type=Path, help="mappen med modules/, scenarios/, quizzes/")
 
+    graph = commands.add_parser("graph", help="rita ett scenarios noder, val och slut (SVG, DOT eller text)")
+    graph.add_argument("scenario_id", metavar="SCENARIO_ID")
+    graph.add_argument("--out", type=Path, help="skriv till en fil (t.ex. scenario.svg) i stället för till skärmen")
+    graph.add_argument("--format", choices=["svg", "dot", "text"],
+                       help="standard: svg för en fil som slutar på .svg, dot för .dot/.gv, annars text")
+    graph.add_argument("--content-root", type=Path, help="mappen med modules/, scenarios/, quizzes/")
+
     seed = commands.add_parser("seed", help="skapa en syntetisk kommun med historik i databasen")
     seed.add_argument("--employees", type=int, default=300)
     seed.add_argument("--history-years", type=int, default=2)
@@ -51,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         if target is None:
             return 2
         args.database_url = target
-    run = getattr(args, "run", None) or {"lint": _lint, "stats": _stats, "coverage": _coverage, "seed": _seed}[args.command]
+    run = getattr(args, "run", None) or {"lint": _lint, "stats": _stats, "coverage": _coverage, "graph": _graph,
+                                           "seed": _seed}[args.command]
     return run(args)
 
 
@@ -138,6 +146,38 @@ def _stats(args: argparse.Namespace) -> int:
     else:
         for key, value in stats.items():
             print(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    import difflib
+
+    from course import graph
+
+    result = load_course(args.content_root or default_content_root())
+    if not result.ok:
+        for problem in result.problems:
+            print(problem.as_text(), file=sys.stderr)
+        print("Innehållet har fel; kör 'python -m course lint' och rätta dem först.", file=sys.stderr)
+        return 1
+    scenarios = sorted(result.course.scenarios)
+    if args.scenario_id not in result.course.scenarios:
+        close = difflib.get_close_matches(args.scenario_id, scenarios, n=5, cutoff=0.5)
+        if close:
+            hint = f"Menade du: {', '.join(close)}?"
+        else:
+            hint = f"Kursens scenarier: {', '.join(scenarios)}."
+        print(f"Scenariot '{args.scenario_id}' finns inte. {hint}", file=sys.stderr)
+        return 2
+    drawn = graph.scenario_graph(result.course, args.scenario_id)
+    suffix = args.out.suffix.lower() if args.out else ""
+    chosen = args.format or {".svg": "svg", ".dot": "dot", ".gv": "dot"}.get(suffix, "text")
+    output = {"svg": graph.render_svg, "dot": graph.render_dot, "text": graph.render_text}[chosen](drawn)
+    if args.out is None:
+        sys.stdout.write(output)
+        return 0
+    args.out.write_text(output, encoding="utf-8")
+    print(f"Skrev {args.out} ({chosen}: {len(drawn.nodes)} noder, {len(drawn.edges)} val).", file=sys.stderr)
     return 0
 
 
