@@ -110,7 +110,9 @@ def main() -> None:
                   st.Page("views/audit_log.py", title=t("page_audit_log"), icon=":material/policy:",
                           url_path="granskningslogg"),
                   st.Page("views/privacy_admin.py", title=t("page_privacy_admin"), icon=":material/shield_lock:",
-                          url_path="dataskydd")]
+                          url_path="dataskydd"),
+                  st.Page("views/scenario_graph.py", title=t("page_scenario_graph"), icon=":material/account_tree:",
+                          url_path="scenariograf")]
     st.sidebar.text(f"{user.name} · {user.unit_name}")  # from the HR file: plain text
     auth.logout_button(current.demo)
     try:
