@@ -362,7 +362,7 @@ def render_svg(graph: ScenarioGraph, labels: Labels = Labels()) -> str:
              f'<title id="graph-title">{xml_text(graph.title)} ({xml_text(graph.scenario_id)})</title>',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
              f'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{EDGE_COLOUR}"/></marker></defs>',
-             f'<rect width="100%" height="100%" fill="#ffffff"/>']
+             '<rect width="100%" height="100%" fill="#ffffff"/>']
     parts += _header(graph, labels)
     edge_parts: list[str] = []
     wanted: list[tuple] = []  # (edge, x and y of its curve's control points, where on it its label goes)
