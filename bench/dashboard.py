@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from course.content.loader import default_content_root, load_course  # noqa: E402
-from progress import daily_counts, dashboard, states, tallies  # noqa: E402
+from progress import daily_counts, dashboard, states, tallies, unit_tree  # noqa: E402
 from progress.db import Database, make_engine, migrate  # noqa: E402
 from progress.models import Completion, Person  # noqa: E402
 from progress.seed import large_organisation, seed  # noqa: E402
@@ -68,15 +68,15 @@ def main() -> int:
     if "sqlite" not in args.databases:
         measured.pop(0)
 
-    units = dashboard.load_units(sqlite_db)
+    units = unit_tree.load_units(sqlite_db)
     avdelning = next(u for u in units.values() if u.kind == "avdelning")
     print(f"\n{args.employees} anställda, {args.years} års historik, idag = {TODAY}")
     for label, db in measured:
         counts = _sizes(db)
         print(f"\n== {label}: {counts}")
         unit_people = _people_in(db, units, [avdelning.id])
-        scopes = {"högsta chef": dashboard.scope_for(db, "chef-ks", today=TODAY, units=units),
-                  f"avdelning ({unit_people} pers.)": dashboard.scope_for(db, "chef-ks", avdelning.id, today=TODAY,
+        scopes = {"högsta chef": unit_tree.scope_for(db, "chef-ks", today=TODAY, units=units),
+                  f"avdelning ({unit_people} pers.)": unit_tree.scope_for(db, "chef-ks", avdelning.id, today=TODAY,
                                                                           units=units)}
         # The day's counts: the nightly job (daily-counts) counts a day afresh; when it did not run, the day's
         # first view makes them from yesterday's (daily_counts.advance). Both timed, and that first view as the
@@ -165,7 +165,7 @@ def _sizes(db: Database) -> str:
 
 
 def _people_in(db: Database, units, roots) -> int:
-    ids = list(dashboard.subtree_of(units, roots))
+    ids = list(unit_tree.subtree_of(units, roots))
     with db.read() as session:
         return session.scalar(select(func.count()).select_from(Person).where(Person.unit_id.in_(ids)))
 

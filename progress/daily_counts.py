@@ -36,8 +36,10 @@ from sqlalchemy.orm import Session
 
 from course import rules
 from course.content.loader import Course
+from progress import status_counts
 from progress.db import Database, insert_for
 from progress.models import Completion, DailyStatusCount, ModuleState, Person, PersonRole, Waiver
+from progress.status_counts import TRACK_ROLES, role_mask
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 471_102_6  # PostgreSQL advisory lock shared by making and moving the counts
@@ -108,11 +110,9 @@ def _make(session: Session, course: Course, key: str, day: date, afresh: bool, k
         advance(session, course, key, base, day)
         how = "advanced"
     else:
-        from progress import dashboard  # the live count; dashboard reads these counts in turn
-
         rows = [{"day": day, "rules_key": key, "unit_id": unit_id, "mask": mask, "module_id": module_id,
                  "status": status, "count": count}
-                for unit_id, mask, module_id, status, count in dashboard.live_counts(session, course, day)]
+                for unit_id, mask, module_id, status, count in status_counts.live_counts(session, course, day)]
         rows.append({"day": day, "rules_key": key, "unit_id": MADE, "mask": 0, "module_id": MADE, "status": MADE,
                      "count": 0})
         for start in range(0, len(rows), CHUNK):
@@ -134,8 +134,6 @@ def advance(session: Session, course: Course, key: str, base: date, day: date) -
         ["day", "rules_key", "unit_id", "mask", "module_id", "status", "count"],
         select(literal(day, Date), kept.rules_key, kept.unit_id, kept.mask, kept.module_id, kept.status, kept.count)
         .where(kept.day == base, kept.rules_key == key, or_(kept.count != 0, kept.unit_id == MADE))))
-    from progress.dashboard import TRACK_ROLES, role_mask
-
     masks = {mask for mask in session.scalars(select(kept.mask).distinct().where(kept.day == base,
                                                                                   kept.rules_key == key))}
     every_mask = sum(1 << bit for bit in range(len(TRACK_ROLES)))
@@ -253,8 +251,6 @@ def moved(session: Session, course: Course, person_id: str, module_id: str, befo
     due_rules = {a.module_id: a.due_rules for a in rules.assignments(course, roles)}.get(module_id)
     if due_rules is None:
         return
-    from progress.dashboard import role_mask
-
     mask = role_mask(roles)
     for day in days:
         if person.start_date > day or (person.end_date is not None and person.end_date < day):

@@ -58,8 +58,8 @@ from progress import audit
 from progress.access import SYSTEM, NotPermitted, Viewer, employed_on, is_employed, require_admin_in
 from progress.attempts import utcnow
 from progress.db import PROJECT_ROOT, Database
-from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, Identity, ModuleState,
-                             Person, PersonRole, Reflection, SentMessage, Step, Unit, Waiver)
+from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, ModuleState, Person,
+                             Reflection, SentMessage, Step, Unit, Waiver)
 
 KEEP = "keep"
 RETENTION_FILE = "retention.yaml"

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import insert
 
 from progress import analytics_queries as queries
-from progress import audit, certificates, dashboard, reports, talk
+from progress import audit, certificates, dashboard, reports, talk, unit_tree
 from progress.access import SYSTEM, NotPermitted, may_see_person
 from progress.annual import build_report
 from progress.models import Attempt, Completion, Person, PersonRole, Step, TopicTally, Unit
@@ -155,19 +155,19 @@ def test_a_managers_lists_cover_their_units_only_and_refuse_a_manager_who_has_le
 
 
 def test_the_dashboard_scope_comes_from_the_store_and_nothing_else_is_accepted(org, fixture_course):
-    scope = dashboard.scope_for(org, "chef-sbf", today=TODAY)
+    scope = unit_tree.scope_for(org, "chef-sbf", today=TODAY)
     assert set(scope.groups) == {"sbf", "bygglov", "miljo"} and scope.viewer_id == "chef-sbf"
     overdue_ids = {row.person_id for row in dashboard.status_overview(org, fixture_course, scope).overdue}
     assert not overdue_ids & {"bo", "lena-left"}
-    assert set(dashboard.scope_for(org, "chef-sbf", "bygglov", today=TODAY).groups) == {"bygglov"}
+    assert set(unit_tree.scope_for(org, "chef-sbf", "bygglov", today=TODAY).groups) == {"bygglov"}
     for viewer, unit_id in (("chef-sbf", "vof"), ("chef-sbf", "kommun"), ("chef-left", None),
                             ("chef-left", "miljo"), ("nobody", None), ("anna", "bygglov")):
         with pytest.raises(NotPermitted):
-            dashboard.scope_for(org, viewer, unit_id, today=TODAY)
-    assert dashboard.scope_for(org, "anna", today=TODAY).groups == {}  # manages nothing: an empty scope
+            unit_tree.scope_for(org, viewer, unit_id, today=TODAY)
+    assert unit_tree.scope_for(org, "anna", today=TODAY).groups == {}  # manages nothing: an empty scope
     # A scope a page builds itself (here: the whole organisation) is refused by every figure
-    units = dashboard.load_units(org)
-    forged = dashboard.make_scope(units, ["kommun"], None, TODAY)
+    units = unit_tree.load_units(org)
+    forged = unit_tree.make_scope(units, ["kommun"], None, TODAY)
     for call in (lambda: dashboard.status_overview(org, fixture_course, forged),
                  lambda: dashboard.status_overview(org, fixture_course, forged, list_overdue=False),
                  lambda: dashboard.people_count(org, forged),
@@ -175,7 +175,7 @@ def test_the_dashboard_scope_comes_from_the_store_and_nothing_else_is_accepted(o
                  lambda: dashboard.topic_heatmap(org, forged, TODAY - timedelta(days=60), TODAY)):
         with pytest.raises(NotPermitted):
             call()
-    assert dashboard.people_count(org, dashboard.scope_for(org, "chef-top", today=TODAY)) == 8  # none who left
+    assert dashboard.people_count(org, unit_tree.scope_for(org, "chef-top", today=TODAY)) == 8  # none who left
 
 
 # --- admin functions: an employed admin only ----------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from course.content.loader import load_course
-from progress import dashboard
+from progress import dashboard, status_counts, unit_tree
 from progress.access import SYSTEM
 from progress.reports import status_rows
 from progress.seed import seed
@@ -31,11 +31,11 @@ def seeded(db, real_course):
 
 
 def test_status_counts_equal_the_rule_person_by_person(seeded, real_course):
-    units = dashboard.load_units(seeded)
+    units = unit_tree.load_units(seeded)
     days = (TODAY, TODAY + timedelta(days=40), TODAY + timedelta(days=400))  # the dashboard shows today on
     scopes = (("demo-chef", None), ("chef-ks", None), ("chef-ks", "fortroendevald"), ("chef-vof", "medarbetare"))
     for day, (manager_id, role) in ((day, scope) for day in days for scope in scopes):
-        scope = dashboard.scope_for(seeded, manager_id, role=role, today=day, units=units)
+        scope = unit_tree.scope_for(seeded, manager_id, role=role, today=day, units=units)
         counted = Counter()
         for row in dashboard.status_overview(seeded, real_course, scope).counts:
             counted[(row.module_id, row.status)] += row.count
@@ -52,7 +52,7 @@ def test_status_counts_equal_the_rule_person_by_person(seeded, real_course):
 
 
 def test_overdue_list_has_the_rule_s_due_dates(seeded, real_course):
-    scope = dashboard.scope_for(seeded, "chef-ks", today=TODAY)
+    scope = unit_tree.scope_for(seeded, "chef-ks", today=TODAY)
     overdue = dashboard.status_overview(seeded, real_course, scope).overdue
     listed = {(r.person_id, r.module_id): r.due for r in overdue}
     assert [r.due for r in overdue] == sorted(r.due for r in overdue)
@@ -62,19 +62,19 @@ def test_overdue_list_has_the_rule_s_due_dates(seeded, real_course):
 
 
 def test_groups_are_the_units_one_level_down(seeded):
-    units = dashboard.load_units(seeded)
-    scope = dashboard.make_scope(units, ["ks"])
+    units = unit_tree.load_units(seeded)
+    scope = unit_tree.make_scope(units, ["ks"])
     assert scope.groups["sbf-bygglov"] == "sbf" and scope.groups["sbf"] == "sbf" and scope.groups["ks"] == "ks"
     assert "bn" not in scope.groups  # another root: not under ks
-    narrowed = dashboard.make_scope(units, ["sbf"])
+    narrowed = unit_tree.make_scope(units, ["sbf"])
     assert set(narrowed.groups) == {"sbf", "sbf-bygglov", "sbf-miljo"}
     assert narrowed.groups["sbf-miljo"] == "sbf-miljo"
 
 
 def test_time_scores_and_topics_are_counted_in_scope(seeded, real_course):
-    everyone = dashboard.scope_for(seeded, SYSTEM, today=TODAY)  # the operator: every root, ks and bn
+    everyone = unit_tree.scope_for(seeded, SYSTEM, today=TODAY)  # the operator: every root, ks and bn
     assert set(everyone.groups) >= {"ks", "bn"}
-    one_unit = dashboard.scope_for(seeded, "demo-chef", today=TODAY)  # she manages sbf
+    one_unit = unit_tree.scope_for(seeded, "demo-chef", today=TODAY)  # she manages sbf
     start = TODAY - timedelta(days=365 * 3)
     completed_all = dashboard.completed_in_period(seeded, everyone, start, TODAY)
     months_all = dict(completed_all.by_month)
@@ -114,10 +114,10 @@ def test_the_day_s_kept_counts_move_with_every_record_and_equal_a_fresh_count(se
     from progress.attempts import Attempts
     from tests.test_store import play_through
 
-    units = dashboard.load_units(seeded)
+    units = unit_tree.load_units(seeded)
 
     def both(role=None):
-        scope = dashboard.scope_for(seeded, SYSTEM, role=role, today=TODAY, units=units)  # ks and bn
+        scope = unit_tree.scope_for(seeded, SYSTEM, role=role, today=TODAY, units=units)  # ks and bn
         kept = dashboard.status_overview(seeded, real_course, scope, list_overdue=False).counts
         fresh = dashboard.status_overview(seeded, real_course, scope, list_overdue=True).counts
         return Counter({(c.group_id, c.module_id, c.status): c.count for c in kept}), Counter(
@@ -166,10 +166,10 @@ def test_a_day_s_counts_made_from_an_earlier_day_s_equal_a_fresh_count(seeded, r
     from progress.attempts import Attempts
     from tests.test_store import play_through
 
-    units = dashboard.load_units(seeded)
+    units = unit_tree.load_units(seeded)
 
     def both(day, role=None):
-        scope = dashboard.scope_for(seeded, SYSTEM, role=role, today=day, units=units)
+        scope = unit_tree.scope_for(seeded, SYSTEM, role=role, today=day, units=units)
         kept = dashboard.status_overview(seeded, real_course, scope, list_overdue=False).counts
         fresh = dashboard.status_overview(seeded, real_course, scope, list_overdue=True).counts
         return Counter({(c.group_id, c.module_id, c.status): c.count for c in kept}), Counter(
@@ -184,7 +184,7 @@ def test_a_day_s_counts_made_from_an_earlier_day_s_equal_a_fresh_count(seeded, r
     def no_full_count(*args):
         raise AssertionError("counted everything again")
 
-    monkeypatch.setattr(dashboard, "live_counts", no_full_count)
+    monkeypatch.setattr(status_counts, "live_counts", no_full_count)
     monkeypatch.setattr(daily_counts, "ADVANCE_DAYS", 1000)  # from one to the next however far apart
     changed, previous, before = 0, counted[0], days[0]
     for day in days[1:]:
@@ -207,7 +207,7 @@ def test_a_day_s_counts_made_from_an_earlier_day_s_equal_a_fresh_count(seeded, r
 
     monkeypatch.undo()  # further apart than ADVANCE_DAYS: counted afresh
     counted_afresh = []
-    monkeypatch.setattr(dashboard, "live_counts", lambda *args: counted_afresh.append(args) or [])
+    monkeypatch.setattr(status_counts, "live_counts", lambda *args: counted_afresh.append(args) or [])
     daily_counts.ensure(seeded, real_course, days[-1] + timedelta(days=daily_counts.ADVANCE_DAYS))
     assert not counted_afresh
     daily_counts.ensure(seeded, real_course, days[-1] + timedelta(days=2 * daily_counts.ADVANCE_DAYS + 1))
@@ -257,7 +257,7 @@ def test_the_nightly_job_counts_the_day_afresh(tmp_path, real_course):
     seed(db, real_course, employees=30, history_years=2, today=TODAY)
     daily_counts.ensure(db, real_course, TODAY)
     privacy.erase(db, SYSTEM, "p000001", TODAY)  # their rows go; the kept counts still hold them
-    scope = dashboard.scope_for(db, SYSTEM, today=TODAY)
+    scope = unit_tree.scope_for(db, SYSTEM, today=TODAY)
     assert _counts(db, real_course, scope, False) != _counts(db, real_course, scope, True)
 
     def job(*args):
@@ -289,7 +289,7 @@ def test_tomorrow_s_counts_are_made_ahead_in_the_background(seeded, real_course)
     from progress import daily_counts
     from progress.attempts import Attempts
 
-    scope = dashboard.scope_for(seeded, SYSTEM, today=TODAY)
+    scope = unit_tree.scope_for(seeded, SYSTEM, today=TODAY)
     before = _counts(seeded, real_course, scope, False)  # today's, made by the view
     thread = daily_counts.make_ahead(seeded, real_course, TODAY)
     thread.join(60)
@@ -301,7 +301,7 @@ def test_tomorrow_s_counts_are_made_ahead_in_the_background(seeded, real_course)
                 and not _open_attempts(seeded, row.person_id, "mutor"))
     complete_mutor(Attempts(seeded, real_course, clock=lambda: datetime.combine(TODAY, clock_time(15))),
                    real_course, late)
-    tomorrow = dashboard.scope_for(seeded, SYSTEM, today=TODAY + timedelta(days=1))
+    tomorrow = unit_tree.scope_for(seeded, SYSTEM, today=TODAY + timedelta(days=1))
     assert _counts(seeded, real_course, tomorrow, False) == _counts(seeded, real_course, tomorrow, True)
     assert _counts(seeded, real_course, scope, False) == _counts(seeded, real_course, scope, True) != before
 

@@ -19,7 +19,7 @@ from progress import audit, certificates, daily_counts, privacy, states
 from progress.access import SYSTEM, NotPermitted
 from progress.annual import build_report
 from progress.attempts import Attempts
-from progress.dashboard import live_counts
+from progress.status_counts import live_counts
 from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, DailyStatusCount,
                              Identity, ModuleState, Person, PersonRole, Reflection, SentMessage, Step, TopicTally,
                              Unit, Waiver)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from course.plain import md_escape, plotly_text, safe_frame, safe_workbook
 from course.rules import DONE_STATUSES, Status
-from progress import audit, daily_counts, dashboard
+from progress import audit, daily_counts, dashboard, status_counts, unit_tree
 from progress.access import NotPermitted
 from progress.reports import team_misconceptions, team_status
 from views.context import current_user, services, status_label, t, today
@@ -39,7 +39,7 @@ def _periods() -> dict[str, tuple[date, date]]:
 
 def _unit_options(units, roots) -> list[tuple[str, str]]:
     """The manager's units as a tree: (id, indented name), depth first."""
-    below = dashboard.children(units)
+    below = unit_tree.children(units)
     options: list[tuple[str, str]] = []
 
     def walk(unit_id: str, depth: int) -> None:
@@ -89,8 +89,8 @@ def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None
 
 
 st.title(t("manager_heading", name=md_escape(user.name)))
-units = dashboard.load_units(svc.db)  # a few hundred rows; read on every view, so an import shows at once
-roots = dashboard.managed_roots(units, user.id)
+units = unit_tree.load_units(svc.db)  # a few hundred rows; read on every view, so an import shows at once
+roots = unit_tree.managed_roots(units, user.id)
 if not roots:
     st.info(t("manager_no_units"))
     st.stop()
@@ -102,7 +102,7 @@ unit_col, role_col, module_col, period_col = st.columns(4)
 chosen_unit = unit_col.selectbox(t("dash_unit"), [ALL] + [unit_id for unit_id, _ in options],
                                  format_func=lambda u: t("dash_all_units") if u == ALL else names[u],
                                  key="dash_unit")
-role = role_col.selectbox(t("dash_role"), [ALL, *dashboard.TRACK_ROLES],
+role = role_col.selectbox(t("dash_role"), [ALL, *status_counts.TRACK_ROLES],
                           format_func=lambda r: t("dash_all_roles") if r == ALL else t(f"role_{r}"), key="dash_role")
 module_ids = sorted({m for track in course.tracks.values() for m in track.modules},
                     key=lambda m: course.modules[m].title)
@@ -113,7 +113,7 @@ period_label = period_col.selectbox(t("dash_period"), list(periods), key="dash_p
 start, end = periods[period_label]
 
 try:  # whom the figures cover is the store's decision, from who the user is: a unit elsewhere is refused
-    scope = dashboard.scope_for(svc.db, user.id, None if chosen_unit == ALL else chosen_unit,
+    scope = unit_tree.scope_for(svc.db, user.id, None if chosen_unit == ALL else chosen_unit,
                                 None if role == ALL else role, day, units=units)
 except NotPermitted:
     st.error(t("access_refused"), icon=":material/block:")

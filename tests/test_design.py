@@ -1,0 +1,95 @@
+"""The layering of ../shared/design.md, checked on the source: the engine (course/) and the store (progress/)
+never import Streamlit, the engine never imports the store, and no package has an import cycle (an import
+inside a function counts: that is how cycles hide)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT
+
+PACKAGES = ("course", "progress", "views")
+
+
+def _modules(package: str) -> dict[str, Path]:
+    root = PROJECT_ROOT / package
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+KNOWN = {name for package in PACKAGES for name in _modules(package)}
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Every module `path` imports, anywhere in it, as absolute dotted names: `from x import y` is x.y when y is
+    a module of the project, else x."""
+    names: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & KNOWN
+            names |= submodules if len(submodules) == len(node.names) else submodules | {base}
+    return names
+
+
+
+
+@pytest.mark.parametrize("package", ["course", "progress"])
+def test_the_engine_and_the_store_never_import_streamlit(package):
+    offenders = {name: sorted(i for i in _imports(path, name) if i.split(".")[0] == "streamlit")
+                 for name, path in _modules(package).items()}
+    assert not {name: found for name, found in offenders.items() if found}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    cycles: list[list[str]] = []
+    done: set[str] = set()
+
+    def visit(name: str, trail: list[str]) -> None:
+        for target in sorted(graph[name]):
+            if target in trail:
+                cycles.append(trail[trail.index(target):] + [target])
+            elif target not in done:
+                visit(target, trail + [target])
+        done.add(name)
+
+    for name in sorted(graph):
+        if name not in done:
+            visit(name, [name])
+    return cycles
+
+
+def test_no_package_has_an_import_cycle():
+    for package in PACKAGES:
+        modules = _modules(package)
+        graph = {name: {i for i in _imports(path, name) if i in modules and i != name}
+                 for name, path in modules.items()}
+        cycles = _cycles(graph)
+        assert not cycles, f"{package}: {' → '.join(cycles[0])}"
+
+
+def test_the_checks_would_see_a_violation(tmp_path):
+    """The checks above read real imports: a function-level import is found, relative imports resolve."""
+    sample = tmp_path / "progress" / "sample.py"
+    sample.parent.mkdir()
+    sample.write_text("def f():\n    import streamlit as st\n    from . import dashboard\n", encoding="utf-8")
+    assert {"streamlit", "progress.dashboard"} <= _imports(sample, "progress.sample")
+    assert "progress" not in _imports(sample, "progress.sample")  # `from . import dashboard` names a module
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
