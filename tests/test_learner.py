@@ -347,9 +347,9 @@ def app_engines_make(url: str):
 
 
 def _quiz_with_one_question_left(demo_env, course):
-    from tests.test_app import answer_current_question, open_app
+    from tests.test_app import answer_current_question, open_app, quiz_part
 
-    at = open_app("demo-nyanstalld", modul="mutor", **{"del": "3"})
+    at = open_app("demo-nyanstalld", modul="mutor", **{"del": quiz_part("mutor")})
     at.button(key="quiz-start").click().run()
     draw = course.banks["mutor-fragor"].draw
     for _ in range(draw - 1):

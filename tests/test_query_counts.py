@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import PROJECT_ROOT
 from tests.test_learner import add_module_copy
+from tests.test_app import quiz_part
 
 APP = str(PROJECT_ROOT / "app.py")
 # What one render of each page may cost (SQLite counts its BEGIN as a statement): Min utbildning reads the
@@ -78,7 +79,7 @@ def counts_of_each_page(counter: Counter, database) -> dict[str, int]:
     keyed(scenario.radio, "choice-")[0].set_value(0)
     scenario.form_submit_button[0].click().run()  # one step in: the path so far and the feedback are drawn too
     found["scenario step"] = counter.render(scenario)
-    quiz = open_app("demo-nyanstalld", modul="mutor", **{"del": "3"})
+    quiz = open_app("demo-nyanstalld", modul="mutor", **{"del": quiz_part("mutor")})
     quiz.button(key="quiz-start").click().run()
     found["quiz step"] = counter.render(quiz)
     found["Min enhet"] = counter.render(open_app("demo-chef", "views/manager.py"))

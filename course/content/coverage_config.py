@@ -20,6 +20,7 @@ from typing import Annotated, Mapping, Sequence
 import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
+from course.content.problems import PROJECT_CONFIG, Problem, legal_sources, schema_problems
 from course.content.schema import Module, Scenario, Slug, Strict, Track
 from course.content.yamlload import LoadedYaml, load_yaml
 
@@ -63,8 +64,6 @@ def rule_sections() -> list[FaktaSection]:
 def check_legal_sources(path: Path, shown: str) -> list:
     """Every `fakta:` of the legal sources names a section of fakta_sections.yaml (a subsection where the
     chapter has them)."""
-    from course.content.loader import Problem
-
     loaded = load_yaml(path)
     problems = []
     known = fakta_sections()
@@ -138,8 +137,6 @@ def requirements_file(root: Path, tracks_file: Path | None = None) -> Path:
     """config/coverage.yaml beside the tracks.yaml the course is loaded with (the loader's rule: the content
     root's config/, else the project's)."""
     if tracks_file is None:
-        from course.content.loader import PROJECT_CONFIG
-
         local = Path(root) / "config" / "tracks.yaml"
         tracks_file = local if local.exists() else PROJECT_CONFIG / "tracks.yaml"
     return Path(tracks_file).parent / REQUIREMENTS_FILENAME
@@ -154,8 +151,6 @@ def load_requirements(path: Path, shown: str, tracks: Sequence[Track], modules: 
                       scenarios: Mapping[str, Scenario]) -> tuple[Requirements | None, list]:
     """Read and check config/coverage.yaml. Returns (None, []) when there is no such file: coverage is then
     reported without requirements."""
-    from course.content.loader import _schema_problems, legal_sources, Problem
-
     if not Path(path).exists():
         return None, []
     loaded = load_yaml(Path(path))
@@ -168,7 +163,7 @@ def load_requirements(path: Path, shown: str, tracks: Sequence[Track], modules: 
     try:
         config = CoverageConfig.model_validate(loaded.data)
     except ValidationError as error:
-        return None, problems + _schema_problems(error, loaded, shown, CoverageConfig)
+        return None, problems + schema_problems(error, loaded, shown, CoverageConfig)
     requirements = Requirements(config, shown, loaded)
     sources = legal_sources()
     cited = {source.fakta for source in sources.values()}
@@ -244,8 +239,6 @@ def load_requirements(path: Path, shown: str, tracks: Sequence[Track], modules: 
 
 def _unquoted_sections(loaded: LoadedYaml, shown: str) -> list:
     """A section written as a number (1.1 rather than "1.1") is read as one: 1.10 would become 1.1."""
-    from course.content.loader import Problem
-
     problems = []
     tracks = loaded.data.get("tracks") if isinstance(loaded.data, dict) else None
     for track_id, wanted in (tracks or {}).items() if isinstance(tracks, dict) else []:
