@@ -67,3 +67,15 @@ def stop(process: subprocess.Popen) -> None:
 
 def launch(playwright, extra_args: list[str] = ()):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
+
+
+def scenario_choice(scenario_id: str, node_id: str, target: str) -> tuple[int, str]:
+    """(index, the first words of its text) of the choice at `node_id` that leads to `target`, from the real
+    content: browser tests click choices by their text, and authors rewrite texts."""
+    from course.content.loader import load_course
+
+    scenario = load_course(PROJECT_ROOT).course.scenarios[scenario_id]
+    for index, choice in enumerate(scenario.nodes[node_id].choices):
+        if choice.next == target:
+            return index, choice.text[:30]
+    raise LookupError(f"{scenario_id}: no choice at {node_id} leads to {target}")

@@ -34,7 +34,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from progress.db import MIGRATION_LOCK, STARTUP_LOCK
-from tests.browser_support import IN_CI, free_port, launch, require_chromium, start_streamlit, stop, wait_for
+from tests.browser_support import (IN_CI, free_port, launch, require_chromium, scenario_choice, start_streamlit,
+                                   stop, wait_for)
 from tests.conftest import POSTGRES_ADMIN_URL, PROJECT_ROOT
 
 NGINX = "/usr/sbin/nginx"
@@ -570,22 +571,25 @@ def test_learner_moves_to_the_other_server_when_theirs_is_killed(stack, database
 
     learner.get_by_role("button", name="Starta scenariot").click()
     learner.get_by_text("Vad gör du?").wait_for(timeout=30_000)
-    learner.get_by_text('Säg "vi får se').click()
+    vague, vague_text = scenario_choice("mutor-bygglov-middag", "inbjudan", "vagt_svar")
+    to_office, to_office_text = scenario_choice("mutor-bygglov-middag", "vagt_svar", "motet")
+    refuse, refuse_text = scenario_choice("mutor-bygglov-middag", "motet", "efter_nej")
+    learner.get_by_text(vague_text).click()
     learner.get_by_role("button", name="Svara").click()
     learner.get_by_text("På onsdagen får du ett sms").wait_for(timeout=30_000)
     first = steps(engine, LEARNER)
-    assert [step[1:] for step in first] == [(0, "2")]
+    assert [step[1:] for step in first] == [(0, str(vague))]
 
     manager.reload()  # through the other server, at once: the answer is in the database
     assert talk_status(manager, "Mutor") == "Pågår"
     assert {line[1] for line in routed(nginx, running.pinned[other])
             if not line[0].startswith("/media/")} == {f"127.0.0.1:{other}"}  # the manager's server
 
-    learner.get_by_text("Svara skriftligt att du inte kommer").click()
+    learner.get_by_text(to_office_text).click()
     learner.get_by_role("button", name="Svara").click()
     learner.get_by_text("Erik kommer till kontoret").wait_for(timeout=30_000)
     answered = steps(engine, LEARNER)
-    assert [step[1:] for step in answered] == [(0, "2"), (1, "0")]
+    assert [step[1:] for step in answered] == [(0, str(vague)), (1, str(to_office))]
     assert all(line[1] == f"127.0.0.1:{own}" for line in routed(nginx, cookie))
 
     # In the middle of the scenario, the learner's server dies
@@ -596,7 +600,7 @@ def test_learner_moves_to_the_other_server_when_theirs_is_killed(stack, database
     until(lambda: frames[sockets[-1]], 30, "the other server sends the page over it", page=learner)
     learner.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
     learner.get_by_text("Erik kommer till kontoret").wait_for(timeout=30_000)  # the same node
-    assert learner.get_by_text("Säg tydligt \"Nej tack").is_visible()
+    assert learner.get_by_text(refuse_text).is_visible()
     assert "modul=mutor" in learner.url
     assert steps(engine, LEARNER) == answered  # nothing lost, nothing twice
 
@@ -606,10 +610,10 @@ def test_learner_moves_to_the_other_server_when_theirs_is_killed(stack, database
     assert f"connect() failed (111: Connection refused) while connecting to upstream" in nginx.error_log()
 
     # ... and the learner goes on there, in the same attempt
-    learner.get_by_text("Säg tydligt \"Nej tack").click()
+    learner.get_by_text(refuse_text).click()
     learner.get_by_role("button", name="Svara").click()
     learner.get_by_text("Erik säger \"Okej, förstås\"").wait_for(timeout=30_000)
-    assert steps(engine, LEARNER) == [*answered, (answered[0][0], 2, "0")]
+    assert steps(engine, LEARNER) == [*answered, (answered[0][0], 2, str(refuse))]
     manager.reload()
     assert talk_status(manager, "Mutor") == "Pågår"
 
