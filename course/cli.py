@@ -131,14 +131,22 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
+def _clean_content(root: Path):
+    """The loaded content, or None after printing its problems: a command that reads the course needs it whole."""
+    result = load_course(root)
+    if result.ok:
+        return result
+    for problem in result.problems:
+        print(problem.as_text(), file=sys.stderr)
+    print("Innehållet har fel; kör 'python -m course lint' och rätta dem först.", file=sys.stderr)
+    return None
+
+
 def _stats(args: argparse.Namespace) -> int:
     from course.analytics import content_stats
 
-    result = load_course(args.content_root or default_content_root())
-    if not result.ok:
-        for problem in result.problems:
-            print(problem.as_text(), file=sys.stderr)
-        print("Innehållet har fel; kör 'python -m course lint' och rätta dem först.", file=sys.stderr)
+    result = _clean_content(args.content_root or default_content_root())
+    if result is None:
         return 1
     stats = content_stats(result.course)
     if args.json:
@@ -154,11 +162,8 @@ def _graph(args: argparse.Namespace) -> int:
 
     from course import graph
 
-    result = load_course(args.content_root or default_content_root())
-    if not result.ok:
-        for problem in result.problems:
-            print(problem.as_text(), file=sys.stderr)
-        print("Innehållet har fel; kör 'python -m course lint' och rätta dem först.", file=sys.stderr)
+    result = _clean_content(args.content_root or default_content_root())
+    if result is None:
         return 1
     scenarios = sorted(result.course.scenarios)
     if args.scenario_id not in result.course.scenarios:
@@ -186,11 +191,8 @@ def _coverage(args: argparse.Namespace) -> int:
     from course.coverage import as_json, as_table, coverage
 
     root = args.content_root or default_content_root()
-    result = load_course(root)
-    if not result.ok:
-        for problem in result.problems:
-            print(problem.as_text(), file=sys.stderr)
-        print("Innehållet har fel; kör 'python -m course lint' och rätta dem först.", file=sys.stderr)
+    result = _clean_content(root)
+    if result is None:
         return 1
     course = result.course
     if args.track is not None and args.track not in course.tracks:
