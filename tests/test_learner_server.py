@@ -39,9 +39,28 @@ def steps_of(database, person: str) -> int:
                                   "WHERE a.person_id = ?", (person,)).fetchone()[0]
 
 
+def _good_choices() -> set[str]:
+    """The texts of the first mutor scenario's choices that can still lead to a good ending: choices are shown
+    in an order of their own per attempt, so the first one shown may lead to a weak ending (an error alert)."""
+    from course.content.loader import load_course
+    from tests.conftest import PROJECT_ROOT
+
+    course = load_course(PROJECT_ROOT).course
+    scenario = course.scenarios[course.modules["mutor"].scenarios[0]]
+    good = {node_id for node_id, node in scenario.nodes.items() if node.ending == "bra"}
+    while True:
+        more = {node_id for node_id, node in scenario.nodes.items() if any(c.next in good for c in node.choices)}
+        if more <= good:
+            break
+        good |= more
+    return {choice.text.strip() for node in scenario.nodes.values() for choice in node.choices if choice.next in good}
+
+
 async def answer_first_choice(session: Session, send_twice: bool = False):
+    """The first choice shown that can still lead to a good ending."""
     radio = session.page.with_key_prefix("choice-", "radio")[0]
-    session.set_value(radio, radio.options[0])
+    good = _good_choices()
+    session.set_value(radio, next(option for option in radio.options if option.strip() in good))
     return await session.run(session.page.submitter(radio.form_id), send_twice=send_twice)
 
 
