@@ -212,7 +212,8 @@ def _attempt_with_steps(session: Session, attempt_id: int) -> tuple[AttemptRecor
 
 # Core columns (the attempt's under their own names, as AttemptRecord.of reads them), built once
 _STEP_COLUMNS = ("step_no", "item", "response", "correct", "answered_at", "confidence")
-_ATTEMPT_WITH_STEPS = (select(*Attempt.__table__.c, *(Step.__table__.c[name].label(f"s_{name}") for name in _STEP_COLUMNS))
+_ATTEMPT_WITH_STEPS = (select(*Attempt.__table__.c,
+                              *(Step.__table__.c[name].label(f"s_{name}") for name in _STEP_COLUMNS))
                        .outerjoin(Step, Step.attempt_id == Attempt.id)
                        .where(Attempt.id == bindparam("attempt_id")).order_by(Step.step_no))
 
