@@ -3,6 +3,7 @@ Streamlit server started and waited for. Each test file adds its own host-resolv
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
@@ -69,12 +70,19 @@ def launch(playwright, extra_args: list[str] = ()):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
 
 
+@functools.cache
+def real_course():
+    """The project's content, loaded once per test process (the tests that read it in the middle of a
+    browser or websocket session ask for it again and again)."""
+    from course.content.loader import load_course
+
+    return load_course(PROJECT_ROOT).course
+
+
 def scenario_choice(scenario_id: str, node_id: str, target: str) -> tuple[int, str]:
     """(index, the first words of its text) of the choice at `node_id` that leads to `target`, from the real
     content: browser tests click choices by their text, and authors rewrite texts."""
-    from course.content.loader import load_course
-
-    scenario = load_course(PROJECT_ROOT).course.scenarios[scenario_id]
+    scenario = real_course().scenarios[scenario_id]
     for index, choice in enumerate(scenario.nodes[node_id].choices):
         if choice.next == target:
             return index, choice.text[:30]

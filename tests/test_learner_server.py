@@ -6,6 +6,7 @@ interaction is a full run. About 15 s."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 from datetime import date, timedelta
@@ -13,7 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 from bench.streamlit_client import Session
-from tests.browser_support import free_port, start_streamlit, stop, wait_for
+from tests.browser_support import free_port, real_course, start_streamlit, stop, wait_for
 
 FRAGMENT, FULL = "FINISHED_FRAGMENT_RUN_SUCCESSFULLY", "FINISHED_SUCCESSFULLY"
 
@@ -39,13 +40,11 @@ def steps_of(database, person: str) -> int:
                                   "WHERE a.person_id = ?", (person,)).fetchone()[0]
 
 
-def _good_choices() -> set[str]:
+@functools.cache
+def _good_choices() -> frozenset[str]:
     """The texts of the first mutor scenario's choices that can still lead to a good ending: choices are shown
     in an order of their own per attempt, so the first one shown may lead to a weak ending (an error alert)."""
-    from course.content.loader import load_course
-    from tests.conftest import PROJECT_ROOT
-
-    course = load_course(PROJECT_ROOT).course
+    course = real_course()
     scenario = course.scenarios[course.modules["mutor"].scenarios[0]]
     good = {node_id for node_id, node in scenario.nodes.items() if node.ending == "bra"}
     while True:
@@ -53,7 +52,8 @@ def _good_choices() -> set[str]:
         if more <= good:
             break
         good |= more
-    return {choice.text.strip() for node in scenario.nodes.values() for choice in node.choices if choice.next in good}
+    return frozenset(choice.text.strip() for node in scenario.nodes.values() for choice in node.choices
+                     if choice.next in good)
 
 
 async def answer_first_choice(session: Session, send_twice: bool = False):
