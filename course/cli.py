@@ -187,7 +187,8 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from course.content.coverage_config import load_requirements, requirements_file, shown_path
+    from course.content.coverage_config import load_requirements, requirements_file
+    from course.content.problems import shown_path
     from course.coverage import as_json, as_table, coverage
 
     root = args.content_root or default_content_root()

@@ -20,7 +20,7 @@ from typing import Annotated, Mapping, Sequence
 import yaml
 from pydantic import Field, StringConstraints, ValidationError
 
-from course.content.problems import PROJECT_CONFIG, Problem, legal_sources, schema_problems
+from course.content.problems import Problem, legal_sources, schema_problems, settings_path
 from course.content.schema import Module, Scenario, Slug, Strict, Track
 from course.content.yamlload import LoadedYaml, load_yaml
 
@@ -134,17 +134,8 @@ class Requirements:
 
 
 def requirements_file(root: Path, tracks_file: Path | None = None) -> Path:
-    """config/coverage.yaml beside the tracks.yaml the course is loaded with (the loader's rule: the content
-    root's config/, else the project's)."""
-    if tracks_file is None:
-        local = Path(root) / "config" / "tracks.yaml"
-        tracks_file = local if local.exists() else PROJECT_CONFIG / "tracks.yaml"
-    return Path(tracks_file).parent / REQUIREMENTS_FILENAME
-
-
-def shown_path(path: Path, root: Path) -> str:
-    path, root = Path(path), Path(root)
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+    """config/coverage.yaml beside the tracks.yaml the course is loaded with."""
+    return settings_path(root, tracks_file, "tracks.yaml").parent / REQUIREMENTS_FILENAME
 
 
 def load_requirements(path: Path, shown: str, tracks: Sequence[Track], modules: Mapping[str, Module],

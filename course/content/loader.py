@@ -25,8 +25,8 @@ from pydantic import ValidationError
 from course.content import placeholders
 from course.content.schema import (KINDS, FollowUp, Module, Organisation, Question, QuestionBank, Scenario, Strict,
                                    TopicSet, Track, TrackSet)
-from course.content.problems import (LEGAL_SOURCES_FILE, PROJECT_CONFIG, LegalSource, Problem,  # noqa: F401
-                                     legal_sources, schema_problems)
+from course.content.problems import (LEGAL_SOURCES_FILE, LegalSource, Problem,  # noqa: F401
+                                     legal_sources, schema_problems, settings_path, shown_path)
 from course.content.yamlload import LoadedYaml, load_yaml
 
 WEAK_CERTAINTY = {"EV", "OSÄKERT"}
@@ -208,11 +208,9 @@ def _by_id(items: list[tuple[Any, LoadedYaml, str]]) -> dict[str, tuple[Any, Loa
 
 def _load_settings(root: Path, explicit, filename: str, model: type[Strict]) -> tuple[Any, LoadedYaml | None,
                                                                                     str, list[Problem]]:
-    """A settings file: `explicit`, else `root/config/<filename>`, else the project's own config/<filename>."""
-    path = Path(explicit) if explicit else root / "config" / filename
-    if explicit is None and not path.exists():
-        path = PROJECT_CONFIG / filename
-    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+    """A settings file (problems.settings_path says which), read and validated."""
+    path = settings_path(root, explicit, filename)
+    shown = shown_path(path, root)
     if not path.exists():
         return None, None, shown, [Problem(shown, 1, "E702", f"Inställningsfilen {filename} saknas.",
                                            f"Skapa config/{filename}; se projektets exempel.")]
@@ -274,7 +272,7 @@ def _check_coverage_requirements(root: Path, tracks_file: Path, track_set: Track
 
     path = coverage_config.requirements_file(root, tracks_file)
     _, problems = coverage_config.load_requirements(
-        path, coverage_config.shown_path(path, root), track_set.tracks, {k: v[0] for k, v in modules.items()},
+        path, shown_path(path, root), track_set.tracks, {k: v[0] for k, v in modules.items()},
         {k: v[0] for k, v in scenarios.items()})
     return problems
 

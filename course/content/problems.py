@@ -134,3 +134,15 @@ def _unwrap(annotation: Any) -> Any:
 
 
 # --- cross-file and graph checks -----------------------------------------------------------------------------
+
+
+def settings_path(root: Path, explicit, filename: str) -> Path:
+    """A settings file: `explicit`, else `root/config/<filename>`, else the project's own config/<filename>."""
+    path = Path(explicit) if explicit else Path(root) / "config" / filename
+    return PROJECT_CONFIG / filename if explicit is None and not path.exists() else path
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """`path` as problems show it: relative to the content root where it lies under it."""
+    path, root = Path(path), Path(root)
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
