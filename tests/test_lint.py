@@ -133,6 +133,19 @@ def test_node_with_no_way_to_an_ending(content):
     assert problems(content, "E202")[0].message.startswith("Noden 'slut-svag'")
 
 
+def test_a_decision_needs_two_choices(content):
+    """A start node with one way on is no dilemma (issue 12, point 4); lint names its line, and ending nodes,
+    which have no choices, are not reported."""
+    path = content / "scenarios/prov-gava.yaml"
+    text = path.read_text(encoding="utf-8")
+    second = text.index("      - text: Behåll vinet")
+    path.write_text(text[:second] + text[text.index("  slut:"):], encoding="utf-8")
+    (problem,) = problems(content, "E205")
+    assert (problem.path, problem.line) == ("scenarios/prov-gava.yaml",
+                                           path.read_text(encoding="utf-8").splitlines().index("  start:") + 1)
+    assert "minst två" in problem.message and problem.hint
+
+
 def test_question_without_correct_option(content):
     text = (content / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8")
     question_line = text.splitlines().index("  - id: prov-q3") + 1

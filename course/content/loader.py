@@ -409,6 +409,12 @@ def _check_scenario(scenario: Scenario, loaded: LoadedYaml, path: str) -> list[P
     edges: dict[str, list[str]] = {}
     for node_id, node in nodes.items():
         edges[node_id] = []
+        if not node.is_ending and len(node.choices) < 2:
+            # One way on is no decision, and at the start it is the dilemma itself that is missing (issue 12).
+            problems.append(Problem(path, loaded.line_of(("nodes", node_id)), "E205",
+                                    f"Noden '{node_id}' har {len(node.choices)} val; ett beslut kräver minst två.",
+                                    "Lägg till ett alternativ som en rimlig kollega kunde välja, med återkoppling "
+                                    "och källor, eller gör noden till ett slut (ending:)."))
         for index, choice in enumerate(node.choices):
             loc = ("nodes", node_id, "choices", index)
             problems += _check_citations(choice.cite, loaded, path, loc + ("cite",))
