@@ -28,8 +28,9 @@ rest of the quiz did better on this question, which points to a wrong key or a m
 - too few attempts: n < MIN_ATTEMPTS. Moodle states no number; with 30 attempts the 95 % interval of a
   correlation near zero is still about ±0.37 (1.96 / sqrt(n − 3)), so below that the other flags are a hint.
 
-Scores are 0 or 1 here (a question is right or wrong; certainty-based marking is a separate signal), so every
-sum is an integer: the database can add them up (progress.analytics_queries), and this module turns the sums
+Scores are 0 or 1 here (a question is right or wrong, i.e. given full credit: an ordering question's partial
+credit counts in the quiz's score, not in its item statistics; certainty-based marking is a separate signal), so
+every sum is an integer: the database can add them up (progress.analytics_queries), and this module turns the sums
 into the indexes exactly, with no second pass over the rows.
 """
 
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from course.content.schema import Question
+from course.questions import kind_of
 
 TOO_EASY_FROM = 90.0  # facility index, % ("very easy" and "extremely easy" in Moodle's guidance)
 TOO_HARD_BELOW = 20.0  # facility index, % ("difficult" and harder)
@@ -73,7 +75,7 @@ class ItemStat:
     n: int
     facility: float | None  # %, None without attempts
     discrimination: float | None  # %, None when it is undefined (n < 2 or no spread)
-    option_shares: tuple[float, ...]  # % of the attempts that chose each option, original order
+    option_shares: tuple[float, ...]  # % of the attempts that chose each option (put it in place), original order
     correct_options: frozenset[int]
     flags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -115,15 +117,16 @@ def discrimination_index(sums: ItemSums) -> float | None:
 
 
 def option_shares(question: Question, response_counts: Mapping[str, int]) -> tuple[float, ...]:
-    """% choosing each option; `response_counts` maps a stored response (JSON list of option indexes, original
-    order) to how many attempts gave it. A response naming an option the question no longer has is ignored."""
+    """% counting each option, as the question's type counts a response (chosen; for an ordering question, put
+    in its right place); `response_counts` maps a stored response (JSON list of option indexes, original order)
+    to how many attempts gave it. A response naming an option the question no longer has is ignored."""
     chosen = [0] * len(question.options)
     total = 0
+    kind = kind_of(question)
     for response, count in response_counts.items():
         total += count
-        for index in _indexes(response):
-            if 0 <= index < len(chosen):
-                chosen[index] += count
+        for index in kind.counted_options(question, _indexes(response)):
+            chosen[index] += count
     return tuple(100.0 * c / total if total else 0.0 for c in chosen)
 
 
@@ -149,9 +152,14 @@ def item_statistics(questions: Iterable[Question], sums: Mapping[str, ItemSums],
         facility = facility_index(item)
         discrimination = discrimination_index(item)
         result.append(ItemStat(question.id, question.topic, question.text, item.n, facility, discrimination,
-                               option_shares(question, responses.get(question.id, {})), question.correct_indexes,
+                               option_shares(question, responses.get(question.id, {})), _key(question),
                                flags_for(item.n, facility, discrimination)))
     return result
+
+
+def _key(question: Question) -> frozenset[int]:
+    kind = kind_of(question)
+    return frozenset(index for index in range(len(question.options)) if kind.is_key(question, index))
 
 
 def _indexes(response: str) -> list[int]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Collection, Iterable, Mapping, Sequence
 
 from course.content.schema import Choice, Node, Question, QuestionBank, Scenario
+from course.questions import CONFIDENCE_LEVELS, InvalidResponse, kind_of
 
 
 class InvalidStep(ValueError):
@@ -138,10 +140,7 @@ def draw_across_topics(pool: Sequence[Question], topics: Sequence[str], count: i
 
 
 def _with_option_order(question: Question, rng: random.Random) -> DrawnQuestion:
-    order = list(range(len(question.options)))
-    if question.type != "true_false":  # 'Sant' before 'Falskt' reads better and gives nothing away
-        rng.shuffle(order)
-    return DrawnQuestion(question.id, tuple(order))
+    return DrawnQuestion(question.id, kind_of(question).option_order(question, rng))
 
 
 def mastered_topics(answers: Iterable[tuple[str, bool, int | None]]) -> frozenset[str]:
@@ -156,26 +155,17 @@ def questions_by_id(bank: QuestionBank) -> Mapping[str, Question]:
     return {question.id: question for question in bank.questions}
 
 
-def validate_selection(question: Question, selected: Sequence[int]) -> frozenset[int]:
-    chosen = frozenset(selected)
-    if not chosen:
-        raise InvalidStep("inget alternativ valt")
-    if any(not 0 <= index < len(question.options) for index in chosen):
-        raise InvalidStep("ett valt alternativ finns inte i frågan")
-    if question.type != "multiple" and len(chosen) != 1:
-        raise InvalidStep("frågan tar ett svar")
-    return chosen
+def validate_selection(question: Question, selected: Sequence[int]) -> tuple[int, ...]:
+    """The response as its type stores it (the chosen options, or the steps in the chosen order)."""
+    try:
+        return kind_of(question).validate(question, selected)
+    except InvalidResponse as error:
+        raise InvalidStep(str(error)) from error
 
 
-def is_correct(question: Question, selected: frozenset[int]) -> bool:
-    """All or nothing: right when exactly the correct options are chosen (also for multiple choice)."""
-    return selected == question.correct_indexes
-
-
-# Certainty-based marking as Gardner-Medwin devised it and Moodle implements it: the learner says how sure they
-# are; a right answer earns 1/2/3, a wrong one costs 0/-2/-6. Being sure and wrong is what costs most.
-CONFIDENCE_LEVELS = (1, 2, 3)  # 1 gissar, 2 ganska säker, 3 säker
-CBM_MARKS = {1: (1, 0), 2: (2, -2), 3: (3, -6)}
+def is_correct(question: Question, response: Sequence[int]) -> bool:
+    """Right = full credit: exactly the correct options (also for multiple choice), every step in place."""
+    return kind_of(question).is_correct(question, response)
 
 
 def validate_confidence(confidence: int | None, required: bool) -> int | None:
@@ -188,11 +178,6 @@ def validate_confidence(confidence: int | None, required: bool) -> int | None:
     return confidence
 
 
-def cbm_mark(correct: bool, confidence: int) -> int:
-    right, wrong = CBM_MARKS[confidence]
-    return right if correct else wrong
-
-
 def is_misconception(correct: bool | None, confidence: int | None) -> bool:
     """Wrong while sure: a belief to talk about, not a guess."""
     return correct is False and confidence == 3
@@ -200,10 +185,11 @@ def is_misconception(correct: bool | None, confidence: int | None) -> bool:
 
 @dataclass(frozen=True)
 class QuizScore:
-    correct: int
+    correct: int  # questions answered right (full credit)
     answered: int
     total: int
     pass_mark: int
+    points: Fraction = Fraction(0)  # the sum of the answers' credit: partial credit counts here
 
     @property
     def finished(self) -> bool:
@@ -211,22 +197,32 @@ class QuizScore:
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.correct / self.total if self.total else 0.0
+        return score_percent(self.points, self.total)
 
     @property
     def passed(self) -> bool:
-        return self.finished and passes(self.correct, self.total, self.pass_mark)
+        return self.finished and passes(self.points, self.total, self.pass_mark)
 
 
-def passes(correct: int, total: int, pass_mark: int) -> bool:
-    """Exactly at the pass mark passes. Integer arithmetic: 4 of 5 at 80 % must pass, and float rounding
-    (0.8 * 5 = 4.000000000000001) must not decide that."""
-    return total > 0 and correct * 100 >= pass_mark * total
+def passes(points: Fraction | int, total: int, pass_mark: int) -> bool:
+    """Exactly at the pass mark passes. Exact arithmetic: 4 of 5 at 80 % must pass, and float rounding
+    (0.8 * 5 = 4.000000000000001) must not decide that; partial credit is a Fraction for the same reason."""
+    return total > 0 and points * 100 >= pass_mark * total
 
 
-def score_quiz(bank: QuestionBank, drawn: Sequence[DrawnQuestion], answers: Mapping[str, frozenset[int]],
+def score_percent(points: Fraction | int, total: int) -> float:
+    return round(float(100 * Fraction(points) / total), 2) if total else 0.0
+
+
+def quiz_points(questions: Mapping[str, Question], answers: Iterable[tuple[str, Sequence[int]]]) -> Fraction:
+    """The credit of each (question id, stored response), added up as its type scores it."""
+    return sum((kind_of(questions[question_id]).credit(questions[question_id], response)
+                for question_id, response in answers), Fraction(0))
+
+
+def score_quiz(bank: QuestionBank, drawn: Sequence[DrawnQuestion], answers: Mapping[str, Sequence[int]],
                pass_mark: int) -> QuizScore:
     questions = questions_by_id(bank)
-    correct = sum(1 for d in drawn if d.question_id in answers and is_correct(questions[d.question_id], answers[d.question_id]))
-    answered = sum(1 for d in drawn if d.question_id in answers)
-    return QuizScore(correct, answered, len(drawn), pass_mark)
+    given = [(d.question_id, answers[d.question_id]) for d in drawn if d.question_id in answers]
+    correct = sum(1 for question_id, response in given if is_correct(questions[question_id], response))
+    return QuizScore(correct, len(given), len(drawn), pass_mark, quiz_points(questions, given))

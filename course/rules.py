@@ -6,10 +6,12 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
+from fractions import Fraction
 from typing import Collection, Iterable, Mapping, Protocol, Sequence
 
 from course import play
-from course.content.schema import FollowUp, Module, Track
+from course.content.schema import FollowUp, Module, Question, Track
+from course.questions import CBM_BEST_MARK, kind_of
 
 
 class Status(str, Enum):
@@ -382,10 +384,10 @@ def quiz_finished(finished_at: datetime | None, answered: int, drawn: int) -> bo
     return finished_at is not None or answered >= drawn
 
 
-def quiz_passed(outcome: str | None, correct: int, total: int, pass_mark: int) -> bool:
+def quiz_passed(outcome: str | None, points: Fraction | int, total: int, pass_mark: int) -> bool:
     """A finished module quiz passed: as its attempt records, or, when the result is not recorded with its last
-    answer (an older attempt), by the pass mark."""
-    return outcome == PASSED if outcome is not None else play.passes(correct, total, pass_mark)
+    answer (an older attempt), by the pass mark on the answers' credit."""
+    return outcome == PASSED if outcome is not None else play.passes(points, total, pass_mark)
 
 
 @dataclass(frozen=True)
@@ -396,12 +398,14 @@ class CbmTotal:
     misconceptions: int  # sure but wrong
 
 
-def cbm_total(answers: Iterable[tuple[bool | None, int | None]]) -> CbmTotal:
-    """`answers`: (right, certainty) per answered question; answers without a certainty are not counted."""
-    rated = [(bool(correct), confidence) for correct, confidence in answers if confidence is not None]
-    best_mark = max(right for right, _ in play.CBM_MARKS.values())
-    return CbmTotal(sum(play.cbm_mark(correct, confidence) for correct, confidence in rated), best_mark * len(rated),
-                    len(rated), sum(1 for correct, confidence in rated if play.is_misconception(correct, confidence)))
+def cbm_total(answers: Iterable[tuple[Question, bool | None, int | None]]) -> CbmTotal:
+    """`answers`: (question, right, certainty) per answered question, each marked as its type marks it; answers
+    without a certainty are not counted."""
+    rated = [(question, bool(correct), confidence) for question, correct, confidence in answers
+             if confidence is not None]
+    return CbmTotal(sum(kind_of(question).cbm_mark(correct, confidence) for question, correct, confidence in rated),
+                    CBM_BEST_MARK * len(rated), len(rated),
+                    sum(1 for _, correct, confidence in rated if play.is_misconception(correct, confidence)))
 
 
 def track_done_at(track: Track, progress: Mapping[str, StatusFacts]) -> datetime | None:

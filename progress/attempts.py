@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course import play, rules
+from course.questions import kind_of
 from course.content.loader import Course
 from progress import daily_counts, states, tallies
 from progress.db import Database
@@ -240,36 +241,39 @@ class Attempts:
 
     def record_answer(self, attempt_id: int, step_no: int, question_id: str, selected: Sequence[int],
                       confidence: int | None = None) -> AnswerResult:
-        chosen_sorted = sorted(set(selected))
+        question = self.course.questions.get(question_id)
+        if question is None:
+            raise StaleAnswer(f"frågan {question_id} finns inte i innehållet")
+        kind = kind_of(question)
+        response = list(kind.stored(selected))  # as its type keeps it: a set of options, or steps in order
 
         def apply(session: Session, attempt: Attempt, steps: Sequence[Step]) -> tuple[Step, bool]:
             drawn = self.draw_of(AttemptRecord.of(attempt))
             if step_no >= len(drawn) or drawn[step_no].question_id != question_id:
                 raise StaleAnswer(f"steg {step_no} är inte frågan {question_id}")
-            question = self.course.questions[question_id]
             asks_confidence = attempt.kind in TOPIC_QUIZZES or self.course.banks[attempt.item_id].confidence
             try:
-                chosen = play.validate_selection(question, chosen_sorted)
+                chosen = play.validate_selection(question, response)
                 play.validate_confidence(confidence, required=asks_confidence)
             except play.InvalidStep as error:
                 raise StaleAnswer(str(error)) from error
-            step = self._add_step(session, attempt, step_no, question_id, chosen_sorted,
-                                  play.is_correct(question, chosen), confidence)
+            step = self._add_step(session, attempt, step_no, question_id, response, kind.is_correct(question, chosen),
+                                  confidence)
             tallies.record_answer(session, self.course, attempt.person_id, step)
             if step_no == len(drawn) - 1:
                 self._finish_quiz(session, attempt, [*steps, step], drawn)
             return step, attempt.finished_at is not None
 
-        return self._record(attempt_id, step_no, json.dumps(chosen_sorted), apply, confidence)
+        return self._record(attempt_id, step_no, json.dumps(response), apply, confidence)
 
     def _finish_quiz(self, session: Session, attempt: Attempt, steps: Sequence[Step],
                      drawn: Sequence[play.DrawnQuestion]) -> None:
         attempt.finished_at = steps[-1].answered_at
-        correct = sum(1 for step in steps if step.correct)
-        attempt.score_percent = round(100.0 * correct / len(drawn), 2)
+        points = play.quiz_points(self.course.questions, [(step.item, json.loads(step.response)) for step in steps])
+        attempt.score_percent = play.score_percent(points, len(drawn))
         if attempt.kind == "quiz":
             module = self.course.modules[attempt.module_id]
-            attempt.outcome = PASSED if play.passes(correct, len(drawn), module.pass_mark) else FAILED
+            attempt.outcome = PASSED if play.passes(points, len(drawn), module.pass_mark) else FAILED
             return
         attempt.outcome = DONE
         if attempt.kind == "diagnostic":

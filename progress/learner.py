@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from fractions import Fraction
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Mapping
@@ -98,6 +99,7 @@ class QuizPlay:
     score_percent: float | None  # once finished
     passed: bool | None  # a module's quiz, once finished; None for the refresher's and the booster's
     cbm: rules.CbmTotal
+    points: Fraction = Fraction(0)  # the answers' credit added up (an ordering question can give part of one)
 
     @property
     def step_no(self) -> int:
@@ -244,16 +246,19 @@ def _quiz(course: Course, attempt: AttemptRecord, steps: tuple[StepRecord, ...])
     drawn = tuple(draw_of(course, attempt))
     topic_quiz = attempt.kind in rules.TOPIC_QUIZZES
     finished = rules.quiz_finished(attempt.finished_at, len(steps), len(drawn))
-    correct = sum(1 for step in steps if step.correct)
+    answered = [step for step in steps[:len(drawn)] if step.item in course.questions]
+    correct = sum(1 for step in answered if step.correct)
+    points = play.quiz_points(course.questions, [(step.item, step.response) for step in answered])
     score = attempt.score_percent
     if finished and score is None:
-        score = round(100.0 * correct / len(drawn), 2)
+        score = play.score_percent(points, len(drawn))
     passed = None
     if finished and not topic_quiz:
-        passed = rules.quiz_passed(attempt.outcome, correct, len(drawn), course.modules[attempt.module_id].pass_mark)
+        passed = rules.quiz_passed(attempt.outcome, points, len(drawn), course.modules[attempt.module_id].pass_mark)
     return QuizPlay(attempt, drawn, steps[:len(drawn)], finished,
                     topic_quiz or course.banks[attempt.item_id].confidence, correct, score, passed,
-                    rules.cbm_total((step.correct, step.confidence) for step in steps))
+                    rules.cbm_total((course.questions[step.item], step.correct, step.confidence) for step in answered),
+                    points)
 
 
 def _scenario(course: Course, session: Session, records: _Records, scenario_id: str) -> ScenarioPlay:

@@ -12,10 +12,12 @@ import random
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 
 from sqlalchemy import delete, func, insert, select
 
 from course import play, rules
+from course.questions import kind_of
 from course.content.loader import Course
 from progress import tallies
 from progress.db import Database
@@ -166,7 +168,7 @@ def _name(rng: random.Random) -> str:
 # --- history ----------------------------------------------------------------------------------------------------
 #
 # A person's history is rounds of their modules (_plan), each played item by item with the engine: a scenario's
-# choices (play.apply_choice), a quiz's draw (play.draw_quiz) and its scoring (play.is_correct, play.QuizScore).
+# choices (play.apply_choice), a quiz's draw (play.draw_quiz) and its scoring (each question's type, play.passes).
 # What the engine answers depends only on the content, so it is asked once per node, question and draw (_Plays)
 # and reused; what is left per person is a few random numbers per step.
 #
@@ -190,15 +192,15 @@ EPOCH_ORDINAL = EPOCH.toordinal()
 class _Plays:
     """What the engine answers for this course, asked once and kept: per scenario, walks from the start (a
     random choice at each node, at a random pace); per bank and skill, quiz plays (one of the bank's draws, each
-    question answered right with that chance, else with one option); per pass mark and length of a quiz, the
-    score of each number of right answers. A play's steps are templates (item, response, correct, confidence)
-    at seconds since the attempt started, and `encode` writes them as the database expands them."""
+    question answered right with that chance, else with a wrong answer); per pass mark, length of a quiz and
+    points earned (the answers' credit), the score. A play's steps are templates (item, response, correct,
+    confidence) at seconds since the attempt started, and `encode` writes them as the database expands them."""
 
     def __init__(self, course: Course, rng: random.Random, encode):
         self.encode = encode
         self.templates: list[tuple[str, str, bool | None, int | None]] = []
         self._ids: dict[tuple, int] = {}
-        self._scores: dict[tuple[int, int], list[tuple[float, bool]]] = {}
+        self._scores: dict[tuple[int, int, Fraction], tuple[float, bool]] = {}
         self.walks = {}
         for scenario_id, scenario in course.scenarios.items():
             start, nodes = self._nodes(scenario)
@@ -250,13 +252,16 @@ class _Plays:
 
     def _bank(self, bank, rng: random.Random):
         """(the confidence levels, [(seed, questions drawn)]); a question is (id, topic, (templates per confidence
-        level, right) of its right answer, the same for each single option)."""
+        level, right, credit) of its right answer, the same for each wrong one its type offers)."""
         levels = play.CONFIDENCE_LEVELS if bank.confidence else (None,)
         questions = {}
         for question in bank.questions:
-            answers = [sorted(question.correct_indexes)] + [[option] for option in range(len(question.options))]
-            made = [(tuple(self._template(question.id, answer, play.is_correct(question, frozenset(answer)), level)
-                           for level in levels), play.is_correct(question, frozenset(answer))) for answer in answers]
+            kind = kind_of(question)
+            made = []
+            for answer in kind.sample_responses(question):  # the right one first, as its type scores them
+                right, credit = kind.is_correct(question, answer), kind.credit(question, answer)
+                made.append((tuple(self._template(question.id, list(answer), right, level) for level in levels),
+                             right, credit))
             questions[question.id] = (question.id, question.topic, made[0], tuple(made[1:]))
         draws = []
         for _ in range(DRAWS_PER_BANK):
@@ -265,27 +270,27 @@ class _Plays:
         return levels, draws
 
     def _quiz(self, levels, draws, skill: float, rng: random.Random):
-        """(codes, encoded, seconds, right answers, seed, ((question, topic, right, seconds) per answer), the
+        """(codes, encoded, seconds, points, seed, ((question, topic, right, seconds) per answer), the
         questions)."""
         seed, questions = rng.choice(draws)
         codes, answers = [], []
-        seconds = right = 0
+        seconds = 0
+        points = Fraction(0)
         for question_id, topic, right_answer, options in questions:
-            templates, correct = right_answer if rng.random() < skill else rng.choice(options)
+            templates, correct, credit = right_answer if rng.random() < skill else rng.choice(options)
             seconds += rng.randint(15, 90)
             codes.append(rng.choice(templates) << SECONDS_BITS | seconds)
             answers.append((question_id, topic, correct, seconds))
-            right += correct
+            points += credit
         asked = frozenset(question[0] for question in questions)
-        return tuple(codes), self.encode(codes), seconds, right, seed, tuple(answers), asked
+        return tuple(codes), self.encode(codes), seconds, points, seed, tuple(answers), asked
 
-    def scores(self, pass_mark: int, total: int) -> list[tuple[float, bool]]:
-        """(percent, passed) of a finished quiz of `total` questions, by the number answered right."""
-        if (pass_mark, total) not in self._scores:
-            self._scores[(pass_mark, total)] = [
-                (round(score.percent, 2), score.passed)
-                for score in (play.QuizScore(right, total, total, pass_mark) for right in range(total + 1))]
-        return self._scores[(pass_mark, total)]
+    def scores(self, pass_mark: int, total: int, points: Fraction) -> tuple[float, bool]:
+        """(percent, passed) of a finished quiz of `total` questions whose answers earned `points`."""
+        key = (pass_mark, total, points)
+        if key not in self._scores:
+            self._scores[key] = (play.score_percent(points, total), play.passes(points, total, pass_mark))
+        return self._scores[key]
 
 
 class _History:
@@ -383,7 +388,7 @@ class _History:
         random_ = self.rng.random
         skill = min(1.0, 0.6 + 0.4 * random_() + 0.15 * (attempt_no - 1))  # people learn from a retry
         plays = self.plays.quizzes[bank_id][round((skill - SKILLS[0]) / (SKILLS[1] - SKILLS[0]))]
-        codes, encoded, seconds, right, seed, answers, asked = plays[int(random_() * len(plays))]
+        codes, encoded, seconds, points, seed, answers, asked = plays[int(random_() * len(plays))]
         if open_attempt:
             count = self._open(codes, 0.3)
             codes, answers = codes[:count], answers[:count]
@@ -401,7 +406,7 @@ class _History:
                 counts[1] += correct
         if open_attempt:
             return codes, encoded, seconds, None, None, seed
-        percent, passed = self.plays.scores(pass_mark, len(codes))[right]
+        percent, passed = self.plays.scores(pass_mark, len(codes), points)
         return codes, encoded, seconds, "godkand" if passed else "underkand", percent, seed
 
     def tally_rows(self) -> list[tuple]:

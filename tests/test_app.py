@@ -54,6 +54,11 @@ def keyed(elements, prefix: str):
     return [element for element in elements if (element.key or "").startswith(prefix)]
 
 
+def asks_a_question(at: AppTest) -> bool:
+    """A quiz question is on the page: options as a radio, boxes, or steps to put in order."""
+    return bool(keyed(at.radio, "q-") or keyed(at.checkbox, "q-") or keyed(at.multiselect, "q-"))
+
+
 def answer_current_question(at: AppTest, course) -> None:
     """Pick the right answer(s), found by the option texts the page shows."""
     questions = {q.text: q for bank in course.banks.values() for q in bank.questions}
@@ -61,7 +66,10 @@ def answer_current_question(at: AppTest, course) -> None:
     question = questions[heading[5:]]
     right = {option.text for option in question.options if option.correct}
     radios = [r for r in keyed(at.radio, "q-") if not r.key.endswith("-confidence")]
-    if radios:
+    steps = keyed(at.multiselect, "q-")
+    if steps:  # an ordering question: the steps in the content's order, which is the right one
+        steps[0].set_value([steps[0].options.index(option.text) for option in question.options])
+    elif radios:
         radio = radios[0]
         radio.set_value(radio.options.index(next(label for label in radio.options if label in right)))
     else:
@@ -83,7 +91,7 @@ def play_module(at: AppTest, course, module_id: str, max_steps: int = 300, done_
         if keyed(at.radio, "choice-"):
             keyed(at.radio, "choice-")[0].set_value(0)
             at.form_submit_button[0].click()
-        elif keyed(at.radio, "q-") or keyed(at.checkbox, "q-"):  # a question (and how sure)
+        elif asks_a_question(at):  # a question (and how sure)
             answer_current_question(at, course)
         elif starts:
             starts[0].click()
@@ -363,7 +371,7 @@ def test_refresher_starts_with_a_diagnostic_that_passes_what_the_learner_knows(d
     at.button(key="refresher-medarbetare").click().run()
     for _ in range(40):
         assert not at.exception, at.exception
-        if not keyed(at.radio, "q-") and not keyed(at.checkbox, "q-"):
+        if not asks_a_question(at):
             break
         answer_current_question(at, course)
         at.run()
@@ -402,7 +410,7 @@ def test_booster_is_offered_three_to_five_weeks_after_a_track_is_done(demo_env, 
     at = open_app("demo-medarbetare")
     at.button(key="booster-nyanstalld").click().run()
     answered = 0
-    while keyed(at.radio, "q-") or keyed(at.checkbox, "q-"):
+    while asks_a_question(at):
         answer_current_question(at, course)
         at.run()
         answered += 1
@@ -451,3 +459,45 @@ def test_a_scenario_shows_its_choices_in_the_attempt_s_order(demo_env, course):
                                          "WHERE person_id = 'demo-nyanstalld' AND kind = 'scenario' "
                                          "ORDER BY steps.id DESC LIMIT 1").fetchone()
     assert int(response) == page.scenario.choice_order[-1]
+
+
+def test_an_ordering_question_is_answered_step_by_step_and_explained(demo_env, course):
+    """The ordering type in the learner's page: the steps shown shuffled in a list the learner fills in order;
+    "Svara" with steps missing says so and records nothing; the answer is stored in its order, partly right
+    gets part of the credit, and the review lists the steps in their right order with the learner's place."""
+    import json
+    import sqlite3
+
+    at = open_app("demo-nyanstalld", modul="larm", **{"del": quiz_part("larm")})
+    at.button(key="quiz-start").click().run()
+    question = course.questions["larm-q26"]
+    with sqlite3.connect(demo_env) as connection:  # the draw starts with the ordering question, shown reversed
+        attempt_id, drawn = connection.execute("SELECT id, drawn FROM attempts WHERE person_id = 'demo-nyanstalld' "
+                                               "AND item_id = 'larm-fragor' AND finished_at IS NULL").fetchone()
+        drawn = [entry for entry in json.loads(drawn) if entry[0] != "larm-q26"]
+        drawn[0] = ["larm-q26", [3, 2, 1, 0]]
+        connection.execute("UPDATE attempts SET drawn = ? WHERE id = ?", (json.dumps(drawn), attempt_id))
+    at.run()
+    (steps,) = keyed(at.multiselect, "q-")
+    assert steps.options == [option.text for option in reversed(question.options)]
+    assert "det första först" in steps.label
+    confidence = next(r for r in keyed(at.radio, "q-") if r.key.endswith("-confidence"))
+    steps.set_value([3, 2])  # the first two steps only
+    confidence.set_value(confidence.options[0])
+    at.form_submit_button[0].click().run()
+    assert any("Alla steg ska med" in w.value for w in at.warning)
+    with sqlite3.connect(demo_env) as connection:
+        assert connection.execute("SELECT count(*) FROM steps WHERE attempt_id = ?", (attempt_id,)).fetchone()[0] == 0
+    (steps,) = keyed(at.multiselect, "q-")
+    steps.set_value([3, 2, 0, 1])  # shown reversed: the content's steps 0, 1, 3, 2
+    next(r for r in keyed(at.radio, "q-") if r.key.endswith("-confidence")).set_value(confidence.options[0])
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    with sqlite3.connect(demo_env) as connection:
+        response, correct = connection.execute("SELECT response, correct FROM steps WHERE attempt_id = ?",
+                                               (attempt_id,)).fetchone()
+    assert json.loads(response) == [0, 1, 3, 2] and not correct
+    assert any("Delvis rätt: 33 %" in w.value for w in at.warning)
+    review = next(m.value for m in at.markdown if question.options[0].text in m.value)
+    assert review.index("1. " + question.options[0].text) < review.index("4. " + question.options[3].text)
+    assert "du satte det som nummer 4" in review  # step 3 was put last

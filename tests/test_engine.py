@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from course import play, rules
+from course import questions as question_types
 from course.content.loader import load_course
 from course.rules import Status
 from tests.conftest import PROJECT_ROOT
@@ -49,11 +50,14 @@ def test_true_false_keeps_its_order():
     if not result.ok:
         pytest.skip("the real course has problems; test_content reports them")
     banks = [b for b in result.course.banks.values() if any(q.type == "true_false" for q in b.questions)]
+    assert banks
     for bank in banks:
         for seed in range(10):
             for drawn in play.draw_quiz(bank, seed):
                 if play.questions_by_id(bank)[drawn.question_id].type == "true_false":
                     assert drawn.option_order == (0, 1)
+                else:
+                    assert sorted(drawn.option_order) == list(range(len(drawn.option_order)))
 
 
 def test_scoring_is_all_or_nothing(fixture_course):
@@ -161,7 +165,8 @@ def test_a_module_without_recurrence_stays_done():
 @pytest.mark.parametrize("correct,confidence,mark", [
     (True, 1, 1), (True, 2, 2), (True, 3, 3), (False, 1, 0), (False, 2, -2), (False, 3, -6)])
 def test_certainty_based_marks(correct, confidence, mark):
-    assert play.cbm_mark(correct, confidence) == mark
+    for kind in question_types.KINDS.values():  # every type marks certainty as Gardner-Medwin does
+        assert kind.cbm_mark(correct, confidence) == mark
 
 
 def test_only_a_sure_wrong_answer_is_a_misconception():

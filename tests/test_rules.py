@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from course import rules
-from course.content.schema import FollowUp, Track
+from course.content.schema import FollowUp, Question, Track
 from course.rules import LastDone, Status
 
 TODAY = date(2026, 3, 2)
@@ -146,9 +146,13 @@ def test_a_quiz_with_every_question_answered_is_finished_even_before_the_attempt
 
 
 def test_the_certainty_based_total_and_its_best_come_from_the_marks():
-    total = rules.cbm_total([(True, 3), (False, 3), (True, 1), (False, 2), (True, None)])
+    question = Question(id="q", type="single", topic="t", text="Fråga?", cite=["BrB 10 kap. 5 a §"],
+                        options=[{"text": "Ja", "correct": True, "explanation": "Rätt."},
+                                 {"text": "Nej", "explanation": "Fel."}])
+    total = rules.cbm_total([(question, True, 3), (question, False, 3), (question, True, 1), (question, False, 2),
+                             (question, True, None)])
     assert total == rules.CbmTotal(total=3 - 6 + 1 - 2, best=3 * 4, rated=4, misconceptions=1)
-    assert rules.cbm_total([(True, None)]) == rules.CbmTotal(0, 0, 0, 0)
+    assert rules.cbm_total([(question, True, None)]) == rules.CbmTotal(0, 0, 0, 0)
 
 
 @dataclass(frozen=True)

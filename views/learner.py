@@ -14,6 +14,7 @@ from typing import Callable
 import streamlit as st
 
 from course import play, rules
+from course import questions as question_types
 from course.plain import md_escape
 from course.summary import sources_text, summary_html
 from course.content.schema import Module
@@ -393,15 +394,20 @@ def scenario_part(page: learner.ModulePage) -> None:
 # --- the quiz ----------------------------------------------------------------------------------------------
 
 @_callback
-def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], multiple: bool,
+def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], widget: str,
                      widget_key: str, levels: dict[str, int]) -> None:
-    if multiple:
+    if widget == "checkboxes":
         shown = [j for j in range(len(order)) if st.session_state.get(f"{widget_key}-{j}")]
+    elif widget == "order":  # the steps in the order picked: the order is the answer
+        shown = list(st.session_state.get(widget_key) or [])
+        if shown and len(shown) < len(order):
+            st.session_state["flash"] = ("warning", t("quiz_order_all"))
+            return
     else:
         picked = st.session_state.get(widget_key)
         shown = [] if picked is None else [picked]
     if not shown:
-        st.session_state["flash"] = ("warning", t("quiz_pick_first"))
+        st.session_state["flash"] = ("warning", t("quiz_order_first" if widget == "order" else "quiz_pick_first"))
         return
     confidence = levels.get(st.session_state.get(f"{widget_key}-confidence")) if levels else None
     if levels and confidence is None:
@@ -412,17 +418,27 @@ def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tup
           ("step", attempt_id, step_no))
 
 
-def _explain(question, selected: set[int]) -> None:
+def _explain(question, response) -> None:
     """Every option with its explanation, as one paragraph each of one Markdown element (an element per option
-    cost a rerun a few milliseconds more in the review of a whole quiz), then the sources."""
+    cost a rerun a few milliseconds more in the review of a whole quiz), then the sources. An ordering question
+    lists its steps in the right order, each with the place the learner gave it."""
     paragraphs = []
+    response = list(response)
+    kind = question_types.kind_of(question)
     for index, option in enumerate(question.options):
+        if kind.widget == "order":
+            placed = response.index(index) + 1 if index in response else None
+            right_place = placed == index + 1
+            icon = ":green[:material/check:]" if right_place else ":red[:material/close:]"
+            suffix = "" if right_place or placed is None else f" *({t('quiz_your_place', place=placed)})*"
+            paragraphs.append(f"{icon} **{index + 1}. {option.text}**{suffix}  \n{option.explanation}")
+            continue
         marks = []
         if option.correct:
             marks.append(t("quiz_correct_option"))
-        if index in selected:
+        if index in response:
             marks.append(t("quiz_your_option"))
-        icon = ":green[:material/check:]" if option.correct else (":red[:material/close:]" if index in selected
+        icon = ":green[:material/check:]" if option.correct else (":red[:material/close:]" if index in response
                                                                  else ":gray[:material/remove:]")
         suffix = f" *({', '.join(marks)})*" if marks else ""
         paragraphs.append(f"{icon} **{option.text}**{suffix}  \n{option.explanation}")
@@ -430,10 +446,21 @@ def _explain(question, selected: set[int]) -> None:
     st.caption(f"{t('scenario_sources')}: {sources_text(question.cite)}")
 
 
-def _confidence_note(step) -> None:
+def _verdict(question, step) -> None:
+    """Right, partly right (an ordering question's partial credit) or not right, for the answer just given."""
+    credit = question_types.kind_of(question).credit(question, step.response)
+    if step.correct:
+        st.success(t("quiz_right"))
+    elif credit > 0:
+        st.warning(t("quiz_partly_right", percent=round(100 * credit)))
+    else:
+        st.error(t("quiz_wrong"))
+
+
+def _confidence_note(question, step) -> None:
     if step.confidence is None:
         return
-    mark = play.cbm_mark(bool(step.correct), step.confidence)
+    mark = question_types.kind_of(question).cbm_mark(bool(step.correct), step.confidence)
     st.caption(t("quiz_confidence_mark", level=t(f"confidence_{step.confidence}").lower(), mark=f"{mark:+d}"))
     if play.is_misconception(step.correct, step.confidence):
         st.warning(t("quiz_misconception"), icon=":material/lightbulb:")
@@ -447,6 +474,14 @@ def _confidence_summary(cbm: rules.CbmTotal) -> None:
         st.warning(t("quiz_misconceptions", count=cbm.misconceptions), icon=":material/lightbulb:")
 
 
+def _partial_points(quiz: learner.QuizPlay) -> None:
+    """Where an ordering question gave part of a point, the score counts it: say so, or 6 of 8 right and 81 %
+    would not add up."""
+    if quiz.points != quiz.correct:
+        points = f"{float(quiz.points):.1f}".replace(".", "," if language() == "sv" else ".")
+        st.caption(t("quiz_partial_points", points=points, total=len(quiz.drawn)))
+
+
 def _quiz_review(quiz: learner.QuizPlay) -> None:
     questions = course.questions
     for number, step in enumerate(quiz.steps, 1):
@@ -454,8 +489,8 @@ def _quiz_review(quiz: learner.QuizPlay) -> None:
         if question is None:
             continue
         st.markdown(f"**{number}. {question.text}** {':green[:material/check:]' if step.correct else ':red[:material/close:]'}")
-        _confidence_note(step)
-        _explain(question, set(step.response))
+        _confidence_note(question, step)
+        _explain(question, step.response)
         st.divider()
 
 
@@ -478,6 +513,7 @@ def quiz_part(page: learner.ModulePage) -> None:
         st.success(t("quiz_result_passed", **values))
     else:
         st.error(t("quiz_result_failed", **values))
+    _partial_points(quiz)
     _confidence_summary(quiz.cbm)
     st.button(t("quiz_retry"), key="quiz-retry", on_click=_start, args=(module.id, "quiz", bank.id, page.current),
               type="secondary" if quiz.passed else "primary")
@@ -493,28 +529,33 @@ def _quiz_runner(quiz: learner.QuizPlay) -> None:
         previous = quiz.steps[-1]
         with st.container(border=True):
             st.markdown(f"**{t('quiz_previous')}:** {questions[previous.item].text}")
-            (st.success if previous.correct else st.error)(t("quiz_right") if previous.correct else t("quiz_wrong"))
-            _confidence_note(previous)
-            _explain(questions[previous.item], set(previous.response))
+            _verdict(questions[previous.item], previous)
+            _confidence_note(questions[previous.item], previous)
+            _explain(questions[previous.item], previous.response)
     question = questions[current.question_id]
     st.progress(step_no / len(quiz.drawn), text=t("quiz_question", number=step_no + 1, total=len(quiz.drawn)))
     st.markdown(f"#### {question.text}")
-    multiple = question.type == "multiple"
+    widget = question_types.kind_of(question).widget
     widget_key = f"q-{attempt_id}-{step_no}"
     with st.form(f"quiz-form-{attempt_id}-{step_no}"):
-        if multiple:
+        if widget == "checkboxes":
             st.caption(t("quiz_multiple_hint"))
             for j, option_index in enumerate(current.option_order):
                 st.checkbox(question.options[option_index].text, key=f"{widget_key}-{j}")
+        elif widget == "order":  # picked one by one, each goes last: the list shows the order so far
+            st.multiselect(t("quiz_order_hint"), range(len(current.option_order)), key=widget_key,
+                           format_func=lambda j: question.options[current.option_order[j]].text,
+                           placeholder=t("quiz_order_placeholder"))
         else:
             st.radio(t("quiz_single_hint"), range(len(current.option_order)), index=None, key=widget_key,
                      format_func=lambda j: question.options[current.option_order[j]].text)
         # the labels themselves are the options (sure first), mapped back to a level when the answer is saved
-        levels = {t(f"confidence_{level}"): level for level in play.CONFIDENCE_LEVELS[::-1]} if quiz.asks_confidence else {}
+        levels = ({t(f"confidence_{level}"): level for level in question_types.CONFIDENCE_LEVELS[::-1]}
+                  if quiz.asks_confidence else {})
         if quiz.asks_confidence:
             st.radio(t("quiz_confidence"), list(levels), index=None, horizontal=True, key=f"{widget_key}-confidence")
         st.form_submit_button(t("quiz_answer"), type="primary", on_click=_answer_question,
-                              args=(attempt_id, step_no, question.id, current.option_order, multiple, widget_key,
+                              args=(attempt_id, step_no, question.id, current.option_order, widget, widget_key,
                                     levels))
 
 
@@ -567,6 +608,7 @@ def topic_quiz_page(kind: str, track_id: str) -> None:
         _quiz_runner(quiz)
         return
     st.success(t("topic_quiz_result", correct=quiz.correct, total=len(quiz.steps)))
+    _partial_points(quiz)
     _confidence_summary(quiz.cbm)
     if page.waived:
         st.success(t("diagnostic_waived", modules=", ".join(course.modules[m].title for m in page.waived)),

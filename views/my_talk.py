@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from course.questions import kind_of
 from progress import talk
 from progress.db import StoreUnavailable
 from views.components.talk import render
@@ -61,8 +62,7 @@ def _own_answers() -> None:
                          t("talk_col_module"): _module_title(answer.module_id),
                          t("col_topic"): course.topic_title(question.topic),
                          t("talk_col_question"): question.text,
-                         t("talk_col_your_answer"): "; ".join(question.options[i].text for i in answer.selected
-                                                              if 0 <= i < len(question.options)),
+                         t("talk_col_your_answer"): kind_of(question).response_text(question, answer.selected),
                          t("talk_col_right"): bool(answer.correct),
                          t("talk_col_confidence"): t(f"confidence_{answer.confidence}") if answer.confidence else ""})
         st.dataframe(pd.DataFrame(rows), hide_index=True, key="talk_my_answers_table")

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
+from course import questions as question_types
 from course.content import placeholders
 from course.content.schema import (KINDS, FollowUp, Module, Organisation, Question, QuestionBank, Scenario, Strict,
                                    TopicSet, Track, TrackSet)
@@ -469,18 +470,16 @@ def _check_bank(bank: QuestionBank, loaded: LoadedYaml, path: str) -> list[Probl
     for index, question in enumerate(bank.questions):
         loc = ("questions", index)
         problems += _check_citations(question.cite, loaded, path, loc + ("cite",))
-        correct = len(question.correct_indexes)
-        if correct == 0:
-            problems.append(Problem(path, loaded.line_of(loc), "E301", f"Frågan '{question.id}' har inget rätt svar.",
-                                    "Markera minst ett alternativ med 'correct: true'."))
-        elif correct > 1 and question.type != "multiple":
-            problems.append(Problem(path, loaded.line_of(loc), "E302",
-                                    f"Frågan '{question.id}' ({question.type}) har {correct} rätta svar men får ha ett.",
-                                    "Behåll ett rätt alternativ, eller ändra type till 'multiple'."))
-        if question.type == "true_false" and len(question.options) != 2:
-            problems.append(Problem(path, loaded.line_of(loc + ("options",)), "E304",
-                                    f"Frågan '{question.id}' (true_false) ska ha exakt två alternativ.",
-                                    "Skriv alternativen 'Sant' och 'Falskt'."))
+        kind = question_types.KINDS.get(question.type)
+        if kind is None:
+            close = difflib.get_close_matches(question.type, list(question_types.KINDS), n=1)
+            problems.append(Problem(path, loaded.line_of(loc + ("type",)), "E305",
+                                    f"Frågan '{question.id}' har den okända typen '{question.type}'.",
+                                    f"Menade du '{close[0]}'?" if close else
+                                    f"Typer som finns: {', '.join(question_types.KINDS)}."))
+        else:
+            problems += [Problem(path, loaded.line_of(loc + found.where), found.code, found.message, found.hint)
+                         for found in kind.problems(question)]
         cited = [known[c] for c in question.cite if c in known]
         if cited and all(source.certainty in WEAK_CERTAINTY for source in cited):
             problems.append(Problem(path, loaded.line_of(loc + ("cite",)), "E602",

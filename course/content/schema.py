@@ -16,10 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Citation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+TypeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*$", max_length=40)]
 
 Role = Literal["medarbetare", "chef", "fortroendevald", "upphandlare", "myndighetsutovare"]
 Outcome = Literal["bra", "delvis", "svag"]
-QuestionType = Literal["single", "multiple", "true_false"]
 
 DEFAULT_PASS_MARK = 80
 
@@ -71,8 +71,11 @@ class Option(Strict):
 
 
 class Question(Strict):
+    """`type` names a class of course/questions.py (single, multiple, true_false, ordering); the loader rejects
+    any other (E305). For `ordering` the options are the steps, written in their right order."""
+
     id: Slug
-    type: QuestionType
+    type: TypeName
     topic: Slug
     text: Text
     cite: list[Citation] = Field(min_length=1)

@@ -20,6 +20,7 @@ from datetime import date
 from course.content.loader import Course
 from course.content.schema import KeyPoint, Module, Scenario
 from course.documents import pdf
+from course.questions import kind_of
 from course.summary import sources_text
 
 SCOPE_UNIT = "unit"
@@ -136,7 +137,7 @@ def _course_question(course: Course, modules: list[Module], topic: str) -> str |
     """The text of one of the course's questions on the topic (a true/false statement reads as one too)."""
     for module in modules:
         for question in course.banks[module.quiz].questions:
-            if question.topic == topic and question.type != "true_false":
+            if question.topic == topic and kind_of(question).reads_as_question:
                 return question.text
     return None
 
