@@ -85,7 +85,7 @@ class Step:
 
 class Learner:
     def __init__(self, session: Session, person_id: str, rng: random.Random, correct_rate: float = 0.8,
-                 correct_texts: dict[str, set[str]] | None = None, double_send_rate: float = 0.0) -> None:
+                 correct_texts: dict[str, tuple[str, ...]] | None = None, double_send_rate: float = 0.0) -> None:
         self.session = session
         self.person_id = person_id
         self.rng = rng
@@ -156,6 +156,16 @@ class Learner:
             match = QUESTION_KEY.match(widget.key)
             if match is None:
                 continue
+            if widget.kind == "multiselect" and widget.options:  # an ordering question: every step, in order
+                right = [text for text in self._correct(page) if text in widget.options]
+                if len(right) == len(widget.options) and self.rng.random() < self.correct_rate:
+                    chosen = right
+                else:
+                    chosen = list(widget.options)
+                    self.rng.shuffle(chosen)
+                self.session.set_value(widget, chosen)
+                return self._quiz_answer(page, int(match[1]), int(match[2]), chosen,
+                                         [widget.options.index(text) for text in chosen], widget.form_id)
             if widget.kind != "radio" or not widget.options:
                 continue
             chosen = [self._pick_one(page, widget.options)]
@@ -190,11 +200,11 @@ class Learner:
         self.answers.append(entry)
         return submit, entry
 
-    def _correct(self, page: Page) -> set[str]:
+    def _correct(self, page: Page) -> tuple[str, ...]:
         for text in page.texts():
             if text.startswith("#### "):
-                return self.correct_texts.get(text[5:].strip(), set())
-        return set()
+                return self.correct_texts.get(text[5:].strip(), ())
+        return ()
 
     def _pick_one(self, page: Page, options: tuple[str, ...]) -> str:
         right = [o for o in options if o in self._correct(page)]
@@ -254,10 +264,12 @@ def _asks(widget: Widget, answer: Answer) -> bool:
     return widget.key == key or widget.key.startswith(key + "-")
 
 
-def correct_option_texts() -> dict[str, set[str]]:
-    """Question text -> the texts of its correct options, from the course (so that quizzes get passed and
-    learners move on through the modules, as real ones do)."""
+def correct_option_texts() -> dict[str, tuple[str, ...]]:
+    """Question text -> the texts of its right response as its type gives it (the correct options; an ordering
+    question's steps in order), from the course, so that quizzes get passed and learners move on through the
+    modules, as real ones do."""
     from course.content.loader import default_content_root, load_course
+    from course.questions import kind_of
 
     course = load_course(default_content_root()).course
-    return {q.text: {o.text for o in q.options if o.correct} for q in course.questions.values()}
+    return {q.text: tuple(q.options[i].text for i in kind_of(q).correct_response(q)) for q in course.questions.values()}

@@ -251,7 +251,7 @@ class Setup:
     trivial: StreamlitServer
     app: StreamlitServer
     people: list[str]
-    correct: dict[str, set[str]]
+    correct: dict[str, tuple[str, ...]]
     seed: int = 1
 
 

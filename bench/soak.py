@@ -109,7 +109,8 @@ class SoakResult:
 # --- the load ---------------------------------------------------------------------------------------------------
 
 async def drive(url: str, people: list[str], seconds: float, seed: int = 1, double_send_rate: float = 0.0,
-                correct: dict[str, set[str]] | None = None) -> tuple[list[Learner], list[float], list[str], float]:
+                correct: dict[str, tuple[str, ...]] | None = None,
+                ) -> tuple[list[Learner], list[float], list[str], float]:
     """`people` play over `url` for `seconds`; returns the learners (with their logs), every rerun's latency,
     the reruns that failed, and how long the playing took (from the last first page to the last rerun)."""
     correct = correct if correct is not None else correct_option_texts()
@@ -158,6 +159,7 @@ def check(database_url: str, answers: list[Answer], people: list[str], since: da
     from sqlalchemy import create_engine, func, select
 
     from course.content.loader import default_content_root, load_course
+    from course.questions import kind_of
     from i18n import translate
     from progress.models import Attempt, Step
 
@@ -191,7 +193,9 @@ def check(database_url: str, answers: list[Answer], people: list[str], since: da
             return (texts.index(answer.chosen[0]) if answer.chosen[0] in texts else None), None
         question = course.questions.get(row.item)
         texts = [o.text for o in question.options] if question is not None else []
-        return sorted(texts.index(text) for text in answer.chosen if text in texts), levels.get(answer.confidence)
+        shown = [texts.index(text) for text in answer.chosen if text in texts]
+        stored = list(kind_of(question).stored(shown)) if question is not None else shown  # as its type keeps it
+        return stored, levels.get(answer.confidence)
 
     for key, given in sent.items():
         row = stored.get(key)

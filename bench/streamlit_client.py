@@ -182,10 +182,12 @@ class Session:
 
     # --- what the tab sends ---------------------------------------------------------------------------------
 
-    def set_value(self, widget: Widget, value: bool | str | int) -> None:
+    def set_value(self, widget: Widget, value: bool | str | int | list[str]) -> None:
         """A value the user gave a widget (kept until that widget is gone, as the frontend does)."""
         state = WidgetState(id=widget.id)
-        if widget.kind == "checkbox":
+        if widget.kind == "multiselect":  # the shown options' texts, in the order picked (MultiSelectSerde)
+            state.string_array_value.data.extend(str(v) for v in value)
+        elif widget.kind == "checkbox":
             state.bool_value = bool(value)
         elif widget.kind in ("radio", "selectbox"):
             state.string_value = str(value)  # the shown option's text (RadioSerde: string_value)
