@@ -216,6 +216,7 @@ def status_by_cutoffs(cutoffs: StatusCutoffs, start_date: date, last_done_at: da
 # Min utbildning draws what progress/learner.py derives with these from records it reads in a fixed number of
 # queries; the write path (progress/attempts.py) decides a completion with the same `current_round`.
 
+ADMINISTRATION_KINDS = ("förvaltning", "bolag", "nämnd")  # what a person's "förvaltning" can be (unit kinds)
 PASSED = "godkand"  # a quiz attempt's outcome when it reached the pass mark
 TOPIC_QUIZZES = ("diagnostic", "booster")  # drawn across a track's topics
 

@@ -14,33 +14,9 @@ from sqlalchemy.orm import Session
 
 from progress.db import Database
 from progress.models import Person, PersonRole, Unit
-from progress.org import subtree_unit_ids
-
-
-class NotPermitted(PermissionError):
-    """The viewer may not see or do this (not the person, not their manager, not an admin, or no longer employed)."""
-
-
-class System:
-    """The server's operator at the command line (import, report, retention): no person, every right. Only code
-    can pass it: a URL, a form, a session value or a sign-in claim is a string, never this object."""
-
-    def __repr__(self) -> str:
-        return "SYSTEM"
-
-
-SYSTEM = System()
-Viewer = str | System | None  # a person id, the operator, or nobody
-
-
-def actor_of(viewer: Viewer) -> str | None:
-    """The id the audit log records for a viewer: the person's id, or None for the operator."""
-    return None if viewer is SYSTEM else viewer
-
-
-def employed_on(start_date: date, end_date: date | None, day: date) -> bool:
-    """Employed (or in office) on `day`: started, and not yet ended. The end date is the last day."""
-    return start_date <= day and (end_date is None or end_date >= day)
+from progress.unit_tree import managed_units_query
+from progress.viewer import (SYSTEM, NotPermitted, System, Viewer, actor_of, employed_on,  # noqa: F401
+                             is_employed, require_employed)
 
 
 def _roles_if_employed(session: Session, viewer_id: Viewer, today: date) -> set[str] | None:
@@ -50,21 +26,6 @@ def _roles_if_employed(session: Session, viewer_id: Viewer, today: date) -> set[
     if person is None or not employed_on(person.start_date, person.end_date, today):
         return None
     return set(session.scalars(select(PersonRole.role).where(PersonRole.person_id == viewer_id)))
-
-
-def is_employed(session: Session, viewer_id: Viewer, today: date) -> bool:
-    """`viewer_id` is a person employed (or in office) on `today`; the operator always is."""
-    if viewer_id is SYSTEM:
-        return True
-    if not viewer_id or not isinstance(viewer_id, str):
-        return False
-    person = session.get(Person, viewer_id)
-    return person is not None and employed_on(person.start_date, person.end_date, today)
-
-
-def require_employed(session: Session, viewer_id: Viewer, today: date) -> None:
-    if not is_employed(session, viewer_id, today):
-        raise NotPermitted(f"{viewer_id!r} is not employed on {today}")
 
 
 def is_admin_in(session: Session, viewer_id: Viewer, today: date) -> bool:
@@ -97,7 +58,7 @@ def manages_unit(session: Session, viewer_id: Viewer, unit_id: str) -> bool:
     if not viewer_id or not isinstance(viewer_id, str):
         return False
     return session.scalar(select(Unit.id).where(
-        Unit.id == unit_id, Unit.id.in_(subtree_unit_ids(viewer_id).scalar_subquery()))) is not None
+        Unit.id == unit_id, Unit.id.in_(managed_units_query(viewer_id).scalar_subquery()))) is not None
 
 
 def manages_anyone(session: Session, viewer_id: Viewer) -> bool:
@@ -129,7 +90,7 @@ def may_see_person(session: Session, viewer_id: Viewer, person_id: str, today: d
         return True
     if manager:
         return session.scalar(select(Person.id).where(
-            Person.id == person_id, Person.unit_id.in_(subtree_unit_ids(viewer_id).scalar_subquery()),
+            Person.id == person_id, Person.unit_id.in_(managed_units_query(viewer_id).scalar_subquery()),
             Person.start_date <= today, or_(Person.end_date.is_(None), Person.end_date >= today))) is not None
     return False
 

@@ -25,8 +25,8 @@ from course.content.loader import Course
 from progress.access import (NotPermitted, Viewer, is_admin_in, manages_anyone, manages_unit,
                              require_admin, require_employed)
 from progress.db import Database
-from progress.models import Attempt, Step, TopicTally, Unit
-from progress.org import subtree_unit_ids
+from progress.models import Attempt, Step, TopicTally
+from progress.unit_tree import unit_and_below_query
 
 EVERYONE = ""  # topic_tallies.role of the rows that count every person once
 MIN_TOPIC_ANSWERS = 5  # a topic with fewer first answers in the scope is not ranked: one wrong answer is not a trend
@@ -58,13 +58,6 @@ class TopicPeriod:
     @property
     def share(self) -> float:
         return correct_percent(self.correct, self.answered)
-
-
-@dataclass(frozen=True)
-class UnitChoice:
-    id: str
-    name: str
-    depth: int  # 0 for the units the manager heads, 1 below them, ...
 
 
 # -- item statistics ---------------------------------------------------------------------------------------
@@ -179,14 +172,6 @@ def by_quarter(rows: Iterable[TopicPeriod]) -> list[TopicPeriod]:
                                                                                      key=lambda i: (i[0][1], i[0][0]))]
 
 
-def unit_subtree_ids(unit_id: str) -> Select:
-    """A unit and every unit under it, at every depth: one recursive query (as org.subtree_unit_ids, but from a
-    unit rather than from the manager of units)."""
-    tree = select(Unit.id).where(Unit.id == unit_id).cte("unit_tree", recursive=True)
-    tree = tree.union(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
-    return select(tree.c.id)
-
-
 def _require_topics(db: Database, viewer_id: Viewer, unit_id: str | None, organisation_for_managers: bool,
                     today: date | None = None) -> None:
     """A unit's topics: an admin, or a manager of the unit; the whole organisation: an admin (or, for the one
@@ -220,7 +205,7 @@ def _topic_shares(db: Database, start: date | None, end: date | None, *, unit_id
              .where(TopicTally.role == EVERYONE, *_month_range(start, end))
              .group_by(TopicTally.topic).having(answered >= max(1, min_answered)))
     if unit_id is not None:
-        query = query.where(TopicTally.unit_id.in_(unit_subtree_ids(unit_id).scalar_subquery()))
+        query = query.where(TopicTally.unit_id.in_(unit_and_below_query(unit_id).scalar_subquery()))
     if topics is not None:
         query = query.where(TopicTally.topic.in_(list(topics)))
     with db.read() as session:
@@ -237,23 +222,3 @@ def weakest_topic(db: Database, viewer_id: Viewer, start: date | None = None, en
     return ranked[0] if ranked else None
 
 
-def managed_units(db: Database, manager_id: Viewer, today: date | None = None) -> list[UnitChoice]:
-    """The units under `manager_id` at every depth, in tree order (a unit before the units under it). Raises
-    NotPermitted for a viewer not employed today."""
-    with db.read() as session:
-        require_employed(session, manager_id, today or date.today())
-        rows = session.execute(select(Unit.id, Unit.name, Unit.parent_id, Unit.manager_id)
-                               .where(Unit.id.in_(subtree_unit_ids(manager_id).scalar_subquery()))).all()
-    ids = {row.id for row in rows}
-    children: dict[str | None, list] = {}
-    for row in rows:
-        children.setdefault(row.parent_id if row.parent_id in ids else None, []).append(row)
-    result: list[UnitChoice] = []
-
-    def walk(parent: str | None, depth: int) -> None:
-        for row in sorted(children.get(parent, []), key=lambda r: r.name):
-            result.append(UnitChoice(row.id, row.name, depth))
-            walk(row.id, depth + 1)
-
-    walk(None, 0)
-    return result

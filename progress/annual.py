@@ -15,13 +15,12 @@ from typing import Callable
 from sqlalchemy import func, select
 
 from course.content.loader import Course
-from course.documents.annual import (ADMINISTRATION_KINDS, MIN_TOPIC_ANSWERS, ROLE_TITLES, AnnualReport, Coverage,
-                                     TopicResult)
+from course.documents.annual import MIN_TOPIC_ANSWERS, ROLE_TITLES, AnnualReport, Coverage, TopicResult
 from course.rules import DONE_STATUSES, Status
-from progress import reports
+from progress import reports, unit_tree
 from progress.access import SYSTEM, Viewer, require_admin
 from progress.db import Database
-from progress.models import Completion, PersonRole, TopicTally, Unit, Waiver
+from progress.models import Completion, PersonRole, TopicTally, Waiver
 from progress.org import ROLE_ORDER
 from progress.tallies import EVERYONE
 
@@ -70,22 +69,9 @@ def build_report(db: Database, viewer_id: Viewer, course: Course, year: int, tod
 
 
 def _administrations(db: Database) -> dict[str, tuple[str, str]]:
-    """unit id -> (id, name) of its förvaltning: the nearest unit at or above it whose kind is
-    förvaltning, bolag or nämnd; the topmost unit when there is none."""
-    with db.read() as session:
-        units = {unit_id: (name, kind, parent) for unit_id, name, kind, parent in
-                 session.execute(select(Unit.id, Unit.name, Unit.kind, Unit.parent_id))}
-    result = {}
-    for unit_id in units:
-        current, seen = unit_id, set()
-        while True:
-            name, kind, parent = units[current]
-            if kind in ADMINISTRATION_KINDS or parent is None or parent not in units or parent in seen:
-                break  # `seen` guards against a cycle an import could leave behind
-            seen.add(current)
-            current = parent
-        result[unit_id] = (current, units[current][0])
-    return result
+    """unit id -> (id, name) of its förvaltning (unit_tree.administration_of)."""
+    administrations = unit_tree.administration_of(unit_tree.load_units(db))
+    return {unit_id: (unit.id, unit.name) for unit_id, unit in administrations.items()}
 
 
 def _roles(db: Database) -> dict[str, set[str]]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from progress.db import Database
 from progress.models import Person, PersonRole, Unit
+from progress.unit_tree import managed_units_query
 
 ROLE_ORDER = ("admin", "chef", "fortroendevald", "medarbetare", "upphandlare", "myndighetsutovare")
 
@@ -67,14 +68,7 @@ class Org:
 
     def managed_unit_ids(self, manager_id: str) -> list[str]:
         with self.db.read() as session:
-            return list(session.scalars(subtree_unit_ids(manager_id)))
-
-
-def subtree_unit_ids(manager_id: str) -> Select:
-    """Every unit under the units `manager_id` manages, at every depth: one recursive query in the database."""
-    tree = select(Unit.id).where(Unit.manager_id == manager_id).cte("managed", recursive=True)
-    tree = tree.union(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
-    return select(tree.c.id)
+            return list(session.scalars(managed_units_query(manager_id)))
 
 
 def _roles(session: Session, ids: list[str]) -> dict[str, tuple[str, ...]]:

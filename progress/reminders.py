@@ -25,7 +25,7 @@ from course.plain import mail_display_name
 from progress.attempts import utcnow
 from progress.db import Database
 from progress.models import Person, SentMessage, Unit
-from progress.org import subtree_unit_ids
+from progress.unit_tree import managed_units_query
 from progress.reports import status_rows
 
 TLS_MODES = ("starttls", "ssl", "none")
@@ -94,7 +94,7 @@ def plan(db: Database, course: Course, today: date, app_url: str | None = None) 
             .order_by(Person.name, Person.id)).all()
         for manager_id, name, email in managers:
             # The same rule as the manager's own pages: the units under them at every depth, themselves excluded.
-            mine = [row for unit_id in session.scalars(subtree_unit_ids(manager_id))
+            mine = [row for unit_id in session.scalars(managed_units_query(manager_id))
                     for row in overdue_by_unit.get(unit_id, ()) if row.person_id != manager_id]
             digest = texts.digest_mail(course, manager_id, name, email, mine, today, app_url)
             if digest is not None:

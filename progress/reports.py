@@ -17,7 +17,7 @@ from course.content.loader import Course
 from progress.access import Viewer, require_admin, require_employed
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit, Waiver
-from progress.org import subtree_unit_ids
+from progress.unit_tree import managed_units_query
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def status_rows(db: Database, course: Course, today: date, *, manager_id: str | 
     One row per person and module, so use it for lists; the dashboard counts in the database instead."""
     until = datetime.combine(today + timedelta(days=1), time())
     if manager_id is not None:
-        people_filter = Person.unit_id.in_(subtree_unit_ids(manager_id).scalar_subquery())
+        people_filter = Person.unit_id.in_(managed_units_query(manager_id).scalar_subquery())
         extra = [Person.id != manager_id]
         if unit_ids is not None:  # narrowed to some of the manager's units
             extra.append(Person.unit_id.in_(unit_ids))
@@ -132,7 +132,7 @@ def team_misconceptions(db: Database, course: Course, viewer_id: Viewer, unit_id
     answer a person gave to which question is not the manager's to see. Raises NotPermitted for a viewer not
     employed today."""
     today = today or date.today()
-    units = subtree_unit_ids(viewer_id).scalar_subquery()
+    units = managed_units_query(viewer_id).scalar_subquery()
     narrowed = [Person.unit_id.in_(unit_ids)] if unit_ids is not None else []
     with db.read() as session:
         require_employed(session, viewer_id, today)

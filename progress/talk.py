@@ -26,7 +26,8 @@ from progress.access import NotPermitted, Viewer, may_see_person, require_employ
 from progress.attempts import utcnow
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, Reflection, Step, Unit, Waiver
-from progress.org import Org, subtree_unit_ids
+from progress.org import Org
+from progress.unit_tree import managed_units_query
 from progress.reports import StatusRow, status_rows
 
 REFLECTION_MAX_CHARS = 2000
@@ -99,7 +100,7 @@ def people_to_talk_with(db: Database, manager_id: Viewer, today: date) -> list[t
         require_employed(session, manager_id, today)
         rows = session.execute(
             select(Person.id, Person.name, Unit.name).join(Unit, Person.unit_id == Unit.id)
-            .where(Person.unit_id.in_(subtree_unit_ids(manager_id).scalar_subquery()), Person.id != manager_id,
+            .where(Person.unit_id.in_(managed_units_query(manager_id).scalar_subquery()), Person.id != manager_id,
                    Person.start_date <= today, (Person.end_date.is_(None)) | (Person.end_date >= today))
             .order_by(Person.name, Person.id)).all()
     return [tuple(row) for row in rows]

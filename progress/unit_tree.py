@@ -9,6 +9,11 @@ set of units, and everyone employed in those units is in it, the manager too (a 
 everyone else, and their own figures count in their unit's). Pages that list people to follow up may leave the
 viewer out of the list they show; they do not change the scope.
 
+The same tree in the database, for a query that filters by it in one statement (access checks, the follow-up
+list, reminders, the topic tallies): `managed_units_query` and `unit_and_below_query`, recursive CTEs over the
+same parent links. The förvaltning a unit belongs to (`administration_of`) and the manager's units as an
+indented list (`unit_choices`) are walks of the same tree, here too.
+
 Whom a figure covers is decided here, never by the page: `scope_for` derives the scope from the viewer's id
 (the units they manage while employed, or one unit among them), and every figure refuses a scope it did not
 make (`checked`, NotPermitted).
@@ -20,11 +25,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Iterable
 
-from sqlalchemy import select, true
+from sqlalchemy import Select, select, true
 
-from progress.access import SYSTEM, NotPermitted, Viewer, is_employed
+from course.rules import ADMINISTRATION_KINDS
 from progress.db import Database
 from progress.models import Unit
+from progress.viewer import SYSTEM, NotPermitted, Viewer, is_employed, require_employed
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,29 @@ class Scope:
     @property
     def unit_ids(self) -> list[str]:
         return list(self.groups)
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit a manager can pick, with its depth under the manager's units (0 for one they manage)."""
+
+    id: str
+    name: str
+    depth: int
+
+
+def managed_units_query(manager_id: str) -> Select:
+    """Every unit under the units `manager_id` manages, at every depth, them included: one recursive query."""
+    tree = select(Unit.id).where(Unit.manager_id == manager_id).cte("managed", recursive=True)
+    tree = tree.union(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def unit_and_below_query(unit_id: str) -> Select:
+    """A unit and every unit under it, at every depth: one recursive query."""
+    tree = select(Unit.id).where(Unit.id == unit_id).cte("unit_tree", recursive=True)
+    tree = tree.union(select(Unit.id).join(tree, Unit.parent_id == tree.c.id))
+    return select(tree.c.id)
 
 
 def load_units(db: Database) -> dict[str, UnitInfo]:
@@ -108,6 +137,47 @@ def make_scope(units: dict[str, UnitInfo], roots: Iterable[str], role: str | Non
 
 def subtree_of(units: dict[str, UnitInfo], roots: Iterable[str]) -> set[str]:
     return set(make_scope(units, roots).groups)
+
+
+def unit_choices(units: dict[str, UnitInfo], roots: Iterable[str]) -> list[UnitChoice]:
+    """The units under `roots` in tree order: a unit before the units under it, siblings by name."""
+    below = children(units)
+    result: list[UnitChoice] = []
+
+    def walk(unit_id: str, depth: int) -> None:
+        result.append(UnitChoice(unit_id, units[unit_id].name, depth))
+        for child in sorted(below.get(unit_id, []), key=lambda u: units[u].name):
+            walk(child, depth + 1)
+
+    for root in sorted(roots, key=lambda u: units[u].name):
+        walk(root, 0)
+    return result
+
+
+def managed_unit_choices(db: Database, manager_id: Viewer, today: date | None = None) -> list[UnitChoice]:
+    """The units under `manager_id` at every depth, in tree order. Raises NotPermitted for a viewer not
+    employed today; a viewer who manages nothing gets an empty list."""
+    with db.read() as session:
+        require_employed(session, manager_id, today or date.today())
+    units = load_units(db)
+    return unit_choices(units, managed_roots(units, manager_id) if isinstance(manager_id, str) else [])
+
+
+def administration_of(units: dict[str, UnitInfo]) -> dict[str, UnitInfo]:
+    """unit id -> its förvaltning: the nearest unit at or above it whose kind is one of ADMINISTRATION_KINDS;
+    the topmost unit when there is none."""
+    result = {}
+    for unit_id in units:
+        current, seen = unit_id, set()
+        while True:
+            unit = units[current]
+            if (unit.kind in ADMINISTRATION_KINDS or unit.parent_id is None or unit.parent_id not in units
+                    or unit.parent_id in seen):
+                break  # `seen` guards against a cycle an import could leave behind
+            seen.add(current)
+            current = unit.parent_id
+        result[unit_id] = units[current]
+    return result
 
 
 _ISSUED = object()  # only scope_for puts this in a Scope: a scope built elsewhere (a page) is refused

@@ -149,7 +149,7 @@ def test_a_managers_lists_cover_their_units_only_and_refuse_a_manager_who_has_le
     assert reports.team_misconceptions(org, fixture_course, "chef-sbf", ["vof"]) == []
     for call in (lambda: reports.team_status(org, fixture_course, "chef-left", TODAY),
                  lambda: reports.team_misconceptions(org, fixture_course, "chef-left"),
-                 lambda: queries.managed_units(org, "chef-left")):
+                 lambda: unit_tree.managed_unit_choices(org, "chef-left")):
         with pytest.raises(NotPermitted):
             call()
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import insert
 
+from progress import unit_tree
 from progress import analytics_queries as queries
 from progress.access import SYSTEM, NotPermitted
 from progress.models import Person, TopicTally, Unit
@@ -85,10 +86,10 @@ def test_managed_units_are_the_subtree_in_tree_order(db):
     with db.engine.begin() as connection:  # the viewers are people employed today
         connection.execute(insert(Person), [{"id": p, "name": p, "unit_id": "kommun", "start_date": date(2020, 1, 1)}
                                             for p in ("chef-x", "chef-a", "chef-top", "nobody")])
-    assert [(u.id, u.depth) for u in queries.managed_units(db, "chef-x")] == [
+    assert [(u.id, u.depth) for u in unit_tree.managed_unit_choices(db, "chef-x")] == [
         ("forvaltning", 0), ("enhet-a", 1), ("enhet-b", 1)]
-    assert [u.id for u in queries.managed_units(db, "chef-a")] == ["enhet-a"]
-    assert queries.managed_units(db, "nobody") == []
-    assert [u.id for u in queries.managed_units(db, "chef-top")][:2] == ["kommun", "annan"]
+    assert [u.id for u in unit_tree.managed_unit_choices(db, "chef-a")] == ["enhet-a"]
+    assert unit_tree.managed_unit_choices(db, "nobody") == []
+    assert [u.id for u in unit_tree.managed_unit_choices(db, "chef-top")][:2] == ["kommun", "annan"]
     with pytest.raises(NotPermitted):  # chef-y is named on a unit but is not in the staff list
-        queries.managed_units(db, "chef-y")
+        unit_tree.managed_unit_choices(db, "chef-y")

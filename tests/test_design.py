@@ -93,3 +93,22 @@ def test_the_checks_would_see_a_violation(tmp_path):
     assert "progress" not in _imports(sample, "progress.sample")  # `from . import dashboard` names a module
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_one_module_owns_the_unit_tree():
+    """Issue 11: the unit tree and a manager's scope are computed in progress/unit_tree.py only: no other module
+    builds a recursive query over units or walks their parent links (the importer checks an incoming file's
+    tree for cycles before it is stored, and the seed writes the demo's units: both write, neither reads a scope)."""
+    owners = {"progress/unit_tree.py", "progress/importer.py", "progress/seed.py", "progress/models.py"}
+    found = []
+    for package in PACKAGES:
+        for path in _modules(package).values():
+            relative = path.relative_to(PROJECT_ROOT).as_posix()
+            if relative in owners:
+                continue
+            text = path.read_text(encoding="utf-8")
+            for marker in ("recursive=True", "parent_id"):
+                if marker in text:
+                    found.append(f"{relative}: {marker}")
+    assert found == []
+    assert "recursive=True" in (PROJECT_ROOT / "progress" / "unit_tree.py").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from course.documents.apt_card import SCOPE_ORGANISATION, SCOPE_UNIT, build_card, card_pdf
 from course.plain import md_escape
-from progress import analytics_queries as queries
+from progress import analytics_queries as queries, unit_tree
 from views.context import current_user, services, t, today
 
 PERIODS = (3, 6, 12, 24)  # months
@@ -22,7 +22,7 @@ user = current_user()
 st.title(t("apt_title"))
 st.caption(t("apt_intro"))
 
-units = queries.managed_units(svc.db, user.id)
+units = unit_tree.managed_unit_choices(svc.db, user.id)
 if not units:
     st.info(t("apt_no_units"))
     st.stop()

@@ -37,21 +37,6 @@ def _periods() -> dict[str, tuple[date, date]]:
             t("dash_period_3y"): (day - timedelta(days=3 * 365), day)}
 
 
-def _unit_options(units, roots) -> list[tuple[str, str]]:
-    """The manager's units as a tree: (id, indented name), depth first."""
-    below = unit_tree.children(units)
-    options: list[tuple[str, str]] = []
-
-    def walk(unit_id: str, depth: int) -> None:
-        options.append((unit_id, "\u2003" * depth + units[unit_id].name))
-        for child in sorted(below.get(unit_id, []), key=lambda u: units[u].name):
-            walk(child, depth + 1)
-
-    for root in roots:
-        walk(root, 0)
-    return options
-
-
 def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
@@ -96,7 +81,7 @@ if not roots:
     st.stop()
 
 # --- filters ---------------------------------------------------------------------------------------------------
-options = _unit_options(units, roots)
+options = [(unit.id, "\u2003" * unit.depth + unit.name) for unit in unit_tree.unit_choices(units, roots)]
 names = dict(options)
 unit_col, role_col, module_col, period_col = st.columns(4)
 chosen_unit = unit_col.selectbox(t("dash_unit"), [ALL] + [unit_id for unit_id, _ in options],

@@ -19,13 +19,13 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
 from course.documents import pdf
+from course.rules import ADMINISTRATION_KINDS
 from course.plain import safe_workbook
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december")
 ROLE_TITLES = {"medarbetare": "Medarbetare", "chef": "Chef", "fortroendevald": "Förtroendevald",
                "upphandlare": "Upphandlare", "myndighetsutovare": "Myndighetsutövare", "admin": "Administratör"}
-ADMINISTRATION_KINDS = ("förvaltning", "bolag", "nämnd")  # what a person's "förvaltning" can be
 MIN_TOPIC_ANSWERS = 20  # fewer first answers than this in a year: shown, but not ranked (too few to say much)
 WEAKEST_SHOWN = 5
 MIN_GROUP_NAMED = 10  # the summary names the best and worst förvaltning only among groups this large
