@@ -1,5 +1,8 @@
+"""`python -m course`: the whole command line, which progress/cli.py composes above the engine and the store
+(the one place under course/ that reaches the store: the program's entry, imported by nobody)."""
+
 import sys
 
-from course.cli import main
+from progress.cli import main
 
 sys.exit(main())

@@ -1,10 +1,10 @@
-"""python -m course lint | stats | coverage | graph | seed | import | remind | report | retention |
-registerutdrag | radera | daily-counts"""
+"""The engine's commands: python -m course lint | stats | coverage | graph. They read the content only; the
+commands that need the store (seed, import, remind, report, ...) are added by progress/cli.py, which is what
+`python -m course` runs."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -13,22 +13,37 @@ from course.content.loader import default_content_root, load_course
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course", description="Gränsfall: kursens verktyg.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    """The engine's own commands only (the content: lint, stats, coverage, graph). `python -m course` runs
+    progress.cli.main, which adds the commands that need the store."""
+    parser, commands = new_parser()
+    add_content_commands(commands)
+    args = parser.parse_args(argv)
+    return args.run(args)
 
+
+def new_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    parser = argparse.ArgumentParser(prog="python -m course", description="Gränsfall: kursens verktyg.")
+    return parser, parser.add_subparsers(dest="command", required=True)
+
+
+def add_content_commands(commands: argparse._SubParsersAction) -> None:
+    """lint, stats, coverage and graph: they read the content and nothing else."""
     lint = commands.add_parser("lint", help="validera allt innehåll; exit 1 om något är fel")
     lint.add_argument("content_root", nargs="?", type=Path, help="mappen med modules/, scenarios/, quizzes/")
     lint.add_argument("--format", choices=["text", "json"], default="text")
+    lint.set_defaults(run=_lint)
 
     stats = commands.add_parser("stats", help="räkna innehållet")
     stats.add_argument("content_root", nargs="?", type=Path)
     stats.add_argument("--json", action="store_true", help="skriv ut som JSON")
+    stats.set_defaults(run=_stats)
 
     coverage = commands.add_parser("coverage", help="fakta.md:s regelavsnitt mot spårens scenarier och frågor, "
                                                     "med kraven i config/coverage.yaml; exit 1 vid en lucka")
     coverage.add_argument("--track", help="bara detta spår (ett id i config/tracks.yaml)")
     coverage.add_argument("--format", choices=["table", "json"], default="table")
     coverage.add_argument("--content-root", type=Path, help="mappen med modules/, scenarios/, quizzes/")
+    coverage.set_defaults(run=_coverage)
 
     graph = commands.add_parser("graph", help="rita ett scenarios noder, val och slut (SVG, DOT eller text)")
     graph.add_argument("scenario_id", metavar="SCENARIO_ID")
@@ -36,84 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     graph.add_argument("--format", choices=["svg", "dot", "text"],
                        help="standard: svg för en fil som slutar på .svg, dot för .dot/.gv, annars text")
     graph.add_argument("--content-root", type=Path, help="mappen med modules/, scenarios/, quizzes/")
-
-    seed = commands.add_parser("seed", help="skapa en syntetisk kommun med historik i databasen")
-    seed.add_argument("--employees", type=int, default=300)
-    seed.add_argument("--history-years", type=int, default=2)
-    seed.add_argument("--database-url", help="annars COURSE_DATABASE_URL, eller demons fil med --demo")
-    seed.add_argument("--random-seed", type=int, default=7)
-    seed.add_argument("--replace", action="store_true", help="töm databasen först (all data försvinner)")
-
-    for name in FOLLOW_UP_COMMANDS:  # each module adds its own subcommand and sets `run`
-        importlib.import_module(name).add_command(commands)
-    for name in WRITING_COMMANDS:
-        if name in commands.choices:
-            commands.choices[name].add_argument(
-                "--demo", action="store_true",
-                help="skriv i demons databas (data/demo.sqlite utan --database-url); annars vägras den")
-
-    args = parser.parse_args(argv)
-    if args.command in WRITING_COMMANDS:
-        target = _writing_target(args)
-        if target is None:
-            return 2
-        args.database_url = target
-    run = getattr(args, "run", None) or {"lint": _lint, "stats": _stats, "coverage": _coverage, "graph": _graph,
-                                           "seed": _seed}[args.command]
-    return run(args)
-
-
-# Commands that write to the store: each says where it writes, and refuses the demo's database unless --demo.
-WRITING_COMMANDS = ("import", "remind", "seed", "retention", "radera", "daily-counts")
-
-
-def _writing_target(args: argparse.Namespace) -> str | None:
-    """The database URL this command will write to (printed), or None after refusing the demo's database."""
-    from progress.db import DEMO_SQLITE_PATH, database_url, shown_url
-
-    url = args.database_url or database_url("demo" if args.demo else None)
-    print(f"Databas: {shown_url(url)}", file=sys.stderr)
-    if not args.demo and (_same_file(url, DEMO_SQLITE_PATH) or _is_demo_database(url)):
-        print("Det här är demons databas (fiktiva personer). Ange --database-url för kommunens databas, "
-              "eller --demo om du verkligen vill skriva i demon.", file=sys.stderr)
-        return None
-    return url
-
-
-def _same_file(url: str, path: Path) -> bool:
-    if not url.startswith("sqlite"):
-        return False
-    named = url.split("///", 1)[-1]
-    return bool(named) and named != ":memory:" and Path(named).resolve() == path.resolve()
-
-
-def _is_demo_database(url: str) -> bool:
-    """Made by the demo seed. Never creates a database to find out: a missing SQLite file is not the demo's."""
-    from sqlalchemy import inspect
-
-    from progress.db import Database, make_engine
-    from progress.seed import is_demo_database
-
-    if url.startswith("sqlite") and not _sqlite_file_exists(url):
-        return False
-    engine = make_engine(url)
-    try:
-        return inspect(engine).has_table("store_meta") and is_demo_database(Database(engine))
-    except Exception:  # unreachable or not ours: the command itself reports that, in its own words
-        return False
-    finally:
-        engine.dispose()
-
-
-def _sqlite_file_exists(url: str) -> bool:
-    named = url.split("///", 1)[-1]
-    return bool(named) and named != ":memory:" and Path(named).exists()
-
-
-# Commands that work on the store: each module has `add_command(subparsers)`, which registers its parser with
-# `set_defaults(run=...)`.
-FOLLOW_UP_COMMANDS = ("progress.importer", "progress.reminders", "progress.annual", "progress.privacy",
-                      "progress.daily_counts")
+    graph.set_defaults(run=_graph)
 
 
 def _lint(args: argparse.Namespace) -> int:
@@ -212,9 +150,3 @@ def _coverage(args: argparse.Namespace) -> int:
     gaps = len(report.gaps)
     print(f"{gaps} luckor i det som krävs" if gaps else "Inga luckor i det som krävs", file=sys.stderr)
     return 1 if gaps else 0
-
-
-def _seed(args: argparse.Namespace) -> int:
-    from progress.seed import seed_command
-
-    return seed_command(args)

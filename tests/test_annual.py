@@ -173,7 +173,7 @@ def test_pdf_starts_with_the_summary_then_the_tables_and_the_method(report):
 
 
 def test_cli_writes_both_files(db, fixture_course, tmp_path, monkeypatch, capsys):
-    from course.cli import main
+    from progress.cli import main
 
     if db.dialect != "sqlite":
         pytest.skip("the command is the same on both; once is enough")

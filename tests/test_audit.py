@@ -160,7 +160,7 @@ def test_a_view_costs_one_write_and_a_fixed_number_of_queries(org, fixture_cours
 
 
 def test_an_applied_import_is_recorded_in_its_transaction_with_counts_file_and_role_changes(org, capsys):
-    from course.cli import main
+    from progress.cli import main
     from progress import importer
 
     header = "anstallningsid;namn;epost;enhet;roll;startdatum\r\n"

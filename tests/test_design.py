@@ -1,6 +1,6 @@
 """The layering of ../shared/design.md, checked on the source: the engine (course/) and the store (progress/)
-never import Streamlit, the engine never imports the store, and no package has an import cycle (an import
-inside a function counts: that is how cycles hide)."""
+never import Streamlit, the engine never imports the store (its command line is composed in progress/cli.py),
+and no package has an import cycle (an import inside a function counts: that is how cycles hide)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,19 @@ def test_the_engine_and_the_store_never_import_streamlit(package):
     offenders = {name: sorted(i for i in _imports(path, name) if i.split(".")[0] == "streamlit")
                  for name, path in _modules(package).items()}
     assert not {name: found for name, found in offenders.items() if found}
+
+
+def test_the_engine_never_imports_the_store():
+    """course/ is below progress/: the store uses the engine, never the other way round. The one exception is
+    course/__main__.py, the program `python -m course`, which only hands over to progress/cli.py (the command
+    line above both) and is imported by nobody."""
+    offenders = {name: sorted(i for i in _imports(path, name) if i.split(".")[0] == "progress")
+                 for name, path in _modules("course").items() if name != "course.__main__"}
+    assert not {name: found for name, found in offenders.items() if found}
+    main = _modules("course")["course.__main__"]
+    assert _imports(main, "course.__main__") <= {"sys", "progress.cli"}
+    assert not any("course.__main__" in _imports(path, name) for package in PACKAGES
+                   for name, path in _modules(package).items())
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

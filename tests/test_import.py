@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import event, func, select
 
-from course.cli import main
+from progress.cli import main
 from progress import importer
 from progress.access import SYSTEM
 from progress.db import Database, make_engine

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, update
 from streamlit.testing.v1 import AppTest
 
-from course.cli import main as cli
+from progress.cli import main as cli
 from progress.db import Database, make_engine, migrate
 from progress.models import Person, Unit
 from tests.test_app import APP, AUTH_SECRETS, course, logged_in_env, open_app, open_logged_in  # noqa: F401
@@ -137,7 +137,7 @@ def test_cli_writes_to_a_real_database_and_names_it(tmp_path, capsys):
 
 
 def test_cli_hides_the_password_of_the_database_it_names(capsys):
-    from course.cli import _writing_target
+    from progress.cli import _writing_target
     from argparse import Namespace
 
     _writing_target(Namespace(database_url="postgresql+psycopg://u:hemlig@127.0.0.1:1/x", demo=False))

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import ForeignKey, String, Text, func, insert, select
 
 from course import rules
-from course.cli import main as cli
+from progress.cli import main as cli
 from progress import audit, certificates, daily_counts, privacy, states
 from progress.access import SYSTEM, NotPermitted
 from progress.annual import build_report

@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import insert, select
 
 from course import reminders as texts
-from course.cli import main
+from progress.cli import main
 from course.content.loader import default_content_root, load_course
 from course.rules import Status
 from progress.db import Database
