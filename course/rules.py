@@ -216,6 +216,12 @@ def status_by_cutoffs(cutoffs: StatusCutoffs, start_date: date, last_done_at: da
 # Min utbildning draws what progress/learner.py derives with these from records it reads in a fixed number of
 # queries; the write path (progress/attempts.py) decides a completion with the same `current_round`.
 
+# How many first answers a topic needs before a figure ranks it weak or strong: three rules for three scopes,
+# each set once here (a topic with fewer is shown, but not ranked).
+MIN_ANSWERS_PERSON_TOPIC = 2  # one person's talk page: one answer says too little about a topic
+MIN_ANSWERS_UNIT_TOPIC = 5  # a unit's or the organisation's weakest topic: one wrong answer is not a trend
+MIN_ANSWERS_YEAR_TOPIC = 20  # the annual report's topics over a whole year, for the whole organisation
+MIN_GROUP_NAMED = 10  # the annual summary names the best and worst förvaltning only among groups this large
 ADMINISTRATION_KINDS = ("förvaltning", "bolag", "nämnd")  # what a person's "förvaltning" can be (unit kinds)
 PASSED = "godkand"  # a quiz attempt's outcome when it reached the pass mark
 TOPIC_QUIZZES = ("diagnostic", "booster")  # drawn across a track's topics

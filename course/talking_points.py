@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
+from course.rules import MIN_ANSWERS_PERSON_TOPIC
+
 POINTS = 3
 WEAK_SHARE = 0.8  # a topic answered below the default pass mark is weak
 STRONG_SHARE = 0.9
-MIN_ANSWERED = 2  # one answer says too little about a topic to call it weak or strong
 QUOTE_CHARS = 160
 
 
 @dataclass(frozen=True)
-class TopicResult:
+class PersonTopicResult:
     """One topic's quiz answers for one person: each question counted once, by its first and by its latest answer.
     `misconceptions` counts every answer that was wrong while the person said they were sure."""
 
@@ -47,7 +48,7 @@ class TalkingPoint:
 
 
 def suggest(course, *, overdue: Sequence[tuple[str, date | None]] = (),
-            upcoming: Sequence[tuple[str, date | None]] = (), topics: Sequence[TopicResult] = (),
+            upcoming: Sequence[tuple[str, date | None]] = (), topics: Sequence[PersonTopicResult] = (),
             shared_reflections: Sequence[tuple[str, str]] = (), job_title: str | None = None) -> list[TalkingPoint]:
     """Exactly three talking points, most useful first.
 
@@ -80,7 +81,7 @@ def suggest(course, *, overdue: Sequence[tuple[str, date | None]] = (),
             f"Inom {title(topic.topic)} svarade du säkert men fel {times}. Det tyder på en uppfattning som "
             "är lätt att ha, inte på slarv. Prata om hur det ser ut i ert arbete och vad riktlinjerna säger."))
 
-    weak = sorted((t for t in topics if t.answered >= MIN_ANSWERED and t.topic not in used_topics
+    weak = sorted((t for t in topics if t.answered >= MIN_ANSWERS_PERSON_TOPIC and t.topic not in used_topics
                    and t.share_latest < WEAK_SHARE), key=lambda t: (t.share_latest, -t.answered, title(t.topic)))
     if weak:
         topic = weak[0]
@@ -104,7 +105,7 @@ def suggest(course, *, overdue: Sequence[tuple[str, date | None]] = (),
             "nasta", f"Nästa modul: {course.modules[module_id].title}",
             f"{course.modules[module_id].title} ska vara klar{when}. Planera in tid för den i arbetet."))
 
-    strong = sorted((t for t in topics if t.answered >= MIN_ANSWERED and t.topic not in used_topics
+    strong = sorted((t for t in topics if t.answered >= MIN_ANSWERS_PERSON_TOPIC and t.topic not in used_topics
                      and t.share_latest >= STRONG_SHARE and t.misconceptions == 0),
                     key=lambda t: (-t.answered, title(t.topic)))
     if len(points) < POINTS and strong:

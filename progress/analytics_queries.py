@@ -21,43 +21,34 @@ from typing import Iterable, Sequence
 from sqlalchemy import Select, and_, case, func, select
 
 from course import itemstats
+from course.rules import MIN_ANSWERS_UNIT_TOPIC
 from course.content.loader import Course
 from progress.access import (NotPermitted, Viewer, is_admin_in, manages_anyone, manages_unit,
                              require_admin, require_employed)
 from progress.db import Database
 from progress.models import Attempt, Step, TopicTally
+from progress.tallies import EVERYONE
 from progress.unit_tree import unit_and_below_query
 
-EVERYONE = ""  # topic_tallies.role of the rows that count every person once
-MIN_TOPIC_ANSWERS = 5  # a topic with fewer first answers in the scope is not ranked: one wrong answer is not a trend
-
-
-def correct_percent(correct: int, answered: int) -> float:
-    """% of first answers that were correct (0 when there were none)."""
-    return 100.0 * correct / answered if answered else 0.0
 
 
 @dataclass(frozen=True)
-class TopicShare:
+class TopicAnswers:
+    """First answers on a topic, in a scope, over all of a period or in one month or quarter (`period`, its first
+    day). `share` is 0–1 and `percent` 0–100, as everywhere in the code."""
+
     topic: str
     answered: int
     correct: int
+    period: date | None = None
 
     @property
     def share(self) -> float:
-        return correct_percent(self.correct, self.answered)
-
-
-@dataclass(frozen=True)
-class TopicPeriod:
-    topic: str
-    period: date  # the first day of the month (or quarter)
-    answered: int
-    correct: int
+        return self.correct / self.answered if self.answered else 0.0
 
     @property
-    def share(self) -> float:
-        return correct_percent(self.correct, self.answered)
+    def percent(self) -> float:
+        return 100.0 * self.share
 
 
 # -- item statistics ---------------------------------------------------------------------------------------
@@ -146,7 +137,7 @@ def _month_range(start: date | None, end: date | None) -> list:
 
 
 def topic_mastery_by_month(db: Database, viewer_id: Viewer, start: date | None = None, end: date | None = None,
-                           topics: Sequence[str] | None = None) -> list[TopicPeriod]:
+                           topics: Sequence[str] | None = None) -> list[TopicAnswers]:
     """Share of correct first answers per topic and month, across the whole organisation. Admins only."""
     require_admin(db, viewer_id)
     query = (select(TopicTally.topic, TopicTally.month, func.sum(TopicTally.answered), func.sum(TopicTally.correct))
@@ -155,11 +146,11 @@ def topic_mastery_by_month(db: Database, viewer_id: Viewer, start: date | None =
     if topics is not None:
         query = query.where(TopicTally.topic.in_(list(topics)))
     with db.read() as session:
-        return [TopicPeriod(topic, month, int(answered), int(correct))
+        return [TopicAnswers(topic, int(answered), int(correct), month)
                 for topic, month, answered, correct in session.execute(query)]
 
 
-def by_quarter(rows: Iterable[TopicPeriod]) -> list[TopicPeriod]:
+def by_quarter(rows: Iterable[TopicAnswers]) -> list[TopicAnswers]:
     """Monthly rows folded into quarters (a quarter is named by its first day). Done here, not in SQL: the
     monthly rows are already few (topics × months), and date arithmetic differs between the two databases."""
     sums: dict[tuple[str, date], list[int]] = {}
@@ -168,7 +159,7 @@ def by_quarter(rows: Iterable[TopicPeriod]) -> list[TopicPeriod]:
         counts = sums.setdefault((row.topic, quarter), [0, 0])
         counts[0] += row.answered
         counts[1] += row.correct
-    return [TopicPeriod(topic, quarter, a, c) for (topic, quarter), (a, c) in sorted(sums.items(),
+    return [TopicAnswers(topic, a, c, quarter) for (topic, quarter), (a, c) in sorted(sums.items(),
                                                                                      key=lambda i: (i[0][1], i[0][0]))]
 
 
@@ -190,7 +181,7 @@ def _require_topics(db: Database, viewer_id: Viewer, unit_id: str | None, organi
 
 def topic_shares(db: Database, viewer_id: Viewer, start: date | None = None, end: date | None = None, *,
                  unit_id: str | None = None, topics: Sequence[str] | None = None,
-                 min_answered: int = MIN_TOPIC_ANSWERS) -> list[TopicShare]:
+                 min_answered: int = MIN_ANSWERS_UNIT_TOPIC) -> list[TopicAnswers]:
     """Correct share of first answers per topic, weakest first: for the whole organisation (admins), or for a
     unit and the units under it (its managers, admins); only `topics` when given; topics with fewer than
     `min_answered` answers are left out."""
@@ -199,7 +190,7 @@ def topic_shares(db: Database, viewer_id: Viewer, start: date | None = None, end
 
 
 def _topic_shares(db: Database, start: date | None, end: date | None, *, unit_id: str | None,
-                  topics: Sequence[str] | None, min_answered: int = MIN_TOPIC_ANSWERS) -> list[TopicShare]:
+                  topics: Sequence[str] | None, min_answered: int = MIN_ANSWERS_UNIT_TOPIC) -> list[TopicAnswers]:
     answered = func.sum(TopicTally.answered)
     query = (select(TopicTally.topic, answered, func.sum(TopicTally.correct))
              .where(TopicTally.role == EVERYONE, *_month_range(start, end))
@@ -209,12 +200,12 @@ def _topic_shares(db: Database, start: date | None, end: date | None, *, unit_id
     if topics is not None:
         query = query.where(TopicTally.topic.in_(list(topics)))
     with db.read() as session:
-        rows = [TopicShare(topic, int(a), int(c)) for topic, a, c in session.execute(query)]
+        rows = [TopicAnswers(topic, int(a), int(c)) for topic, a, c in session.execute(query)]
     return sorted(rows, key=lambda row: (row.share, -row.answered, row.topic))
 
 
 def weakest_topic(db: Database, viewer_id: Viewer, start: date | None = None, end: date | None = None, *,
-                  unit_id: str | None = None, topics: Sequence[str] | None = None) -> TopicShare | None:
+                  unit_id: str | None = None, topics: Sequence[str] | None = None) -> TopicAnswers | None:
     """The topic with the smallest share of correct first answers in the scope, or None without enough data.
     A unit's: its managers and admins; the organisation's (one topic, one share): any manager and admins."""
     _require_topics(db, viewer_id, unit_id, organisation_for_managers=True)

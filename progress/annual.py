@@ -15,8 +15,8 @@ from typing import Callable
 from sqlalchemy import func, select
 
 from course.content.loader import Course
-from course.documents.annual import MIN_TOPIC_ANSWERS, ROLE_TITLES, AnnualReport, Coverage, TopicResult
-from course.rules import DONE_STATUSES, Status
+from course.documents.annual import ROLE_TITLES, AnnualReport, Coverage, YearTopicResult
+from course.rules import DONE_STATUSES, MIN_ANSWERS_YEAR_TOPIC, Status
 from progress import reports, unit_tree
 from progress.access import SYSTEM, Viewer, require_admin
 from progress.db import Database
@@ -39,13 +39,13 @@ def report_day(year: int, today: date) -> date:
 
 
 def build_report(db: Database, viewer_id: Viewer, course: Course, year: int, today: date | None = None,
-                 progress: Callable[[str], None] | None = None) -> AnnualReport:
-    """Everything the annual report for `year` shows, for admins (or the operator's command). `progress` is told
+                 on_step: Callable[[str], None] | None = None) -> AnnualReport:
+    """Everything the annual report for `year` shows, for admins (or the operator's command). `on_step` is told
     what is being counted. The report names no person (groups of people, topics), so it is not logged as an
     export of named people."""
     today = today or date.today()
     require_admin(db, viewer_id, today)
-    tell = progress or (lambda message: None)
+    tell = on_step or (lambda message: None)
     as_of, previous_as_of = report_day(year, today), date(year - 1, 12, 31)
     administration_of = _administrations(db)
     roles = _roles(db)
@@ -132,7 +132,7 @@ def _topic_sums(db: Database, year: int, until_day: date) -> dict[str, tuple[int
     return {topic: (int(answered or 0), int(correct or 0)) for topic, answered, correct in rows}
 
 
-def _topics(db: Database, course: Course, year: int, as_of: date) -> tuple[TopicResult, ...]:
+def _topics(db: Database, course: Course, year: int, as_of: date) -> tuple[YearTopicResult, ...]:
     """Every topic answered in the year, the ranked ones (enough answers) weakest first, then the rest."""
     current = _topic_sums(db, year, as_of)
     previous = _topic_sums(db, year - 1, date(year - 1, 12, 31))
@@ -141,8 +141,8 @@ def _topics(db: Database, course: Course, year: int, as_of: date) -> tuple[Topic
         if not answered:
             continue
         previous_answered, previous_correct = previous.get(topic, (0, 0))
-        results.append(TopicResult(topic, course.topic_title(topic), answered, correct, previous_answered,
-                                   previous_correct, answered >= MIN_TOPIC_ANSWERS))
+        results.append(YearTopicResult(topic, course.topic_title(topic), answered, correct, previous_answered,
+                                   previous_correct, answered >= MIN_ANSWERS_YEAR_TOPIC))
     return tuple(sorted(results, key=lambda t: (not t.ranked, t.correct / t.answered, -t.answered, t.title)))
 
 
@@ -174,7 +174,7 @@ def report_command(args) -> int:
         migrate(engine)
         db = Database(engine)
         report = build_report(db, SYSTEM, result.course, args.year,
-                              progress=lambda message: print(message, file=sys.stderr, flush=True))
+                              on_step=lambda message: print(message, file=sys.stderr, flush=True))
     except FutureYear as error:
         print(error, file=sys.stderr)
         return 1

@@ -145,7 +145,7 @@ def _thousands(number: int) -> str:
 
 
 @dataclass(frozen=True)
-class Problem:
+class ImportProblem:
     """One bad row (or, with no row, the whole file or sheet), told as a sentence for the admin."""
 
     sheet: str  # "" for the people, UNITS_SHEET for the units
@@ -174,7 +174,7 @@ class Parsed:
     units: list[Row] = field(default_factory=list)
     person_ids: set[str] = field(default_factory=set)  # every id in the file, bad rows too: no follow-on errors
     unit_ids: set[str] = field(default_factory=set)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     refused: bool = False  # the whole file was refused (its one problem says why): nothing in it was read
 
@@ -194,7 +194,7 @@ class Change:
         return "; ".join(f"{FIELD_LABELS[f]} {show(old)} → {show(new)}" for f, old, new in self.diff)
 
     def __str__(self) -> str:
-        where = str(Problem(self.sheet, self.row, "")).removesuffix(": ") if self.row else "Finns inte i filen"
+        where = str(ImportProblem(self.sheet, self.row, "")).removesuffix(": ") if self.row else "Finns inte i filen"
         return f"{where}: {self.action} {self.id} {self.name}" + (f": {self.changes()}" if self.diff else "")
 
 
@@ -202,7 +202,7 @@ class Change:
 class Plan:
     units: list[Change]
     people: list[Change]
-    problems: list[Problem]
+    problems: list[ImportProblem]
     notes: list[str]
     refused: bool = False  # see Parsed.refused
 
@@ -253,7 +253,7 @@ def parse(filename: str, data: bytes, units_filename: str | None = None, units_d
                 _unit_row(number, record, rows_with_id, parsed)
         people = list(_records(people_rows, PERSON_HEADERS, PERSON_REQUIRED, "", parsed))
     except FileRefused as error:
-        return Parsed(problems=[Problem("", None, str(error))], refused=True)
+        return Parsed(problems=[ImportProblem("", None, str(error))], refused=True)
     for number, record, rows_with_id in _with_duplicates(people, "anstallningsid"):
         _person_row(number, record, rows_with_id, parsed)
     parsed.problems.sort(key=_problem_order)
@@ -269,7 +269,7 @@ def _with_duplicates(records: list[tuple[int, dict]], id_column: str) -> Iterato
         yield number, record, rows[_text(record[id_column])]
 
 
-def _problem_order(problem: Problem) -> tuple:
+def _problem_order(problem: ImportProblem) -> tuple:
     return problem.row is not None, problem.sheet != "", problem.row or 0
 
 
@@ -562,7 +562,7 @@ def _records(rows: Iterator[tuple[int, Sequence]], headers: dict[str, str], requ
     above all, is left behind as the row is read."""
     first = next(rows, None)
     if first is None:
-        parsed.problems.append(Problem(sheet, None, "Filen är tom. Första raden ska ha kolumnernas namn."))
+        parsed.problems.append(ImportProblem(sheet, None, "Filen är tom. Första raden ska ha kolumnernas namn."))
         return
     header = [HIDDEN_PERSONNUMMER if looks_like_personnummer(title) else title for title in first[1]]
     titles = [str(title).strip() for title in header if title is not None and str(title).strip()]
@@ -579,7 +579,7 @@ def _records(rows: Iterator[tuple[int, Sequence]], headers: dict[str, str], requ
                                 "och lästes inte in.")
     missing = [column for column in required if column not in columns]
     for column in missing:
-        parsed.problems.append(Problem(sheet, None, f"Kolumnen \"{column}\" saknas. Kolumnerna i filen är: "
+        parsed.problems.append(ImportProblem(sheet, None, f"Kolumnen \"{column}\" saknas. Kolumnerna i filen är: "
                                                     f"{', '.join(titles) or 'inga'}."))
     if missing:
         return
@@ -661,7 +661,7 @@ PERSONNUMMER_IN = {
 }
 
 
-def _personnummer_problems(record: dict, sheet: str, number: int) -> list[Problem]:
+def _personnummer_problems(record: dict, sheet: str, number: int) -> list[ImportProblem]:
     """A personnummer in any column that is read refuses the row, so that it is never stored: dropping only
     the value would import a person without the name, address or id the file meant (a personnummer where a
     name should be is a sign that the export's columns are wrong). The value itself is never repeated."""
@@ -675,7 +675,7 @@ def _personnummer_problems(record: dict, sheet: str, number: int) -> list[Proble
             message = PERSONNUMMER_IN.get(column) or (
                 f"Kolumnen {column} innehåller något som ser ut som ett personnummer. Personnummer får inte sparas, "
                 "så raden läses inte in: ta bort personnumret ur filen.")
-        problems.append(Problem(sheet, number, message))
+        problems.append(ImportProblem(sheet, number, message))
     return problems
 
 
@@ -688,7 +688,7 @@ def _person_row(number: int, record: dict, rows_with_id: list[int], parsed: Pars
         return
 
     def bad(message: str) -> None:
-        problems.append(Problem("", number, message))
+        problems.append(ImportProblem("", number, message))
 
     person_id = _text(record["anstallningsid"])
     if not person_id:
@@ -755,7 +755,7 @@ def _unit_row(number: int, record: dict, rows_with_id: list[int], parsed: Parsed
         return
 
     def bad(message: str) -> None:
-        problems.append(Problem(UNITS_SHEET, number, message))
+        problems.append(ImportProblem(UNITS_SHEET, number, message))
 
     unit_id = _text(record["enhet"])
     if not unit_id:
@@ -818,19 +818,20 @@ def make_plan(parsed: Parsed, current: Snapshot, today: date, end_missing: bool 
     for row in parsed.units:
         parent, manager = row.values.get("parent_id"), row.values.get("manager_id")
         if parent and parent not in known_units:
-            problems.append(Problem(UNITS_SHEET, row.row, f"Den överordnade enheten \"{parent}\" finns varken "
+            problems.append(ImportProblem(UNITS_SHEET, row.row, f"Den överordnade enheten \"{parent}\" finns varken "
                                                           "bland enheterna i filen eller i databasen."))
         if manager and manager not in known_people:
-            problems.append(Problem(UNITS_SHEET, row.row, f"Chefen \"{manager}\" finns varken i filen eller i "
+            problems.append(ImportProblem(UNITS_SHEET, row.row, f"Chefen \"{manager}\" finns varken i filen eller i "
                                                           "databasen. Ange chefens anställnings-id."))
     problems += _cycles(parsed.units, current.units)
     problems += _email_conflicts(parsed, current, today, end_missing)
     for row in parsed.people:
         if row.values["unit_id"] not in known_units:
-            problems.append(Problem("", row.row, f"Enheten \"{row.values['unit_id']}\" finns varken bland enheterna "
-                                                 "i filen eller i databasen. Rätta id:t eller lägg till enheten."))
+            problems.append(ImportProblem("", row.row, f"Enheten \"{row.values['unit_id']}\" finns varken bland "
+                                                       "enheterna i filen eller i databasen. Rätta id:t eller lägg "
+                                                       "till enheten."))
         if row.manager_id and row.manager_id not in known_people:
-            problems.append(Problem("", row.row, f"Chefen \"{row.manager_id}\" finns varken i filen eller i "
+            problems.append(ImportProblem("", row.row, f"Chefen \"{row.manager_id}\" finns varken i filen eller i "
                                                  "databasen. Ange chefens anställnings-id."))
     problems.sort(key=_problem_order)
     bad = {(problem.sheet, problem.row) for problem in problems}  # a bad row is shown as a problem, not a change
@@ -859,7 +860,7 @@ def email_key(email: str | None) -> str:
     return (email or "").strip().lower()
 
 
-def _email_conflicts(parsed: Parsed, current: Snapshot, today: date, end_missing: bool) -> list[Problem]:
+def _email_conflicts(parsed: Parsed, current: Snapshot, today: date, end_missing: bool) -> list[ImportProblem]:
     """Two people employed at the same time, today or later, may not have one e-mail address: signing in by it
     could not tell them apart. Each row is checked against the file's other rows and against the people in the
     store who are not in the file (they keep their address). Someone in the file will have the file's address,
@@ -884,12 +885,13 @@ def _email_conflicts(parsed: Parsed, current: Snapshot, today: date, end_missing
             others = [other.row for other in rows
                       if other is not row and _together(*period(row), *period(other), today)]
             if others:
-                problems.append(Problem("", row.row, f"E-postadressen {email} finns också på rad {_and(others)}. "
+                problems.append(ImportProblem("", row.row, f"E-postadressen {email} finns också på rad {_and(others)}. "
                                                      f"{SAME_EMAIL}"))
             for person_id, name, start, end in in_store.get(key, ()):
                 if _together(*period(row), start, end, today):
-                    problems.append(Problem("", row.row, f"E-postadressen {email} tillhör redan {name} ({person_id}) "
-                                                         f"i databasen, som inte finns i filen. {SAME_EMAIL}"))
+                    problems.append(ImportProblem("", row.row, f"E-postadressen {email} tillhör redan {name} "
+                                                               f"({person_id}) i databasen, som inte finns i filen. "
+                                                               f"{SAME_EMAIL}"))
     return problems
 
 
@@ -903,7 +905,7 @@ def _together(start: date, end: date | None, other_start: date, other_end: date 
     return all(last is None or first <= last for last in (end, other_end))
 
 
-def _cycles(rows: list[Row], stored: dict[str, dict]) -> list[Problem]:
+def _cycles(rows: list[Row], stored: dict[str, dict]) -> list[ImportProblem]:
     parent = {unit_id: values["parent_id"] for unit_id, values in stored.items()}
     parent |= {row.id: row.values["parent_id"] for row in rows if "parent_id" in row.values}
     problems = []
@@ -913,7 +915,7 @@ def _cycles(rows: list[Row], stored: dict[str, dict]) -> list[Problem]:
             path.append(current)
             current = parent.get(current)
         if current == row.id:
-            problems.append(Problem(UNITS_SHEET, row.row, f"Enheten {row.id} hamnar under sig själv "
+            problems.append(ImportProblem(UNITS_SHEET, row.row, f"Enheten {row.id} hamnar under sig själv "
                                                           f"({' → '.join(path + [row.id])}). Rätta kolumnen "
                                                           "overordnad."))
     return problems
@@ -1033,7 +1035,7 @@ def import_command(args) -> int:
         print(f"Filen kunde inte läsas: {error.strerror} ({error.filename}).", file=sys.stderr)
         return 1
     except FileRefused as error:
-        parsed = Parsed(problems=[Problem("", None, str(error))], refused=True)
+        parsed = Parsed(problems=[ImportProblem("", None, str(error))], refused=True)
     if parsed.refused:  # nothing was read: the database is not even opened
         print(f"{parsed.problems[0]}\nInget har sparats.", file=sys.stderr)
         return 1

@@ -38,7 +38,7 @@ from progress.talk import ReflectionRecord
 @dataclass(frozen=True)
 class ModuleCard:
     module: Module  # in the learner's language where a translation exists
-    progress: ModuleProgress
+    module_progress: ModuleProgress
     parts_total: int
     parts_done: int
     done: bool  # klar, or klar via diagnos
@@ -115,7 +115,7 @@ class QuizPlay:
 @dataclass(frozen=True)
 class ModulePage:
     module: Module  # in the learner's language
-    progress: ModuleProgress
+    module_progress: ModuleProgress
     parts: tuple[Part, ...]
     parts_done: tuple[bool, ...]
     current: int | None  # the part shown; None: the completion page
@@ -294,11 +294,11 @@ def _topic_latest(records: _Records, kind: str, track_id: str) -> _AttemptRow | 
     return records.latest.get(f"{kind}:{track_id}")
 
 
-def _track(course: Course, records: _Records, track: Track, progress: Mapping[str, ModuleProgress],
+def _track(course: Course, records: _Records, track: Track, by_module: Mapping[str, ModuleProgress],
            today: date) -> tuple[rules.Refresher | None, rules.Booster | None]:
-    return (rules.refresher(track, progress, today, course.follow_up.due_soon_days,
+    return (rules.refresher(track, by_module, today, course.follow_up.due_soon_days,
                             _topic_latest(records, "diagnostic", track.id)),
-            rules.booster(track, progress, today, course.follow_up, _topic_latest(records, "booster", track.id)))
+            rules.booster(track, by_module, today, course.follow_up, _topic_latest(records, "booster", track.id)))
 
 
 # --- the pages ----------------------------------------------------------------------------------------------------
@@ -313,9 +313,9 @@ def overview(db: Database, course: Course, viewer_id: Viewer, person_id: str, to
                     for row in session.connection().execute(
                         select(Attestation.track_id, Attestation.guideline_version, Attestation.attested_at)
                         .where(Attestation.person_id == person_id).order_by(Attestation.attested_at))}
-    progress = _progress(course, records, language, today)
+    by_module = _progress(course, records, language, today)
     cards = {}
-    for module_id, module_progress in progress.items():
+    for module_id, module_progress in by_module.items():
         module = _variant(course, module_id, language)
         done = module_progress.status in rules.DONE_STATUSES
         done_for_now = rules.done_for_now(module_progress, today, course.follow_up.due_soon_days)
@@ -328,14 +328,14 @@ def overview(db: Database, course: Course, viewer_id: Viewer, person_id: str, to
         drawn_here = tuple(m for m in track.modules if m not in shown)
         also = tuple(m for m in track.modules if m in shown)
         shown.update(drawn_here)
-        refresher, booster = _track(course, records, track, progress, today)
-        done = rules.track_done(track, progress)
+        refresher, booster = _track(course, records, track, by_module, today)
+        done = rules.track_done(track, by_module)
         attestation = None
         if track.attestation and guidelines is not None:
             record = attested.get(track.id)
             version = record.guideline_version if record else None
             attestation = AttestationState(guidelines, record, rules.attestation_current(version, guidelines.version),
-                                           rules.may_attest(track, progress, version, guidelines.version))
+                                           rules.may_attest(track, by_module, version, guidelines.version))
         tracks.append(TrackOverview(track, drawn_here, also, done, refresher, booster, done, attestation))
     return LearnerOverview(person_id, tuple(tracks), MappingProxyType(cards))
 
@@ -351,13 +351,13 @@ def module_page(db: Database, course: Course, viewer_id: Viewer, person_id: str,
             raise NotPermitted(module_id)
         module = _variant(course, module_id, language)
         base = course.base_of(module.id)
-        progress = _module_progress(course, records, module, today)
-        parts = rules.parts(module, progress)
+        module_progress = _module_progress(course, records, module, today)
+        parts = rules.parts(module, module_progress)
         current = rules.part_index(part, parts)
-        if current is None and not rules.opens_on_completion(progress, today, course.follow_up.due_soon_days):
-            current = rules.next_part(parts, progress)
-        page = dict(module=module, progress=progress, parts=parts,
-                    parts_done=tuple(rules.part_done(p, progress) for p in parts), current=current,
+        if current is None and not rules.opens_on_completion(module_progress, today, course.follow_up.due_soon_days):
+            current = rules.next_part(parts, module_progress)
+        page = dict(module=module, module_progress=module_progress, parts=parts,
+                    parts_done=tuple(rules.part_done(p, module_progress) for p in parts), current=current,
                     next_part=current + 1 if current is not None and current + 1 < len(parts) else None)
         if current is None:
             reflection = session.execute(
@@ -384,8 +384,8 @@ def topic_quiz_page(db: Database, course: Course, viewer_id: Viewer, person_id: 
         quiz = _quiz(course, *_attempt_with_steps(session, latest.id)) if latest is not None else None
     if quiz is None or not quiz.finished or kind != "diagnostic":
         return TopicQuizPage(kind, track, quiz)
-    progress = _progress(course, records, language, today)
-    waived, remaining = rules.diagnostic_outcome([m for m in quiz.attempt.scope if m in progress], progress)
+    by_module = _progress(course, records, language, today)
+    waived, remaining = rules.diagnostic_outcome([m for m in quiz.attempt.scope if m in by_module], by_module)
     return TopicQuizPage(kind, track, quiz, tuple(waived), tuple(remaining))
 
 

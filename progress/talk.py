@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from course import talking_points
 from course.content.loader import Course
 from course.rules import DONE_STATUSES, Status
-from course.talking_points import TalkingPoint, TopicResult
+from course.talking_points import TalkingPoint, PersonTopicResult
 from progress import audit
 # talk.NotPermitted is access.NotPermitted: one refusal for every read of a person's results
 from progress.access import NotPermitted, Viewer, may_see_person, require_employed, require_person
@@ -54,7 +54,7 @@ class TalkSummary:
     person_id: str
     status: tuple[StatusRow, ...]
     history: tuple[HistoryEntry, ...]  # newest first
-    topics: tuple[TopicResult, ...]  # in course order of the modules that hold them
+    topics: tuple[PersonTopicResult, ...]  # in course order of the modules that hold them
     reflections: tuple[ReflectionRecord, ...]  # shared ones only, unless the viewer is the person
 
     @property
@@ -67,7 +67,7 @@ class TalkSummary:
                 if row.status not in DONE_STATUSES and row.status != Status.OVERDUE]
 
     @property
-    def misconceptions(self) -> list[TopicResult]:
+    def misconceptions(self) -> list[PersonTopicResult]:
         return sorted((t for t in self.topics if t.misconceptions), key=lambda t: -t.misconceptions)
 
 
@@ -157,7 +157,7 @@ def _summary(db: Database, course: Course, person_id: str, today: date, own: boo
                                     key=lambda r: _module_order(course, r.module_id))))
 
 
-def _topic_results(course: Course, answers) -> list[TopicResult]:
+def _topic_results(course: Course, answers) -> list[PersonTopicResult]:
     """Per topic: each question counted once, by its first and by its latest answer; every sure-but-wrong
     answer counted as a misconception. `answers` come oldest first."""
     first: dict[str, bool] = {}
@@ -175,7 +175,7 @@ def _topic_results(course: Course, answers) -> list[TopicResult]:
     for question_id in first:
         by_topic.setdefault(course.questions[question_id].topic, []).append(question_id)
     order = _topic_order(course)
-    return [TopicResult(topic, len(ids), sum(first[q] for q in ids), sum(latest[q] for q in ids),
+    return [PersonTopicResult(topic, len(ids), sum(first[q] for q in ids), sum(latest[q] for q in ids),
                         sure_wrong.get(topic, 0))
             for topic, ids in sorted(by_topic.items(), key=lambda item: order.get(item[0], len(order)))]
 

@@ -55,7 +55,7 @@ def test_topic_mastery_by_month_and_by_quarter(db):
                                                      ("gavor-och-representation", date(2025, 2, 1))}
     only = queries.topic_mastery_by_month(db, SYSTEM, topics=["sociala-medier"])
     assert [(r.topic, r.answered, r.correct) for r in only] == [("sociala-medier", 10, 1)]
-    quarters = {(r.topic, r.period): (r.answered, r.correct, round(r.share, 1))
+    quarters = {(r.topic, r.period): (r.answered, r.correct, round(r.percent, 1))
                 for r in queries.by_quarter(queries.topic_mastery_by_month(db, SYSTEM))}
     assert quarters[("bisysslor", date(2025, 1, 1))] == (40, 30, 75.0)  # 4 + 6 + 20 of 10 + 10 + 20
     assert quarters[("vanskapskorruption", date(2025, 4, 1))] == (4, 0, 0.0)
@@ -78,7 +78,7 @@ def test_weakest_topics_for_the_organisation_and_for_a_unit_subtree(db):
     assert queries.weakest_topic(db, SYSTEM, unit_id="enhet-b").topic == "gavor-och-representation"
     assert queries.weakest_topic(db, SYSTEM, unit_id="enhet-a").topic == "bisysslor"
     assert queries.weakest_topic(db, SYSTEM, date(2025, 3, 1), None, unit_id="forvaltning") is None  # no data then
-    assert queries.weakest_topic(db, SYSTEM, date(2025, 2, 1), date(2025, 2, 28), unit_id="enhet-a").share == 60.0
+    assert queries.weakest_topic(db, SYSTEM, date(2025, 2, 1), date(2025, 2, 28), unit_id="enhet-a").percent == 60.0
 
 
 def test_managed_units_are_the_subtree_in_tree_order(db):

@@ -139,7 +139,7 @@ def test_a_new_hire_s_overview(db, fixture_course):
     found = learner.overview(db, fixture_course, "p1", "p1", TODAY)
     assert [t.track.id for t in found.tracks] == ["alla"]
     card = found.modules["prov"]
-    assert card.progress.status == Status.NOT_STARTED and card.progress.due == START + timedelta(days=30)
+    assert card.module_progress.status == Status.NOT_STARTED and card.module_progress.due == START + timedelta(days=30)
     assert (card.parts_done, card.parts_total) == (0, 3) and not card.done and not card.done_for_now
     assert not card.renewal_open and card.languages == ("sv",)
     track = found.tracks[0]
@@ -175,7 +175,7 @@ def test_playing_the_module_through_the_service_shows_each_part_then_the_complet
     found = learner.overview(db, fixture_course, "p1", "p1", TODAY)
     track = found.tracks[0]
     card = found.modules["prov"]
-    assert card.progress.status == Status.DONE and card.done and card.done_for_now and not card.renewal_open
+    assert card.module_progress.status == Status.DONE and card.done and card.done_for_now and not card.renewal_open
     assert track.done and track.certificate and track.attestation.may_attest
     assert track.booster is not None and not track.booster.offered  # opens three weeks after
     Attestations(db).attest("p1", "alla", fixture_course.organisation.riktlinjer.version)
@@ -225,7 +225,7 @@ def test_a_refresher_round_offers_one_scenario_and_the_diagnostic(db, fixture_co
     complete(attempts, fixture_course, "prov")
     shift_back(db, timedelta(days=400))  # more than a year ago: due again
     found = learner.overview(db, fixture_course, "p1", "p1", TODAY)
-    assert found.modules["prov"].progress.status == Status.OVERDUE
+    assert found.modules["prov"].module_progress.status == Status.OVERDUE
     assert found.tracks[0].refresher.scope == ("prov",) and not found.tracks[0].refresher.started
     page = learner.module_page(db, fixture_course, "p1", "p1", "prov", None, TODAY)
     assert len(page.parts) == 2  # one scenario, then the quiz
@@ -239,7 +239,7 @@ def test_a_refresher_round_offers_one_scenario_and_the_diagnostic(db, fixture_co
     assert topic.quiz.finished and topic.waived == ("prov",) and topic.remaining == ()
     assert topic.quiz.cbm.best == 3 * len(topic.quiz.steps) and topic.quiz.passed is None
     found = learner.overview(db, fixture_course, "p1", "p1", TODAY)
-    assert found.modules["prov"].progress.status == Status.WAIVED and found.tracks[0].refresher is None
+    assert found.modules["prov"].module_progress.status == Status.WAIVED and found.tracks[0].refresher is None
 
 
 def test_the_overview_and_the_pages_cost_the_same_queries_whatever_the_course_and_the_history(db, fixture_course,
@@ -317,7 +317,7 @@ def test_a_module_done_a_year_ago_stays_done_with_its_next_round_open(db, fixtur
     shift_back(db, timedelta(days=358))  # due in a week: the round opened two weeks before
     found = learner.overview(db, fixture_course, "p1", "p1", TODAY)
     card = found.modules["prov"]
-    assert card.progress.status == Status.DONE and card.done and card.renewal_open and not card.done_for_now
+    assert card.module_progress.status == Status.DONE and card.done and card.renewal_open and not card.done_for_now
     assert found.tracks[0].refresher.scope == ("prov",)  # and the refresher can be taken now
     assert not learner.module_page(db, fixture_course, "p1", "p1", "prov", None, TODAY).completion_page
 

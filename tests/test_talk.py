@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from course.content.loader import load_course
 from course.documents.talk import talk_pdf
 from course.rules import Status
-from course.talking_points import TalkingPoint, TopicResult, suggest
+from course.talking_points import TalkingPoint, PersonTopicResult, suggest
 from progress import talk
 from progress.models import Attempt, Completion, Person, Reflection, Step, Waiver
 from progress.reports import StatusRow
@@ -44,9 +44,9 @@ def pdf_text(data: bytes) -> tuple[int, str]:
 # --- talking points: pure ----------------------------------------------------------------------------------------
 
 def test_three_points_most_useful_first(course):
-    topics = [TopicResult("bisysslor", 4, 2, 3, misconceptions=0),
-              TopicResult("vanskapskorruption", 5, 3, 4, misconceptions=2),
-              TopicResult("nepotism", 3, 1, 1, misconceptions=0)]
+    topics = [PersonTopicResult("bisysslor", 4, 2, 3, misconceptions=0),
+              PersonTopicResult("vanskapskorruption", 5, 3, 4, misconceptions=2),
+              PersonTopicResult("nepotism", 3, 1, 1, misconceptions=0)]
     points = suggest(course, overdue=[("mutor", TODAY - timedelta(days=5))], topics=topics,
                      shared_reflections=[("grunder", "Jag frågar chefen först.")])
     assert [p.kind for p in points] == ["forsenad", "missuppfattning", "svagaste"]
@@ -56,8 +56,8 @@ def test_three_points_most_useful_first(course):
 
 
 def test_the_weakest_topic_is_not_the_one_already_raised_and_a_reflection_comes_next(course):
-    topics = [TopicResult("vanskapskorruption", 4, 1, 1, misconceptions=1),  # weakest, and sure-but-wrong
-              TopicResult("bisysslor", 4, 4, 3)]  # 75 %: below the mark
+    topics = [PersonTopicResult("vanskapskorruption", 4, 1, 1, misconceptions=1),  # weakest, and sure-but-wrong
+              PersonTopicResult("bisysslor", 4, 4, 3)]  # 75 %: below the mark
     points = suggest(course, topics=topics, shared_reflections=[("grunder", "  "), ("mutor", "Fråga alltid.")])
     assert [p.kind for p in points] == ["missuppfattning", "svagaste", "reflektion"]
     assert "Bisysslor" in points[1].title
@@ -76,7 +76,8 @@ def test_several_overdue_modules_make_one_point(course):
 
 
 def test_when_all_is_well_the_fallbacks_still_give_three(course):
-    strong = [TopicResult("muta-tagande", 5, 5, 5), TopicResult("bisysslor", 1, 0, 0)]  # one answer: too few
+    # one answer on bisysslor: too few
+    strong = [PersonTopicResult("muta-tagande", 5, 5, 5), PersonTopicResult("bisysslor", 1, 0, 0)]
     points = suggest(course, topics=strong, job_title="Bygglovshandläggare")
     assert [p.kind for p in points] == ["styrka", "grazoner", "larm"]
     assert "som bygglovshandläggare" in points[1].text
@@ -92,7 +93,7 @@ def test_when_all_is_well_the_fallbacks_still_give_three(course):
 @pytest.mark.parametrize("weak", [False, True])
 @pytest.mark.parametrize("reflection", [False, True])
 def test_always_exactly_three_distinct_points(course, overdue, misconceptions, weak, reflection):
-    topics = [TopicResult("muta-tagande", 4, 2, 2 if weak else 4, misconceptions)]
+    topics = [PersonTopicResult("muta-tagande", 4, 2, 2 if weak else 4, misconceptions)]
     points = suggest(course, overdue=overdue, topics=topics,
                      shared_reflections=[("mutor", "Text")] if reflection else [])
     assert len(points) == 3 and len({p.kind for p in points}) == 3
@@ -136,7 +137,7 @@ def test_summary_counts_first_and_latest_answers_and_sure_wrong_ones_per_topic(d
     _history(db, fixture_course)
     summary = talk.summary(db, fixture_course, "demo-nyanstalld", TODAY, "demo-chef")
     # q1 wrong then right, q2 right then wrong, q3 right, q4 wrong twice; sure-but-wrong: q1 once, q4 twice
-    assert summary.topics == (TopicResult("muta-tagande", answered=4, correct_first=2, correct_latest=2,
+    assert summary.topics == (PersonTopicResult("muta-tagande", answered=4, correct_first=2, correct_latest=2,
                                           misconceptions=3),)
     assert [(e.via_diagnosis, e.score) for e in summary.history] == [(True, None), (False, 80.0)]  # newest first
     assert [row.module_id for row in summary.status] == ["prov"]
@@ -206,7 +207,7 @@ def test_the_pdf_stays_on_one_page_with_a_long_history(course):
         "x", tuple(StatusRow("x", "X", "U", m, Status.OVERDUE, TODAY, now, 90.0) for m in modules),
         tuple(talk.HistoryEntry(modules[i % len(modules)], now - timedelta(days=30 * i), 85.0, i % 3 == 0)
               for i in range(40)),
-        tuple(TopicResult(q, 6, 3, 4, 2) for q in sorted({q.topic for q in course.questions.values()})),
+        tuple(PersonTopicResult(q, 6, 3, 4, 2) for q in sorted({q.topic for q in course.questions.values()})),
         tuple(talk.ReflectionRecord(m, "Ett långt resonemang om gåvor och jäv. " * 30, True, now) for m in modules))
     points = talk.suggested_points(course, summary)
     pages, text = pdf_text(talk_pdf(course, name="Lång Historik", unit_name="Enheten", title=None, summary=summary,

@@ -46,7 +46,7 @@ if weakest is None:
         st.stop()
     st.info(t("apt_no_data", unit=md_escape(unit.name), topic=course.topic_title(weakest.topic)))
 
-card = build_card(course, unit.id, unit.name, weakest.topic, weakest.share, weakest.answered, scope, period_text)
+card = build_card(course, unit.id, unit.name, weakest.topic, weakest.percent, weakest.answered, scope, period_text)
 organisation_name = course.organisation.namn if course.organisation else ""
 st.download_button(t("apt_download"), card_pdf(card, organisation_name, today()),
                    file_name=f"apt-kort-{unit.id}-{card.topic}.pdf", mime="application/pdf", key="apt_download",

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from course import itemstats
+from course import itemstats, rules
 from course.plain import safe_frame
 from progress import analytics_queries as queries
 from views.context import current_user, services, t, today
@@ -155,7 +155,7 @@ with mastery_tab:
             rows = queries.by_quarter(rows)
         frame = pd.DataFrame([{t("col_topic"): course.topic_title(r.topic), t("compliance_col_period"): r.period,
                                t("compliance_col_answered"): r.answered, t("compliance_col_correct"): r.correct,
-                               t("compliance_col_share"): round(r.share, 1)} for r in rows])
+                               t("compliance_col_share"): round(r.percent, 1)} for r in rows])
         if frame.empty:
             st.info(t("compliance_pick_topics"))
         else:
@@ -168,7 +168,7 @@ with mastery_tab:
 
 # -- the weakest grey zones -------------------------------------------------------------------------------
 with grey_tab:
-    st.caption(t("compliance_grey_help", min=queries.MIN_TOPIC_ANSWERS))
+    st.caption(t("compliance_grey_help", min=rules.MIN_ANSWERS_UNIT_TOPIC))
     every_topic = st.checkbox(t("compliance_all_topics"), key="compliance_all_topics")
     grey_topics = None if every_topic or "grazoner" not in course.modules else \
         tuple(course.modules["grazoner"].topics)
@@ -177,7 +177,7 @@ with grey_tab:
         st.info(t("compliance_no_tallies"))
     else:
         frame = pd.DataFrame([{t("col_topic"): course.topic_title(r.topic), t("compliance_col_answered"): r.answered,
-                               t("compliance_col_correct"): r.correct, t("compliance_col_share"): round(r.share, 1)}
+                               t("compliance_col_correct"): r.correct, t("compliance_col_share"): round(r.percent, 1)}
                               for r in ranked])
         chart, table = st.columns([3, 2])
         figure = px.bar(frame, x=t("compliance_col_share"), y=t("col_topic"), orientation="h",

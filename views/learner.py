@@ -152,7 +152,7 @@ def _attest(track_id: str, version: str, widget_key: str) -> None:
 def _module_card(card: learner.ModuleCard, key: str) -> None:
     """One module: its texts as one Markdown element, then the progress bar and the button. Every element costs
     the server a message per rerun (bench/README.md), and the page has a card per module."""
-    module, progress = card.module, card.progress
+    module, progress = card.module, card.module_progress
     if card.renewal_open:
         detail = t("module_renewal_open", due=progress.due.isoformat())
     elif card.done:
@@ -253,7 +253,7 @@ def module_page(module_id: str) -> None:
             st.button(title, icon=DONE_ICON if page.parts_done[index] else TODO_ICON, key=f"part-{index}",
                       on_click=_open_module, args=(module.id, index), width="stretch")
     if page.completion_page:
-        st.success(t("module_complete_banner", score=_percent(page.progress.last_score)))
+        st.success(t("module_complete_banner", score=_percent(page.module_progress.last_score)))
         _summary(module, expanded=True)
         _reflection_form(course.base_of(module.id), page.reflection)
         if page.review is not None:

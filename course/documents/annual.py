@@ -19,16 +19,14 @@ from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
 from course.documents import pdf
-from course.rules import ADMINISTRATION_KINDS
+from course.rules import ADMINISTRATION_KINDS, MIN_ANSWERS_YEAR_TOPIC, MIN_GROUP_NAMED
 from course.plain import safe_workbook
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december")
 ROLE_TITLES = {"medarbetare": "Medarbetare", "chef": "Chef", "fortroendevald": "Förtroendevald",
                "upphandlare": "Upphandlare", "myndighetsutovare": "Myndighetsutövare", "admin": "Administratör"}
-MIN_TOPIC_ANSWERS = 20  # fewer first answers than this in a year: shown, but not ranked (too few to say much)
 WEAKEST_SHOWN = 5
-MIN_GROUP_NAMED = 10  # the summary names the best and worst förvaltning only among groups this large
 PREVIOUS_COLOUR = colors.HexColor("#a9bcd0")
 
 
@@ -58,7 +56,7 @@ class Coverage:
 
 
 @dataclass(frozen=True)
-class TopicResult:
+class YearTopicResult:
     """First answers on one topic in the year and the year before."""
 
     topic: str
@@ -92,15 +90,15 @@ class AnnualReport:
     total: Coverage
     by_administration: tuple[Coverage, ...]
     by_role: tuple[Coverage, ...]
-    topics: tuple[TopicResult, ...]  # ranked ones first, weakest first; then the ones with too few answers
+    topics: tuple[YearTopicResult, ...]  # ranked ones first, weakest first; then the ones with too few answers
     completions: int  # modules completed in the year (up to as_of)
     waivers: int  # modules passed by the refresher's diagnostic in the year
     previous_completions: int
     previous_waivers: int
-    min_topic_answers: int = MIN_TOPIC_ANSWERS
+    min_topic_answers: int = MIN_ANSWERS_YEAR_TOPIC
 
     @property
-    def weakest(self) -> tuple[TopicResult, ...]:
+    def weakest(self) -> tuple[YearTopicResult, ...]:
         return tuple(topic for topic in self.topics if topic.ranked)[:WEAKEST_SHOWN]
 
     @property

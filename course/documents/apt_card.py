@@ -54,7 +54,7 @@ class AptCard:
     topic: str
     topic_title: str
     scope: str  # SCOPE_UNIT or SCOPE_ORGANISATION
-    share: float | None  # % of first answers that were correct
+    percent: float | None  # % of first answers that were correct (0–100)
     answered: int
     period: str  # e.g. "de senaste 12 månaderna"
     scenario_title: str | None
@@ -67,15 +67,15 @@ class AptCard:
 
     @property
     def why(self) -> str:
-        share = f"{self.share:.0f} %" if self.share is not None else "–"
+        percent = f"{self.percent:.0f} %" if self.percent is not None else "–"
         if self.scope == SCOPE_UNIT:
             return (f"{self.topic_title} är det ämne där {self.unit_name} hade lägst andel rätt vid första svaret "
-                    f"{self.period}: {share} rätt av {self.answered} första svar.")
+                    f"{self.period}: {percent} rätt av {self.answered} första svar.")
         return (f"{self.unit_name} har ännu för få svar i kursen. Kortet tar därför upp hela kommunens svagaste "
-                f"ämne {self.period}, {self.topic_title}: {share} rätt av {self.answered} första svar.")
+                f"ämne {self.period}, {self.topic_title}: {percent} rätt av {self.answered} första svar.")
 
 
-def build_card(course: Course, unit_id: str, unit_name: str, topic: str, share: float | None, answered: int,
+def build_card(course: Course, unit_id: str, unit_name: str, topic: str, percent: float | None, answered: int,
                scope: str = SCOPE_UNIT, period: str = "de senaste 12 månaderna") -> AptCard:
     """The card for `unit_name` on `topic`. The dilemma is chosen by the unit, so neighbouring units with the
     same weak topic get different scenarios, and the same unit gets the same card when it prints again."""
@@ -102,7 +102,7 @@ def build_card(course: Course, unit_id: str, unit_name: str, topic: str, share: 
         guidelines = f"{organisation.riktlinjer.titel} (version {organisation.riktlinjer.version}): " \
                      f"{organisation.riktlinjer.lank}"
     rules = tuple((point.text, sources_text(point.cite)) for point in matching_key_points(course, modules, topic))
-    return AptCard(unit_name, topic, course.topic_title(topic), scope, share, answered, period,
+    return AptCard(unit_name, topic, course.topic_title(topic), scope, percent, answered, period,
                    scenario.title if scenario else None, situation, choices, tuple(questions), rules, report_lines,
                    guidelines)
 
