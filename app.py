@@ -16,6 +16,29 @@ st.set_page_config(page_title="Gränsfall", page_icon=str(Path(__file__).parent 
                    layout="wide")
 
 
+# The pages of each role: (file under views/, translation key of its title, icon, address). The first is the
+# default. A page is only in the navigation of a user who may see it; each page checks the right again.
+LEARNER_PAGES = (("learner", "page_learner", "school", "min-utbildning"),
+                 ("my_talk", "page_my_talk", "forum", "infor-medarbetarsamtalet"),
+                 ("privacy", "page_privacy", "shield_person", "om-dina-uppgifter"))
+MANAGER_PAGES = (("manager", "page_manager", "monitoring", "min-enhet"),
+                 ("talk", "page_talk", "record_voice_over", "medarbetarsamtal"),
+                 ("apt", "page_apt", "groups", "apt"))
+ADMIN_PAGES = (("admin", "page_admin", "settings", "administration"),
+               ("import_page", "page_import", "upload_file", "import"),
+               ("compliance", "page_compliance", "analytics", "analys"),
+               ("annual_report", "page_annual_report", "summarize", "arsrapport"),
+               ("certificates", "page_certificates", "verified", "intyg"),
+               ("audit_log", "page_audit_log", "policy", "granskningslogg"),
+               ("privacy_admin", "page_privacy_admin", "shield_lock", "dataskydd"),
+               ("scenario_graph", "page_scenario_graph", "account_tree", "scenariograf"))
+
+
+def _page(view: str, title_key: str, icon: str, url_path: str):
+    return st.Page(f"views/{view}.py", title=t(title_key), icon=f":material/{icon}:", url_path=url_path,
+                   default=url_path == LEARNER_PAGES[0][3])
+
+
 def _identify(current) -> object | None:
     """The signed-in (or, in demo mode, chosen) person, employed today; None after drawing why not."""
     org = current.org
@@ -84,35 +107,11 @@ def main() -> None:
     st.session_state["current_user"] = user
     if current.demo:
         st.info(t("demo_banner"), icon=":material/science:")
-    pages = [st.Page("views/learner.py", title=t("page_learner"), icon=":material/school:",
-                     url_path="min-utbildning", default=True),
-             st.Page("views/my_talk.py", title=t("page_my_talk"), icon=":material/forum:",
-                     url_path="infor-medarbetarsamtalet"),
-             st.Page("views/privacy.py", title=t("page_privacy"), icon=":material/shield_person:",
-                     url_path="om-dina-uppgifter")]
+    pages = [_page(*row) for row in LEARNER_PAGES]
     if user.is_manager:
-        pages += [st.Page("views/manager.py", title=t("page_manager"), icon=":material/monitoring:",
-                          url_path="min-enhet"),
-                  st.Page("views/talk.py", title=t("page_talk"), icon=":material/record_voice_over:",
-                          url_path="medarbetarsamtal"),
-                  st.Page("views/apt.py", title=t("page_apt"), icon=":material/groups:", url_path="apt")]
+        pages += [_page(*row) for row in MANAGER_PAGES]
     if user.is_admin:
-        pages += [st.Page("views/admin.py", title=t("page_admin"), icon=":material/settings:",
-                          url_path="administration"),
-                  st.Page("views/import_page.py", title=t("page_import"), icon=":material/upload_file:",
-                          url_path="import"),
-                  st.Page("views/compliance.py", title=t("page_compliance"), icon=":material/analytics:",
-                          url_path="analys"),
-                  st.Page("views/annual_report.py", title=t("page_annual_report"), icon=":material/summarize:",
-                          url_path="arsrapport"),
-                  st.Page("views/certificates.py", title=t("page_certificates"), icon=":material/verified:",
-                          url_path="intyg"),
-                  st.Page("views/audit_log.py", title=t("page_audit_log"), icon=":material/policy:",
-                          url_path="granskningslogg"),
-                  st.Page("views/privacy_admin.py", title=t("page_privacy_admin"), icon=":material/shield_lock:",
-                          url_path="dataskydd"),
-                  st.Page("views/scenario_graph.py", title=t("page_scenario_graph"), icon=":material/account_tree:",
-                          url_path="scenariograf")]
+        pages += [_page(*row) for row in ADMIN_PAGES]
     st.sidebar.text(f"{user.name} · {user.unit_name}")  # from the HR file: plain text
     auth.logout_button(current.demo)
     try:

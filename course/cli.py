@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from course.content.loader import default_content_root, load_course
@@ -69,9 +70,18 @@ def _lint(args: argparse.Namespace) -> int:
     return 1 if result.problems else 0
 
 
-def _clean_content(root: Path):
-    """The loaded content, or None after printing its problems: a command that reads the course needs it whole."""
-    result = load_course(root)
+def day_argument(value: str) -> date:
+    """An argparse type: a day written as ÅÅÅÅ-MM-DD, or a Swedish message."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' är inte ett datum; skriv det som ÅÅÅÅ-MM-DD") from None
+
+
+def clean_content(root: Path | None = None):
+    """The loaded content (the project's own without `root`), or None after printing its problems: a command
+    that reads the course needs it whole."""
+    result = load_course(root or default_content_root())
     if result.ok:
         return result
     for problem in result.problems:
@@ -83,7 +93,7 @@ def _clean_content(root: Path):
 def _stats(args: argparse.Namespace) -> int:
     from course.analytics import content_stats
 
-    result = _clean_content(args.content_root or default_content_root())
+    result = clean_content(args.content_root or default_content_root())
     if result is None:
         return 1
     stats = content_stats(result.course)
@@ -100,7 +110,7 @@ def _graph(args: argparse.Namespace) -> int:
 
     from course import graph
 
-    result = _clean_content(args.content_root or default_content_root())
+    result = clean_content(args.content_root or default_content_root())
     if result is None:
         return 1
     scenarios = sorted(result.course.scenarios)
@@ -130,7 +140,7 @@ def _coverage(args: argparse.Namespace) -> int:
     from course.coverage import as_json, as_table, coverage
 
     root = args.content_root or default_content_root()
-    result = _clean_content(root)
+    result = clean_content(root)
     if result is None:
         return 1
     course = result.course

@@ -161,13 +161,12 @@ def file_names(year: int) -> tuple[str, str]:
 
 
 def report_command(args) -> int:
-    from course.content.loader import default_content_root, load_course
+    from course.cli import clean_content
     from course.documents.annual import annual_pdf, annual_xlsx
     from progress.db import StoreUnavailable, make_engine, migrate
 
-    result = load_course(default_content_root())
-    if not result.ok:
-        print("Innehållet har fel; kör 'python -m course lint' först.", file=sys.stderr)
+    result = clean_content()
+    if result is None:
         return 1
     try:
         engine = make_engine(args.database_url)

@@ -24,7 +24,6 @@ transaction already holds the database's single write lock.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import threading
@@ -35,6 +34,7 @@ from sqlalchemy import Date, and_, delete, exists, func, insert, literal, or_, s
 from sqlalchemy.orm import Session
 
 from course import rules
+from course.cli import day_argument
 from course.content.loader import Course
 from progress import status_counts
 from progress.db import Database, insert_for
@@ -314,25 +314,17 @@ def _lock(session: Session, exclusive: bool) -> None:
 
 def add_command(commands) -> None:
     parser = commands.add_parser("daily-counts", help="räkna dagens statusar för chefernas översikt (efter midnatt)")
-    parser.add_argument("--day", type=_day, help="räkna för den dagen (ÅÅÅÅ-MM-DD); annars i dag")
+    parser.add_argument("--day", type=day_argument, help="räkna för den dagen (ÅÅÅÅ-MM-DD); annars i dag")
     parser.add_argument("--database-url", help="annars COURSE_DATABASE_URL")
     parser.set_defaults(run=_command)
 
 
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' är inte ett datum; skriv det som ÅÅÅÅ-MM-DD") from None
-
-
 def _command(args) -> int:
-    from course.content.loader import default_content_root, load_course
+    from course.cli import clean_content
     from progress.db import make_engine, migrate
 
-    result = load_course(default_content_root())
-    if not result.ok:
-        print("Innehållet har fel; kör 'python -m course lint' först.", file=sys.stderr)
+    result = clean_content()
+    if result is None:
         return 1
     engine = make_engine(args.database_url)
     try:

@@ -4,7 +4,6 @@ this module finds what was already sent, sends the rest over SMTP and records ea
 
 from __future__ import annotations
 
-import argparse
 import os
 import smtplib
 import ssl
@@ -20,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from course import reminders as texts
 from course import rules
+from course.cli import day_argument
 from course.content.loader import Course
 from course.plain import mail_display_name
 from progress.attempts import utcnow
@@ -256,20 +256,13 @@ def _text(reply: bytes | str) -> str:
 def add_command(commands) -> None:
     parser = commands.add_parser("remind", help="skicka påminnelser per e-post och chefernas veckosammanfattning")
     parser.add_argument("--dry-run", action="store_true", help="visa vad som skulle skickas; skicka och spara inget")
-    parser.add_argument("--today", type=_day, help="kör som om det vore den dagen (YYYY-MM-DD)")
+    parser.add_argument("--today", type=day_argument, help="kör som om det vore den dagen (YYYY-MM-DD)")
     parser.add_argument("--database-url", help="annars COURSE_DATABASE_URL eller demodatabasen")
     parser.set_defaults(run=_command)
 
 
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' är inte ett datum; skriv det som ÅÅÅÅ-MM-DD") from None
-
-
 def _command(args) -> int:
-    from course.content.loader import default_content_root, load_course
+    from course.cli import clean_content
     from progress.db import make_engine, migrate
 
     settings = None
@@ -279,9 +272,8 @@ def _command(args) -> int:
         except SettingsError as error:
             print(error, file=sys.stderr)
             return 2
-    result = load_course(default_content_root())
-    if not result.ok:
-        print("Innehållet har fel; kör 'python -m course lint' först.", file=sys.stderr)
+    result = clean_content()
+    if result is None:
         return 1
     engine = make_engine(args.database_url)
     try:

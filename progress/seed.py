@@ -508,6 +508,11 @@ class _Writer:
     STATE_COLUMNS = "person_id, module_id, last_completed_at, last_score, last_waived_at, last_started_at"
     TALLY_COLUMNS = "unit_id, role, topic, month, answered, correct"
 
+    def next_ids(self) -> tuple[int, int]:
+        """The first free attempt and step ids (the seed writes its own ids, in bulk)."""
+        return tuple(self.cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
+                     for table in ("attempts", "steps"))
+
 
 class _SqliteWriter(_Writer):
     """One connection of the engine, for the seed: no foreign-key checks (every row refers to one written before
@@ -524,10 +529,6 @@ class _SqliteWriter(_Writer):
                             "kind TEXT, item_id TEXT, attempt_no INTEGER, content_version TEXT, seed INTEGER, "
                             "started INTEGER, finished INTEGER, outcome TEXT, score REAL, first_step INTEGER, "
                             "first_no INTEGER, play TEXT)")
-
-    def next_ids(self) -> tuple[int, int]:
-        return tuple(self.cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
-                     for table in ("attempts", "steps"))
 
     @staticmethod
     def encode(codes) -> str:
@@ -622,10 +623,6 @@ class _PostgresWriter(_Writer):
             self.cursor.execute(f"DROP INDEX {index}")
         return restore
 
-    def next_ids(self) -> tuple[int, int]:
-        return tuple(self.cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
-                     for table in ("attempts", "steps"))
-
     @staticmethod
     def encode(codes) -> str:
         return f"{{{','.join(map(str, codes))}}}"  # an array literal, for unnest
@@ -701,12 +698,11 @@ def wipe(db: Database) -> None:
 
 
 def seed_command(args) -> int:
-    from course.content.loader import default_content_root, load_course
+    from course.cli import clean_content
     from progress.db import make_engine, migrate
 
-    result = load_course(default_content_root())
-    if not result.ok:
-        print("Innehållet har fel; kör 'python -m course lint' först.", file=sys.stderr)
+    result = clean_content()
+    if result is None:
         return 1
     engine = make_engine(args.database_url)
     migrate(engine)
