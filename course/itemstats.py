@@ -130,6 +130,11 @@ def option_shares(question: Question, response_counts: Mapping[str, int]) -> tup
     return tuple(100.0 * c / total if total else 0.0 for c in chosen)
 
 
+def is_flagged(stat: "ItemStat") -> bool:
+    """Worth an author's look: a flag other than "too few attempts" (which only says the others are a hint)."""
+    return any(flag != FLAG_FEW for flag in stat.flags)
+
+
 def flags_for(n: int, facility: float | None, discrimination: float | None) -> tuple[str, ...]:
     found = []
     if discrimination is not None and discrimination < 0:

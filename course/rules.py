@@ -23,6 +23,7 @@ class Status(str, Enum):
 
 
 DONE_STATUSES = (Status.DONE, Status.WAIVED)
+STATUS_ORDER = (Status.DONE, Status.WAIVED, Status.IN_PROGRESS, Status.NOT_STARTED, Status.OVERDUE)  # tables, charts
 
 # The spaced booster after a track's first round opens and falls due after the days in config/tracks.yaml
 # (follow_up): retrieval after 5-10 % of a yearly interval retains best (Cepeda et al. 2008), about 3 to 5 weeks.
@@ -75,6 +76,21 @@ def add_months(day: date, months: int) -> date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+GREY_ZONE_MODULE = "grazoner"  # the module whose topics are the course's grey zones (the analytics' default)
+
+
+def grey_zone_topics(course) -> tuple[str, ...]:
+    """The grey-zone topics the analytics page starts from; none when the course has no such module."""
+    module = course.modules.get(GREY_ZONE_MODULE)
+    return tuple(module.topics) if module is not None else ()
+
+
+def certificate_outdated(current_version: str | None, certified_version: str) -> bool:
+    """The track's content has changed since the certificate was issued (the certificate stays valid; a page
+    says that the course has been updated since)."""
+    return current_version is not None and current_version != certified_version
 
 
 def is_module_complete(required_scenarios: Collection[str], finished_scenarios: Collection[str],

@@ -322,3 +322,22 @@ def test_the_manager_page_starts_making_tomorrow_s_counts(demo_env):
     with sqlite3.connect(demo_env) as connection:
         days = {row[0] for row in connection.execute("SELECT DISTINCT day FROM daily_status_counts")}
     assert tomorrow in days  # (a unit's page counts live, so today's need not be made)
+
+
+def test_the_unit_page_shapes_what_min_enhet_draws():
+    """progress/unit_page: every month of the period (also empty ones), score buckets that neither overlap nor
+    repeat (issue 13 found both "90–100 %" and "100–100 %"), and topics weakest first."""
+    from datetime import date
+
+    from progress import unit_page
+    from progress.dashboard import TopicCell
+
+    assert unit_page.every_month(date(2025, 11, 20), date(2026, 2, 3), {"2025-12": 4}) == (
+        ("2025-11", 0), ("2025-12", 4), ("2026-01", 0), ("2026-02", 0))
+    buckets = unit_page.score_buckets([(0, 1), (50, 0), (90, 3), (100, 2)])
+    assert [b.label for b in buckets] == ["0–49 %", "50–89 %", "90–99 %", "100 %"]
+    assert [b.label for b in unit_page.score_buckets([(80, 1), (90, 3), (100, 0)])] == ["80–89 %", "90–99 %"]
+    cells = [TopicCell("a", "A", "jav", 10, 9), TopicCell("b", "B", "jav", 10, 5), TopicCell("a", "A", "mutor", 4, 1)]
+    totals = unit_page.topic_totals(cells)
+    assert [(row.topic, row.answered, row.correct) for row in totals] == [("mutor", 4, 1), ("jav", 20, 14)]
+    assert totals[1].share == 0.7

@@ -229,3 +229,14 @@ def test_the_booster_opens_three_weeks_after_the_track_was_done_until_one_is_fin
 @pytest.mark.parametrize("kind", rules.TOPIC_QUIZZES)
 def test_nothing_to_start_without_an_offer(kind):
     assert not rules.may_start_topic_quiz(kind, None, None)
+
+
+def test_the_grey_zones_and_a_changed_certificate_are_rules_of_the_engine(fixture_course):
+    """Issue 11: the analytics page's grey-zone topics and the certificate page's "the course has changed"
+    are decided in course/rules.py, not in the pages."""
+    assert rules.grey_zone_topics(fixture_course) == ()  # the fixture has no grey-zone module
+    from tests.browser_support import real_course
+
+    assert rules.grey_zone_topics(real_course()) == tuple(real_course().modules[rules.GREY_ZONE_MODULE].topics)
+    assert rules.certificate_outdated("v2", "v1") and not rules.certificate_outdated("v1", "v1")
+    assert not rules.certificate_outdated(None, "v1")  # a track that is gone: nothing to compare

@@ -4,16 +4,13 @@ on the screen or print. A manager chooses among the units under them, at any dep
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 import streamlit as st
 
-from course.documents.apt_card import SCOPE_ORGANISATION, SCOPE_UNIT, build_card, card_pdf
+from course.documents.apt_card import card_pdf
 from course.plain import md_escape
-from progress import analytics_queries as queries, unit_tree
+from progress import apt, unit_tree
 from views.context import current_user, services, t, today
-
-PERIODS = (3, 6, 12, 24)  # months
 
 svc = services()
 course = svc.content.course
@@ -30,23 +27,17 @@ by_id = {unit.id: unit for unit in units}
 left, right = st.columns([2, 1])
 unit_id = left.selectbox(t("apt_unit"), list(by_id), key="apt_unit",
                          format_func=lambda u: "\u2003" * by_id[u].depth + by_id[u].name)
-months = right.selectbox(t("apt_period"), PERIODS, index=PERIODS.index(12), key="apt_period",
-                         format_func=lambda m: t("apt_months", months=m))
+months = right.selectbox(t("apt_period"), apt.PERIOD_MONTHS, index=apt.PERIOD_MONTHS.index(apt.DEFAULT_MONTHS),
+                         key="apt_period", format_func=lambda m: t("apt_months", months=m))
 unit = by_id[unit_id]
-start = today() - timedelta(days=round(months * 30.44))
-period_text = f"de senaste {months} månaderna"
+chosen = apt.card_for(svc.db, course, user.id, unit, months, today())
+card = chosen.card
+if card is None:
+    st.info(t("apt_no_data_anywhere"))
+    st.stop()
+if chosen.organisation_wide:
+    st.info(t("apt_no_data", unit=md_escape(unit.name), topic=card.topic_title))
 
-weakest = queries.weakest_topic(svc.db, user.id, start, today(), unit_id=unit.id)
-scope = SCOPE_UNIT
-if weakest is None:
-    weakest = queries.weakest_topic(svc.db, user.id, start, today())
-    scope = SCOPE_ORGANISATION
-    if weakest is None:
-        st.info(t("apt_no_data_anywhere"))
-        st.stop()
-    st.info(t("apt_no_data", unit=md_escape(unit.name), topic=course.topic_title(weakest.topic)))
-
-card = build_card(course, unit.id, unit.name, weakest.topic, weakest.percent, weakest.answered, scope, period_text)
 organisation_name = course.organisation.namn if course.organisation else ""
 st.download_button(t("apt_download"), card_pdf(card, organisation_name, today()),
                    file_name=f"apt-kort-{unit.id}-{card.topic}.pdf", mime="application/pdf", key="apt_download",

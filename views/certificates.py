@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from course import rules
 from course.plain import md_escape
 from progress import certificates
 from views.context import current_user, services, t
@@ -40,7 +41,8 @@ if st.session_state.get("cert_checked") and typed:
             f"- **{t('cert_completed_on')}:** {record.completed_on.isoformat()}",
             f"- **{t('cert_content_version')}:** `{record.content_version}`",
             f"- **{t('cert_issued_at')}:** {record.issued_at.date().isoformat()}"]))
-        if record.track_id in course.tracks and course.track_version(record.track_id) != record.content_version:
+        current = course.track_version(record.track_id) if record.track_id in course.tracks else None
+        if rules.certificate_outdated(current, record.content_version):
             st.caption(t("cert_version_changed"))
         st.download_button(t("cert_download_copy"), certificates.pdf_file(course, record),
                            file_name=f"intyg-{record.code}.pdf", mime="application/pdf", key="cert_copy",

@@ -85,7 +85,7 @@ with items_tab:
     if not asked:
         st.info(t("compliance_no_attempts"))
     else:
-        flagged = sum(1 for s in asked if set(s.flags) - {itemstats.FLAG_FEW})
+        flagged = sum(1 for s in asked if itemstats.is_flagged(s))
         a, b, c = st.columns(3)
         a.metric(t("compliance_questions"), len(stats))
         b.metric(t("compliance_max_attempts"), max(s.n for s in stats))
@@ -143,8 +143,7 @@ with mastery_tab:
         st.info(t("compliance_no_tallies"))
     else:
         present = sorted({row.topic for row in monthly}, key=course.topic_title)
-        grey = [topic for topic in course.modules["grazoner"].topics if topic in present] \
-            if "grazoner" in course.modules else []
+        grey = [topic for topic in rules.grey_zone_topics(course) if topic in present]
         left, right = st.columns([3, 1])
         chosen = left.multiselect(t("compliance_topics"), present, default=grey or present[:5],
                                   format_func=course.topic_title, key="compliance_topics")
@@ -170,8 +169,7 @@ with mastery_tab:
 with grey_tab:
     st.caption(t("compliance_grey_help", min=rules.MIN_ANSWERS_UNIT_TOPIC))
     every_topic = st.checkbox(t("compliance_all_topics"), key="compliance_all_topics")
-    grey_topics = None if every_topic or "grazoner" not in course.modules else \
-        tuple(course.modules["grazoner"].topics)
+    grey_topics = None if every_topic else (rules.grey_zone_topics(course) or None)
     ranked = _shares(svc.db, db_key, user.id, start, end, grey_topics)
     if not ranked:
         st.info(t("compliance_no_tallies"))

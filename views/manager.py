@@ -12,13 +12,12 @@ import plotly.express as px
 import streamlit as st
 
 from course.plain import md_escape, plotly_text, safe_frame, safe_workbook
-from course.rules import DONE_STATUSES, Status
-from progress import audit, daily_counts, dashboard, status_counts, unit_tree
+from course.rules import STATUS_ORDER, Status
+from progress import audit, daily_counts, dashboard, status_counts, unit_page, unit_tree
 from progress.access import NotPermitted
 from progress.reports import team_misconceptions, team_status
 from views.context import current_user, services, status_label, t, today
 
-STATUS_ORDER = [Status.DONE, Status.WAIVED, Status.IN_PROGRESS, Status.NOT_STARTED, Status.OVERDUE]
 STATUS_COLOURS = {Status.DONE: "#2e7d32", Status.WAIVED: "#66bb6a", Status.IN_PROGRESS: "#f9a825",
                   Status.NOT_STARTED: "#b0bec5", Status.OVERDUE: "#c62828"}
 PEOPLE_LIST_LIMIT = 2000  # above this, a list of every person helps no one: choose a unit first
@@ -108,117 +107,113 @@ module_filter = None if module_id == ALL else module_id
 people_count = dashboard.people_count(svc.db, scope)
 few_enough = people_count <= PEOPLE_LIST_LIMIT  # lists of people are shown for a unit, not for thousands
 with st.spinner(t("dash_counting")):
-    overview = dashboard.status_overview(svc.db, course, scope, list_overdue=few_enough)
+    page = unit_page.unit_page(svc.db, course, scope, module_filter, start, end, day, list_people=few_enough)
     daily_counts.make_ahead(svc.db, course, day)  # tomorrow's counts, in the background: no wait after midnight
-    counts = pd.DataFrame([c.__dict__ for c in overview.counts],
-                          columns=["group_id", "group_name", "module_id", "status", "count"])
-    overdue = pd.DataFrame([o.__dict__ for o in overview.overdue],
-                           columns=["person_id", "name", "unit_name", "module_id", "due"])
-    if module_filter:
-        counts = counts[counts["module_id"] == module_filter]
-        overdue = overdue[overdue["module_id"] == module_filter]
-    completed = dashboard.completed_in_period(svc.db, scope, start, end, module_filter)
-    by_month = pd.DataFrame(completed.by_month, columns=["month", "count"])
-    scores = pd.DataFrame(completed.scores, columns=["bucket", "count"])
-    heat = dashboard.topic_heatmap(svc.db, scope, start, end)
-    cells = pd.DataFrame([{**c.__dict__, "share": c.share} for c in heat],
-                         columns=["group_id", "group_name", "topic", "answered", "correct", "share"])
 
-if counts.empty:
+if not page.assignments:
     st.info(t("dash_nobody"))
     st.stop()
 
-total = int(counts["count"].sum())
-done = int(counts[counts["status"].isin(DONE_STATUSES)]["count"].sum())
-late = int(counts[counts["status"] == Status.OVERDUE]["count"].sum())
-first, second, third = st.columns(3)
-first.metric(t("dash_assignments"), f"{total:,}".replace(",", "\u202f"), help=t("dash_assignments_help"))
-second.metric(t("manager_share_done"), f"{100 * done / total:.0f} %")
-third.metric(t("manager_overdue"), f"{late:,}".replace(",", "\u202f"))
 
-# 1. completion per unit: stacked bar
-per_unit = counts.groupby(["group_name", "status"], as_index=False)["count"].sum()
-per_unit["status_label"] = per_unit["status"].map(status_label)
-# Plotly draws <a href>, <b> and <br> in a label: the chart gets the unit names as text, the table as they are
-figure = px.bar(per_unit.assign(group_name=per_unit["group_name"].map(plotly_text)), y="group_name", x="count",
-                color="status_label", orientation="h", barmode="stack",
-                category_orders={"status_label": [status_label(s) for s in STATUS_ORDER]},
-                color_discrete_map={status_label(s): STATUS_COLOURS[s] for s in STATUS_ORDER},
-                labels={"group_name": t("col_unit"), "count": t("col_count"), "status_label": t("col_status")})
-figure.update_layout(height=140 + 34 * per_unit["group_name"].nunique(), margin=dict(l=10, r=10, t=10, b=10),
-                     legend_title_text="", yaxis={"categoryorder": "category descending"})
-unit_table = (per_unit.pivot_table(index="group_name", columns="status", values="count", aggfunc="sum", fill_value=0)
-              .reindex(columns=[s for s in STATUS_ORDER], fill_value=0).reset_index())
-unit_table.columns = [t("col_unit")] + [status_label(s) for s in STATUS_ORDER]
-_chart_with_table(t("manager_completion_chart"), figure, unit_table, "status_per_enhet")
+def draw_totals() -> None:
+    first, second, third = st.columns(3)
+    first.metric(t("dash_assignments"), f"{page.assignments:,}".replace(",", "\u202f"),
+                 help=t("dash_assignments_help"))
+    second.metric(t("manager_share_done"), f"{100 * page.share_done:.0f} %")
+    third.metric(t("manager_overdue"), f"{page.overdue_count:,}".replace(",", "\u202f"))
 
-# 2. completion over time: line
-months = pd.period_range(start, end, freq="M").strftime("%Y-%m")
-over_time = by_month.set_index("month").reindex(months, fill_value=0).rename_axis("month").reset_index()
-figure = px.line(over_time, x="month", y="count", markers=True,
-                 labels={"month": t("dash_month"), "count": t("dash_completed_modules")})
-figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
-time_table = over_time.rename(columns={"month": t("dash_month"), "count": t("dash_completed_modules")})
-_chart_with_table(t("dash_over_time"), figure, time_table, "klara_per_manad")
 
-# 3. score distribution
-scores["label"] = [f"{low}–{high - 1} %" if high != 100 else f"{low}–100 %"
-                   for low, high in zip(scores["bucket"], [*scores["bucket"][1:], 101])]
-scores = scores[scores["bucket"] < 100] if scores.loc[scores["bucket"] == 100, "count"].sum() == 0 else scores
-figure = px.bar(scores, x="label", y="count", labels={"label": t("col_score"), "count": t("dash_completions")},
-                color_discrete_sequence=["#1f4e79"])
-figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
-score_table = scores[["label", "count"]].rename(columns={"label": t("col_score"), "count": t("dash_completions")})
-_chart_with_table(t("dash_scores"), figure, score_table, "poangfordelning")
+def draw_completion_by_unit() -> pd.DataFrame:
+    labels = [status_label(s) for s in STATUS_ORDER]
+    table = pd.DataFrame([[row.name, *row.counts] for row in page.by_unit], columns=[t("col_unit"), *labels])
+    bars = table.melt(id_vars=t("col_unit"), var_name=t("col_status"), value_name=t("col_count"))
+    # Plotly draws <a href>, <b> and <br> in a label: the chart gets the unit names as text, the table as they are
+    figure = px.bar(bars.assign(**{t("col_unit"): bars[t("col_unit")].map(plotly_text)}), y=t("col_unit"),
+                    x=t("col_count"), color=t("col_status"), orientation="h", barmode="stack",
+                    category_orders={t("col_status"): labels},
+                    color_discrete_map={status_label(s): STATUS_COLOURS[s] for s in STATUS_ORDER})
+    figure.update_layout(height=140 + 34 * len(table), margin=dict(l=10, r=10, t=10, b=10),
+                         legend_title_text="", yaxis={"categoryorder": "category descending"})
+    _chart_with_table(t("manager_completion_chart"), figure, table, "status_per_enhet")
+    return table
 
-# 4. topic heat map: units by topics, share of correct first answers
-st.caption(t("dash_heatmap_help"))
-if cells.empty:
-    st.subheader(t("dash_heatmap"))
-    st.info(t("dash_no_answers"))
-else:
-    cells["topic_title"] = cells["topic"].map(course.topic_title)
-    grid = cells.pivot_table(index="group_name", columns="topic_title", values="share", aggfunc="sum")
-    grid = grid[grid.mean().sort_values().index]  # the weakest topics first
-    figure = px.imshow((grid * 100).rename(index=plotly_text), color_continuous_scale="RdYlGn", zmin=40, zmax=100,
+
+def draw_completions_over_time() -> pd.DataFrame:
+    table = pd.DataFrame(page.by_month, columns=[t("dash_month"), t("dash_completed_modules")])
+    figure = px.line(table, x=t("dash_month"), y=t("dash_completed_modules"), markers=True)
+    figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
+    _chart_with_table(t("dash_over_time"), figure, table, "klara_per_manad")
+    return table
+
+
+def draw_scores() -> pd.DataFrame:
+    table = pd.DataFrame([(b.label, b.count) for b in page.scores], columns=[t("col_score"), t("dash_completions")])
+    figure = px.bar(table, x=t("col_score"), y=t("dash_completions"), color_discrete_sequence=["#1f4e79"])
+    figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
+    _chart_with_table(t("dash_scores"), figure, table, "poangfordelning")
+    return table
+
+
+def draw_topics() -> pd.DataFrame | None:
+    """Units by topics, share of correct first answers; the weakest topics first."""
+    st.caption(t("dash_heatmap_help"))
+    if not page.topic_cells:
+        st.subheader(t("dash_heatmap"))
+        st.info(t("dash_no_answers"))
+        return None
+    order = [course.topic_title(row.topic) for row in page.topics]
+    cells = pd.DataFrame([(c.group_name, course.topic_title(c.topic), 100 * c.share) for c in page.topic_cells],
+                         columns=["group_name", "topic_title", "percent"])
+    grid = cells.pivot_table(index="group_name", columns="topic_title", values="percent", aggfunc="sum")
+    grid = grid[[title for title in order if title in grid.columns]]
+    figure = px.imshow(grid.rename(index=plotly_text), color_continuous_scale="RdYlGn", zmin=40, zmax=100,
                        aspect="auto",
                        labels={"x": t("col_topic"), "y": t("col_unit"), "color": t("dash_share_correct")})
     figure.update_layout(height=160 + 30 * len(grid), margin=dict(l=10, r=10, t=10, b=10))
-    topic_table = (cells.groupby("topic_title", as_index=False)[["answered", "correct"]].sum()
-                   .assign(share=lambda f: (100 * f["correct"] / f["answered"]).round(0))
-                   .sort_values("share")
-                   .rename(columns={"topic_title": t("col_topic"), "answered": t("dash_first_answers"),
-                                    "correct": t("dash_correct"), "share": t("dash_share_correct")}))
-    _chart_with_table(t("dash_heatmap"), figure, topic_table, "amnen")
+    table = pd.DataFrame([(course.topic_title(row.topic), row.answered, row.correct, round(100 * row.share))
+                          for row in page.topics],
+                         columns=[t("col_topic"), t("dash_first_answers"), t("dash_correct"), t("dash_share_correct")])
+    _chart_with_table(t("dash_heatmap"), figure, table, "amnen")
+    return table
 
-# the overdue list
-st.subheader(t("dash_overdue_list"))
-if not few_enough:
-    st.info(t("dash_choose_unit_for_overdue", count=people_count, overdue=late))
-    overdue_table = pd.DataFrame()
-elif overdue.empty:
-    st.success(t("dash_no_overdue"))
-    overdue_table = pd.DataFrame()
-else:
-    overdue["days_late"] = [(day - due).days for due in overdue["due"]]
-    overdue_table = pd.DataFrame({t("col_name"): overdue["name"], t("col_unit"): overdue["unit_name"],
-                                  t("col_module"): overdue["module_id"].map(lambda m: course.modules[m].title),
-                                  t("col_due"): overdue["due"], t("dash_days_late"): overdue["days_late"]})
-    st.dataframe(overdue_table, hide_index=True, key="overdue_table")
+
+def draw_overdue() -> pd.DataFrame:
+    st.subheader(t("dash_overdue_list"))
+    if not few_enough:
+        st.info(t("dash_choose_unit_for_overdue", count=people_count, overdue=page.overdue_count))
+        return pd.DataFrame()
+    if not page.overdue:
+        st.success(t("dash_no_overdue"))
+        return pd.DataFrame()
+    table = pd.DataFrame({t("col_name"): [o.name for o in page.overdue],
+                          t("col_unit"): [o.unit_name for o in page.overdue],
+                          t("col_module"): [course.modules[o.module_id].title for o in page.overdue],
+                          t("col_due"): [o.due for o in page.overdue],
+                          t("dash_days_late"): [o.days_late for o in page.overdue]})
+    st.dataframe(table, hide_index=True, key="overdue_table")
     st.download_button(t("dash_download_csv"),
-                       _named_export("forsenade.csv", list(overdue["person_id"]), lambda: _csv(overdue_table)),
+                       _named_export("forsenade.csv", [o.person_id for o in page.overdue], lambda: _csv(table)),
                        file_name="forsenade.csv", mime="text/csv", key="overdue_csv", icon=":material/download:")
+    return table
 
-sheets = {t("manager_completion_chart"): unit_table, t("dash_over_time"): time_table, t("dash_scores"): score_table}
-if not cells.empty:
-    sheets[t("dash_heatmap")] = topic_table
-if not overdue_table.empty:
-    sheets[t("dash_overdue_list")] = overdue_table
-named = list(overdue["person_id"]) if not overdue_table.empty else []
-st.download_button(t("dash_download_xlsx"), _named_export("min-enhet.xlsx", named, lambda: _xlsx(sheets)),
-                   file_name="min-enhet.xlsx", key="dash_xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   icon=":material/table_view:", type="primary")
+
+def draw_workbook(unit_table, time_table, score_table, topic_table, overdue_table) -> None:
+    sheets = {t("manager_completion_chart"): unit_table, t("dash_over_time"): time_table,
+              t("dash_scores"): score_table}
+    if topic_table is not None:
+        sheets[t("dash_heatmap")] = topic_table
+    if not overdue_table.empty:
+        sheets[t("dash_overdue_list")] = overdue_table
+    named = [o.person_id for o in page.overdue] if not overdue_table.empty else []
+    st.download_button(t("dash_download_xlsx"), _named_export("min-enhet.xlsx", named, lambda: _xlsx(sheets)),
+                       file_name="min-enhet.xlsx", key="dash_xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       icon=":material/table_view:", type="primary")
+
+
+draw_totals()
+draw_workbook(draw_completion_by_unit(), draw_completions_over_time(), draw_scores(), draw_topics(),
+              draw_overdue())
 
 # the people, when there are few enough to read
 st.divider()

@@ -1,0 +1,133 @@
+"""Min enhet: every table and figure the manager's dashboard shows, for one scope and filter, from the store.
+
+As progress/talk.py does for the talk page: the page asks once and draws what it gets. The counting is
+progress.dashboard's (database queries over the scope that unit_tree.scope_for made); this module shapes the
+counts into what is shown: the totals, one row per unit, every month of the period, the score buckets with
+their labels, the topics weakest first and the overdue list with days late. The rules (what is done, what is
+overdue) are course.rules'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from course.content.loader import Course
+from course.rules import DONE_STATUSES, STATUS_ORDER, Status
+from progress import dashboard
+from progress.db import Database
+from progress.unit_tree import Scope
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One row of the completion table and one bar of its chart: a unit's assignments by status."""
+
+    name: str
+    counts: tuple[int, ...]  # in STATUS_ORDER
+
+
+@dataclass(frozen=True)
+class ScoreBucket:
+    low: int  # percent
+    high: int  # percent, included
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.low} %" if self.low == self.high else f"{self.low}–{self.high} %"
+
+
+@dataclass(frozen=True)
+class TopicTotal:
+    topic: str
+    answered: int
+    correct: int
+
+    @property
+    def share(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+@dataclass(frozen=True)
+class OverdueLine:
+    person_id: str
+    name: str
+    unit_name: str
+    module_id: str
+    due: date
+    days_late: int
+
+
+@dataclass(frozen=True)
+class UnitPage:
+    assignments: int
+    done: int
+    overdue_count: int
+    by_unit: tuple[UnitStatus, ...]  # by unit name
+    by_month: tuple[tuple[str, int], ...]  # every month of the period ('YYYY-MM'), with its completions
+    scores: tuple[ScoreBucket, ...]
+    topic_cells: tuple[dashboard.TopicCell, ...]  # per unit and topic, for the heat map
+    topics: tuple[TopicTotal, ...]  # the whole scope, weakest first
+    overdue: tuple[OverdueLine, ...]  # the longest overdue first; empty when people are not listed
+
+    @property
+    def share_done(self) -> float:
+        return self.done / self.assignments if self.assignments else 0.0
+
+
+def unit_page(db: Database, course: Course, scope: Scope, module_id: str | None, start: date, end: date,
+              today: date, list_people: bool) -> UnitPage:
+    """The dashboard for `scope` (only `module_id` when given) over `start`–`end`; the overdue people only with
+    `list_people` (a list of thousands helps no one)."""
+    overview = dashboard.status_overview(db, course, scope, list_overdue=list_people)
+    counts = [c for c in overview.counts if module_id is None or c.module_id == module_id]
+    per_unit: dict[str, dict[Status, int]] = {}
+    for c in counts:
+        row = per_unit.setdefault(c.group_name, {})
+        row[c.status] = row.get(c.status, 0) + c.count
+    by_unit = tuple(UnitStatus(name, tuple(row.get(status, 0) for status in STATUS_ORDER))
+                    for name, row in sorted(per_unit.items()))
+    completed = dashboard.completed_in_period(db, scope, start, end, module_id)
+    cells = tuple(dashboard.topic_heatmap(db, scope, start, end))
+    overdue = tuple(OverdueLine(o.person_id, o.name, o.unit_name, o.module_id, o.due, (today - o.due).days)
+                    for o in overview.overdue if module_id is None or o.module_id == module_id)
+    return UnitPage(assignments=sum(c.count for c in counts),
+                    done=sum(c.count for c in counts if c.status in DONE_STATUSES),
+                    overdue_count=sum(c.count for c in counts if c.status == Status.OVERDUE),
+                    by_unit=by_unit, by_month=every_month(start, end, dict(completed.by_month)),
+                    scores=score_buckets(completed.scores), topic_cells=cells, topics=topic_totals(cells),
+                    overdue=overdue)
+
+
+def every_month(start: date, end: date, counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """('YYYY-MM', count) for every month from `start` to `end`, a month without completions as 0."""
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        key = f"{year:04d}-{month:02d}"
+        months.append((key, counts.get(key, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(months)
+
+
+def score_buckets(scores: list[tuple[int, int]]) -> tuple[ScoreBucket, ...]:
+    """The buckets with their ranges (each up to the next bound, the last one exactly 100 %); the 100 % bucket
+    only when someone is in it."""
+    bounds = [bound for bound, _ in scores]
+    buckets = []
+    for (low, count), high in zip(scores, [*bounds[1:], None]):
+        top = low if high is None else high - 1
+        if high is None and count == 0:
+            continue
+        buckets.append(ScoreBucket(low, top, count))
+    return tuple(buckets)
+
+
+def topic_totals(cells) -> tuple[TopicTotal, ...]:
+    totals: dict[str, list[int]] = {}
+    for cell in cells:
+        sums = totals.setdefault(cell.topic, [0, 0])
+        sums[0] += cell.answered
+        sums[1] += cell.correct
+    rows = [TopicTotal(topic, answered, correct) for topic, (answered, correct) in totals.items()]
+    return tuple(sorted(rows, key=lambda row: (row.share, row.topic)))
