@@ -331,3 +331,15 @@ def test_a_topic_without_a_display_name(content):
     (content / "topics.yaml").write_text("topics:\n  muta-tagande: Att ta emot muta\n", encoding="utf-8")
     result = load_course(content)
     assert result.ok and result.course.topic_title("muta-tagande") == "Att ta emot muta"
+
+
+def test_a_scenario_or_bank_no_module_uses_is_reported(content):
+    shutil.copy(content / "scenarios" / "prov-gava.yaml", content / "scenarios" / "prov-glomd.yaml")
+    edit(content, "scenarios/prov-glomd.yaml", "id: prov-gava", "id: prov-glomd")
+    shutil.copy(content / "quizzes" / "prov-fragor.yaml", content / "quizzes" / "prov-glomda-fragor.yaml")
+    text = (content / "quizzes" / "prov-glomda-fragor.yaml").read_text(encoding="utf-8")
+    (content / "quizzes" / "prov-glomda-fragor.yaml").write_text(
+        text.replace("id: prov-fragor", "id: prov-glomda-fragor").replace("id: prov-q", "id: glomd-q")
+        .replace("text: Fråga ", "text: Glömd fråga "), encoding="utf-8")
+    found = sorted((p.path, p.line) for p in problems(content, "E409"))
+    assert found == [("quizzes/prov-glomda-fragor.yaml", 1), ("scenarios/prov-glomd.yaml", 1)]

@@ -158,6 +158,7 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None,
         problems += _check_bank(bank, loaded, path)
     for module, loaded, path in modules.values():
         problems += _check_module(module, loaded, path, scenarios, banks, modules)
+    problems += _check_unused(scenarios, banks, modules)
     if track_set is not None:
         problems += _check_tracks(track_set, tracks_yaml, tracks_path, modules)
         problems += _check_coverage_requirements(root, root / tracks_path, track_set, modules, scenarios)
@@ -485,6 +486,20 @@ def _check_bank(bank: QuestionBank, loaded: LoadedYaml, path: str) -> list[Probl
             problems.append(Problem(path, loaded.line_of(loc + ("cite",)), "E602",
                                     f"Frågan '{question.id}' bygger bara på källor som fakta.md märker EV/OSÄKERT.",
                                     "Sådana påståenden får aldrig vara rätt svar i en quizfråga; välj en verifierad källa."))
+    return problems
+
+
+def _check_unused(scenarios: dict, banks: dict, modules: dict) -> list[Problem]:
+    """A scenario or bank that no module names is never played: usually a module file that forgot it."""
+    used_scenarios = {s for module, _, _ in modules.values() for s in module.scenarios}
+    used_banks = {module.quiz for module, _, _ in modules.values()}
+    problems = []
+    for kind, found, used in (("Scenariot", scenarios, used_scenarios), ("Frågebanken", banks, used_banks)):
+        for item_id, (_, loaded, path) in found.items():
+            if item_id not in used:
+                problems.append(Problem(path, loaded.line_of(("id",)), "E409",
+                                        f"{kind} '{item_id}' ingår inte i någon modul och visas aldrig.",
+                                        "Lägg till id:t i en moduls scenarios: eller quiz:, eller ta bort filen."))
     return problems
 
 
