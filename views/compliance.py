@@ -67,10 +67,9 @@ if not isinstance(period, (tuple, list)) or len(period) != 2:
     st.stop()
 start, end = period
 
-items_tab, mastery_tab, grey_tab = st.tabs([t("compliance_items"), t("compliance_mastery"), t("compliance_grey")])
 
-# -- item statistics ---------------------------------------------------------------------------------------
-with items_tab:
+def draw_item_statistics() -> None:
+    """Moodle's facility and discrimination per question of one bank, as a chart and a table."""
     st.caption(t("compliance_items_help", easy=f"{itemstats.TOO_EASY_FROM:.0f}",
                  hard=f"{itemstats.TOO_HARD_BELOW:.0f}", few=itemstats.MIN_ATTEMPTS))
     language_of = {m.quiz: m.language for m in course.modules.values()}
@@ -136,8 +135,9 @@ with items_tab:
                            file_name=f"fragestatistik-{bank_id}-{start}-{end}.csv", mime="text/csv",
                            key="compliance_item_csv")
 
-# -- topic mastery over time --------------------------------------------------------------------------------
-with mastery_tab:
+
+def draw_topic_mastery() -> None:
+    """The share of correct first answers per topic, month by month or by quarter."""
     monthly = _mastery(svc.db, db_key, user.id, start, end)
     if not monthly:
         st.info(t("compliance_no_tallies"))
@@ -165,8 +165,9 @@ with mastery_tab:
             st.plotly_chart(figure, key="compliance_mastery_chart")
             st.dataframe(frame, hide_index=True, key="compliance_mastery_table")
 
-# -- the weakest grey zones -------------------------------------------------------------------------------
-with grey_tab:
+
+def draw_weakest_grey_zones() -> None:
+    """The organisation's grey-zone topics (or every topic), weakest first."""
     st.caption(t("compliance_grey_help", min=rules.MIN_ANSWERS_UNIT_TOPIC))
     every_topic = st.checkbox(t("compliance_all_topics"), key="compliance_all_topics")
     grey_topics = None if every_topic else (rules.grey_zone_topics(course) or None)
@@ -185,3 +186,12 @@ with grey_tab:
                              yaxis=dict(autorange="reversed"), xaxis_range=[0, 100], coloraxis_showscale=False)
         chart.plotly_chart(figure, key="compliance_grey_chart")
         table.dataframe(frame, hide_index=True, key="compliance_grey_table")
+
+
+items_tab, mastery_tab, grey_tab = st.tabs([t("compliance_items"), t("compliance_mastery"), t("compliance_grey")])
+with items_tab:
+    draw_item_statistics()
+with mastery_tab:
+    draw_topic_mastery()
+with grey_tab:
+    draw_weakest_grey_zones()
