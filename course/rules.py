@@ -241,6 +241,18 @@ MIN_GROUP_NAMED = 10  # the annual summary names the best and worst förvaltning
 ADMINISTRATION_KINDS = ("förvaltning", "bolag", "nämnd")  # what a person's "förvaltning" can be (unit kinds)
 PASSED = "godkand"  # a quiz attempt's outcome when it reached the pass mark
 TOPIC_QUIZZES = ("diagnostic", "booster")  # drawn across a track's topics
+_TRACK_OWNER = "track:"  # what a topic quiz's attempt belongs to: a track, written where a module id would be
+
+
+def topic_quiz_owner(track_id: str) -> str:
+    """The `module_id` an attempt of a track's topic quiz (the refresher's diagnostic, the booster) is stored
+    under: it belongs to the track, not to one module."""
+    return f"{_TRACK_OWNER}{track_id}"
+
+
+def track_of_owner(module_id: str) -> str | None:
+    """The track a stored `module_id` names, for a topic quiz's attempt; None for a module's own attempt."""
+    return module_id.removeprefix(_TRACK_OWNER) if module_id.startswith(_TRACK_OWNER) else None
 
 
 class AttemptFacts(Protocol):

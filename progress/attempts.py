@@ -132,7 +132,7 @@ class Attempts:
             topics = list(dict.fromkeys(topic for module in modules for topic in module.topics))
             return play.draw_across_topics(pool, topics, rules.BOOSTER_QUESTIONS, seed, seen)
 
-        return self._start(person_id, f"track:{track_id}", kind, f"{kind}:{track_id}",
+        return self._start(person_id, rules.topic_quiz_owner(track_id), kind, f"{kind}:{track_id}",
                            self.course.track_version(track_id), draw, scope)
 
     def _start(self, person_id: str, module_id: str, kind: Kind, item_id: str, version: str,

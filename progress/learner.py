@@ -285,9 +285,8 @@ def _playable_quiz(course: Course, session: Session, records: _Records, item_id:
 
 def _version_of(course: Course, module_id: str) -> str:
     """A module's content version, or a track's for the refresher's and the booster's attempts."""
-    if module_id.startswith("track:"):
-        return course.track_version(module_id.removeprefix("track:"))
-    return course.module_version(module_id)
+    track_id = rules.track_of_owner(module_id)
+    return course.track_version(track_id) if track_id is not None else course.module_version(module_id)
 
 
 def _topic_latest(records: _Records, kind: str, track_id: str) -> _AttemptRow | None:

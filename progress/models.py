@@ -53,8 +53,10 @@ class Attempt(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    # The module the attempt belongs to; a track's topic quiz (kind diagnostic or booster) belongs to the track,
+    # stored as rules.topic_quiz_owner(track_id) and read back with rules.track_of_owner.
     module_id: Mapped[str] = mapped_column(String(80))
-    kind: Mapped[str] = mapped_column(String(16))  # 'scenario' | 'quiz'
+    kind: Mapped[str] = mapped_column(String(16))  # 'scenario' | 'quiz' | 'diagnostic' | 'booster'
     item_id: Mapped[str] = mapped_column(String(80))  # scenario id or question bank id
     attempt_no: Mapped[int] = mapped_column(Integer)
     content_version: Mapped[str] = mapped_column(String(32))
