@@ -163,17 +163,15 @@ def file_names(year: int) -> tuple[str, str]:
 def report_command(args) -> int:
     from course.cli import clean_content
     from course.documents.annual import annual_pdf, annual_xlsx
-    from progress.db import StoreUnavailable, make_engine, migrate
+    from progress.db import StoreUnavailable, command_store
 
     result = clean_content()
     if result is None:
         return 1
     try:
-        engine = make_engine(args.database_url)
-        migrate(engine)
-        db = Database(engine)
-        report = build_report(db, SYSTEM, result.course, args.year,
-                              on_step=lambda message: print(message, file=sys.stderr, flush=True))
+        with command_store(args.database_url) as db:
+            report = build_report(db, SYSTEM, result.course, args.year,
+                                  on_step=lambda message: print(message, file=sys.stderr, flush=True))
     except FutureYear as error:
         print(error, file=sys.stderr)
         return 1

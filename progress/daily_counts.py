@@ -321,19 +321,14 @@ def add_command(commands) -> None:
 
 def _command(args) -> int:
     from course.cli import clean_content
-    from progress.db import make_engine, migrate
+    from progress.db import command_store
 
     result = clean_content()
     if result is None:
         return 1
-    engine = make_engine(args.database_url)
-    try:
-        migrate(engine)
+    with command_store(args.database_url) as db:
         day = args.day or date.today()
         started = time.perf_counter()
-        count(Database(engine), result.course, day)
-        print(f"Dagens statusar räknade för {day.isoformat()} på {time.perf_counter() - started:.1f} s.",
-              file=sys.stderr)
-    finally:
-        engine.dispose()
+        count(db, result.course, day)
+    print(f"Dagens statusar räknade för {day.isoformat()} på {time.perf_counter() - started:.1f} s.", file=sys.stderr)
     return 0

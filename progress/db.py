@@ -128,6 +128,17 @@ def migrate(engine: Engine) -> None:
 
 
 @contextmanager
+def command_store(url: str | None) -> Iterator["Database"]:
+    """The store a command-line command works on: brought to the newest schema first, closed afterwards."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        yield Database(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def exclusively(db: "Database", key: int) -> Iterator[None]:
     """Run the block in one process at a time among all that use this database, also when the block commits
     several transactions (a seed writes in batches): on PostgreSQL under a session-level advisory lock on a

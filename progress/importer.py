@@ -1022,7 +1022,7 @@ def add_command(commands) -> None:
 
 
 def import_command(args) -> int:
-    from progress.db import make_engine, migrate
+    from progress.db import command_store
 
     try:
         limits = Limits.from_env()
@@ -1039,14 +1039,12 @@ def import_command(args) -> int:
     if parsed.refused:  # nothing was read: the database is not even opened
         print(f"{parsed.problems[0]}\nInget har sparats.", file=sys.stderr)
         return 1
-    engine = make_engine(args.database_url)
-    migrate(engine)
-    db = Database(engine)
     today = date.today()
-    if args.dry_run:  # the operator at the command line: access.SYSTEM, recorded as actor None
-        plan = plan_for(db, SYSTEM, parsed, today, args.end_missing)
-    else:
-        plan = apply(db, SYSTEM, parsed, today, args.end_missing, file_name=args.file.name)
+    with command_store(args.database_url) as db:
+        if args.dry_run:  # the operator at the command line: access.SYSTEM, recorded as actor None
+            plan = plan_for(db, SYSTEM, parsed, today, args.end_missing)
+        else:
+            plan = apply(db, SYSTEM, parsed, today, args.end_missing, file_name=args.file.name)
     print("\n".join(plan.lines()))
     if not plan.ok:
         print(f"{len(plan.problems)} fel. Inget har sparats: rätta raderna ovan och importera filen igen.",

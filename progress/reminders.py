@@ -263,7 +263,7 @@ def add_command(commands) -> None:
 
 def _command(args) -> int:
     from course.cli import clean_content
-    from progress.db import make_engine, migrate
+    from progress.db import command_store
 
     settings = None
     if not args.dry_run:
@@ -275,14 +275,10 @@ def _command(args) -> int:
     result = clean_content()
     if result is None:
         return 1
-    engine = make_engine(args.database_url)
-    try:
-        migrate(engine)
-        today = args.today or date.today()
-        summary = run(Database(engine), result.course, today, settings, os.environ.get("COURSE_APP_URL") or None,
-                      args.dry_run, out=print, err=lambda line: print(line, file=sys.stderr))
-    finally:
-        engine.dispose()
+    with command_store(args.database_url) as db:
+        summary = run(db, result.course, args.today or date.today(), settings,
+                      os.environ.get("COURSE_APP_URL") or None, args.dry_run, out=print,
+                      err=lambda line: print(line, file=sys.stderr))
     print(_summary_text(summary, args.dry_run), file=sys.stderr)
     return 0 if summary.ok else 1
 

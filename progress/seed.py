@@ -699,20 +699,19 @@ def wipe(db: Database) -> None:
 
 def seed_command(args) -> int:
     from course.cli import clean_content
-    from progress.db import make_engine, migrate
+    from progress.db import command_store
 
     result = clean_content()
     if result is None:
         return 1
-    engine = make_engine(args.database_url)
-    migrate(engine)
-    db = Database(engine)
-    if not is_empty(db):
-        if not args.replace:
-            print("Databasen har redan personer. Lägg till --replace för att tömma den och skapa ny data.",
-                  file=sys.stderr)
-            return 1
-        wipe(db)
-    count = seed(db, result.course, args.employees, args.history_years, args.random_seed, progress=True)
-    print(f"Klart: {count} personer i {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
+    with command_store(args.database_url) as db:
+        if not is_empty(db):
+            if not args.replace:
+                print("Databasen har redan personer. Lägg till --replace för att tömma den och skapa ny data.",
+                      file=sys.stderr)
+                return 1
+            wipe(db)
+        count = seed(db, result.course, args.employees, args.history_years, args.random_seed, progress=True)
+        where = db.engine.url.render_as_string(hide_password=True)
+    print(f"Klart: {count} personer i {where}", file=sys.stderr)
     return 0

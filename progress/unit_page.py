@@ -15,6 +15,7 @@ from datetime import date
 from course.content.loader import Course
 from course.rules import DONE_STATUSES, STATUS_ORDER, Status
 from progress import dashboard
+from progress.analytics_queries import TopicAnswers
 from progress.db import Database
 from progress.unit_tree import Scope
 
@@ -39,17 +40,6 @@ class ScoreBucket:
 
 
 @dataclass(frozen=True)
-class TopicTotal:
-    topic: str
-    answered: int
-    correct: int
-
-    @property
-    def share(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
-
-
-@dataclass(frozen=True)
 class OverdueLine:
     person_id: str
     name: str
@@ -68,7 +58,7 @@ class UnitPage:
     by_month: tuple[tuple[str, int], ...]  # every month of the period ('YYYY-MM'), with its completions
     scores: tuple[ScoreBucket, ...]
     topic_cells: tuple[dashboard.TopicCell, ...]  # per unit and topic, for the heat map
-    topics: tuple[TopicTotal, ...]  # the whole scope, weakest first
+    topics: tuple[TopicAnswers, ...]  # the whole scope, weakest first
     overdue: tuple[OverdueLine, ...]  # the longest overdue first; empty when people are not listed
 
     @property
@@ -123,11 +113,11 @@ def score_buckets(scores: list[tuple[int, int]]) -> tuple[ScoreBucket, ...]:
     return tuple(buckets)
 
 
-def topic_totals(cells) -> tuple[TopicTotal, ...]:
+def topic_totals(cells) -> tuple[TopicAnswers, ...]:
     totals: dict[str, list[int]] = {}
     for cell in cells:
         sums = totals.setdefault(cell.topic, [0, 0])
         sums[0] += cell.answered
         sums[1] += cell.correct
-    rows = [TopicTotal(topic, answered, correct) for topic, (answered, correct) in totals.items()]
+    rows = [TopicAnswers(topic, answered, correct) for topic, (answered, correct) in totals.items()]
     return tuple(sorted(rows, key=lambda row: (row.share, row.topic)))
