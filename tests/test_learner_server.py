@@ -64,84 +64,78 @@ async def answer_first_choice(session: Session, send_twice: bool = False):
     return await session.run(session.page.submitter(radio.form_id), send_twice=send_twice)
 
 
-def test_an_answer_reruns_only_the_scenario_and_a_finished_part_reruns_the_page(server):
-    url, database = server
+def in_a_started_scenario(url: str, body) -> None:
+    """Open the new hire's first mutor scenario over the websocket, start it, then `await body(session)`."""
 
     async def play() -> None:
         session = Session(url, {"as": "demo-nyanstalld", "modul": "mutor", "del": "0"})
         await session.open()
         try:
             first = await session.run(timeout=120)  # the first start seeds the demo's database
-            assert first.status == FULL and not first.exceptions, first.page.texts()[:5]
-            start = session.page.with_key_prefix("start-", "button")[0]
-            started = await session.run(start)
-            assert started.status == FRAGMENT and session.page.with_key_prefix("choice-", "radio")
-            answers = 0
-            while True:
-                result = await answer_first_choice(session, send_twice=answers == 0)  # a double click first
-                answers += 1
-                assert not result.exceptions and not session.page.alerts("error"), session.page.texts()[:8]
-                assert steps_of(database, "demo-nyanstalld") == answers  # each answer once
-                if not session.page.with_key_prefix("choice-", "radio"):
-                    break
-                assert result.status == FRAGMENT, "an answer reruns only the part being played"
-                assert session.page.has_text("Återkoppling")  # the feedback on the choice, in the fragment
-                assert session.page.widget("back") and session.page.widget("part-0")  # the page around it kept
-            assert result.status == FULL, "the scenario is done: the whole page is drawn again (its parts)"
-            assert session.page.widget("next-part") and session.page.widget("part-0")
+            assert not first.exceptions, first.page.texts()[:5]
+            await body(session, first, await session.run(session.page.with_key_prefix("start-", "button")[0]))
         finally:
             await session.close()
 
     asyncio.run(play())
+
+
+def test_an_answer_reruns_only_the_scenario_and_a_finished_part_reruns_the_page(server):
+    url, database = server
+
+    async def body(session, first, started) -> None:
+        assert first.status == FULL
+        assert started.status == FRAGMENT and session.page.with_key_prefix("choice-", "radio")
+        answers = 0
+        while True:
+            result = await answer_first_choice(session, send_twice=answers == 0)  # a double click first
+            answers += 1
+            assert not result.exceptions and not session.page.alerts("error"), session.page.texts()[:8]
+            assert steps_of(database, "demo-nyanstalld") == answers  # each answer once
+            if not session.page.with_key_prefix("choice-", "radio"):
+                break
+            assert result.status == FRAGMENT, "an answer reruns only the part being played"
+            assert session.page.has_text("Återkoppling")  # the feedback on the choice, in the fragment
+            assert session.page.widget("back") and session.page.widget("part-0")  # the page around it kept
+        assert result.status == FULL, "the scenario is done: the whole page is drawn again (its parts)"
+        assert session.page.widget("next-part") and session.page.widget("part-0")
+
+    in_a_started_scenario(url, body)
 
 
 def test_a_learner_who_has_left_is_refused_at_the_next_answer(server):
     url, database = server
 
-    async def play() -> None:
-        session = Session(url, {"as": "demo-nyanstalld", "modul": "mutor", "del": "0"})
-        await session.open()
-        try:
-            await session.run(timeout=120)
-            await session.run(session.page.with_key_prefix("start-", "button")[0])
-            with sqlite3.connect(database) as connection:
-                connection.execute("UPDATE people SET end_date = ? WHERE id = 'demo-nyanstalld'",
-                                   (str(date.today() - timedelta(days=1)),))
-            result = await answer_first_choice(session)
-            assert result.status == FULL, "the fragment hands over to app.py, which refuses"
-            assert not session.page.with_key_prefix("choice-", "radio") and not session.page.widget("back")
-            assert not result.exceptions
-        finally:
-            await session.close()
+    async def body(session, first, started) -> None:
+        with sqlite3.connect(database) as connection:
+            connection.execute("UPDATE people SET end_date = ? WHERE id = 'demo-nyanstalld'",
+                               (str(date.today() - timedelta(days=1)),))
+        result = await answer_first_choice(session)
+        assert result.status == FULL, "the fragment hands over to app.py, which refuses"
+        assert not session.page.with_key_prefix("choice-", "radio") and not session.page.widget("back")
+        assert not result.exceptions
 
-    asyncio.run(play())
+    in_a_started_scenario(url, body)
 
 
 def test_an_answer_given_while_the_database_is_locked_is_kept_and_saved_once_from_the_fragment(server):
     url, database = server
 
-    async def play() -> None:
-        session = Session(url, {"as": "demo-nyanstalld", "modul": "mutor", "del": "0"})
-        await session.open()
+    async def body(session, first, started) -> None:
+        blocker = sqlite3.connect(database, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
         try:
-            await session.run(timeout=120)
-            await session.run(session.page.with_key_prefix("start-", "button")[0])
-            blocker = sqlite3.connect(database, isolation_level=None)
-            blocker.execute("BEGIN IMMEDIATE")
-            try:
-                result = await answer_first_choice(session)
-            finally:
-                blocker.execute("ROLLBACK")
-                blocker.close()
-            assert result.status == FRAGMENT and not result.exceptions
-            assert any("inte sparat" in text for text in session.page.alerts("error")), session.page.texts()[:8]
-            assert steps_of(database, "demo-nyanstalld") == 0
-            retried = await session.run(session.page.widget("retry_pending"))
-            assert not retried.exceptions and not session.page.alerts("error"), session.page.texts()[:8]
-            assert steps_of(database, "demo-nyanstalld") == 1
-            await session.run()
-            assert steps_of(database, "demo-nyanstalld") == 1
+            result = await answer_first_choice(session)
         finally:
-            await session.close()
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert result.status == FRAGMENT and not result.exceptions
+        assert any("inte sparat" in text for text in session.page.alerts("error")), session.page.texts()[:8]
+        assert steps_of(database, "demo-nyanstalld") == 0
+        retried = await session.run(session.page.widget("retry_pending"))
+        assert not retried.exceptions and not session.page.alerts("error"), session.page.texts()[:8]
+        assert steps_of(database, "demo-nyanstalld") == 1
+        await session.run()
+        assert steps_of(database, "demo-nyanstalld") == 1
 
-    asyncio.run(play())
+    in_a_started_scenario(url, body)
