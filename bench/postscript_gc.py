@@ -20,7 +20,7 @@ server process's CPU time per rerun (from /proc/<pid>/stat).
 
 Usage (from the project root)::
 
-    .venv/bin/python bench/postscript_gc.py --users 20 --seconds 10
+    .venv/bin/python -m bench.postscript_gc --users 20 --seconds 10
 
 Only loopback traffic; both servers are stopped on exit, error or Ctrl-C;
 every wait is bounded. The websocket client is ``websockets``, which is
@@ -37,7 +37,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -53,41 +52,17 @@ from websockets.asyncio.client import ClientConnection, connect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from bench.servers import CLK_TCK, BenchError, cpu_seconds, free_port
+
 HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_PAGE = BENCH_DIR / "pages" / "trivial_page.py"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # Upper bounds so that nothing can hang forever.
 RERUN_TIMEOUT_S = 30.0  # one rerun round trip (includes queueing behind others)
 FIRST_RUN_TIMEOUT_S = 120.0  # first run imports pandas/plotly and builds the heap
 CONNECT_TIMEOUT_S = 15.0
 SHUTDOWN_TIMEOUT_S = 10.0
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-# --------------------------------------------------------------------------
-# Server process management
-# --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-def read_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, in seconds, from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        data = f.read().decode()
-    # The command name (field 2) may contain spaces; it is wrapped in parens.
-    fields = data[data.rindex(")") + 2 :].split()
-    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat
-    return (utime + stime) / CLK_TCK
 
 
 def read_rss_mb(pid: int) -> float:
@@ -369,14 +344,14 @@ async def settled_cpu_seconds(pid: int, max_wait: float = 3.0) -> float:
     stops moving so that their cost is included.
     """
     deadline = time.monotonic() + max_wait
-    prev = read_cpu_seconds(pid)
+    prev = cpu_seconds(pid)
     while time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-        cur = read_cpu_seconds(pid)
+        cur = cpu_seconds(pid)
         if cur - prev <= 1.0 / CLK_TCK:  # at most one clock tick: idle
             return cur
         prev = cur
-    return read_cpu_seconds(pid)
+    return cpu_seconds(pid)
 
 
 async def measure_round(
@@ -396,7 +371,7 @@ async def measure_round(
     """
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
-    cpu0 = read_cpu_seconds(server.pid)
+    cpu0 = cpu_seconds(server.pid)
     client0 = time.process_time()
     t0 = loop.time()
     stop_t = t0 + target_s
