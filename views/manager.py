@@ -127,6 +127,7 @@ def draw_completion_by_unit() -> pd.DataFrame:
     labels = [status_label(s) for s in STATUS_ORDER]
     table = pd.DataFrame([[row.name, *row.counts] for row in page.by_unit], columns=[t("col_unit"), *labels])
     bars = table.melt(id_vars=t("col_unit"), var_name=t("col_status"), value_name=t("col_count"))
+    bars = bars[bars[t("col_count")] > 0]  # no empty segments: a bar of width 0 is still an element to find
     # Plotly draws <a href>, <b> and <br> in a label: the chart gets the unit names as text, the table as they are
     figure = px.bar(bars.assign(**{t("col_unit"): bars[t("col_unit")].map(plotly_text)}), y=t("col_unit"),
                     x=t("col_count"), color=t("col_status"), orientation="h", barmode="stack",
