@@ -1,6 +1,6 @@
 """A learner as a load generator: reads the page it was sent, finds the widgets a person would use, answers.
 
-On "Min utbildning" it opens a module ("Fortsätt" first, else "Öppna"); in a module it starts the scenario
+On "Min utbildning" it opens a module ("Fortsätt med ..." first, else "Öppna ..."); in a module it starts the scenario
 or the quiz ("Starta …"), picks one of the scenario's choices (the radio keyed `choice-<attempt>-<step>`) or the
 quiz's options (`q-<attempt>-<step>`: a radio, or one checkbox per option `q-<attempt>-<step>-<j>`, and the
 confidence radio `q-<attempt>-<step>-confidence`) and submits the form, goes on to the next part, and when a
@@ -246,7 +246,7 @@ class Learner:
             return "retry", retry
         opens = [b for b in buttons if b.key.startswith("open-")]
         if opens:  # one in progress first, then one not done (a primary button), else any (to play again)
-            going_on = [b for b in opens if b.label == _sv("module_continue")]
+            going_on = [b for b in opens if b.label.startswith(_prefix("module_continue_named"))]
             to_do = [b for b in opens if b.type == "primary"]
             return "open", self.rng.choice(going_on or to_do or opens)
         parts = [b for b in buttons if b.key.startswith("part-")]

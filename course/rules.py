@@ -382,6 +382,15 @@ def part_done(part: Part, progress: ModuleProgress) -> bool:
     return item_id in progress.finished_scenarios if kind == "scenario" else progress.quiz_passed
 
 
+def parts_shown_done(round_parts: Sequence[Part], progress: ModuleProgress, today: date,
+                     window_days: int) -> tuple[bool, ...]:
+    """Which parts the module page marks done: each part played in this round, and every part once the module
+    is done for now (a completed module's page must not show its parts as still to do)."""
+    if done_for_now(progress, today, window_days):
+        return tuple(True for _ in round_parts)
+    return tuple(part_done(part, progress) for part in round_parts)
+
+
 def parts_done(progress: ModuleProgress) -> int:
     return len(progress.finished_scenarios & set(progress.required_scenarios)) + int(progress.quiz_passed)
 

@@ -356,7 +356,8 @@ def module_page(db: Database, course: Course, viewer_id: Viewer, person_id: str,
         if current is None and not rules.opens_on_completion(module_progress, today, course.follow_up.due_soon_days):
             current = rules.next_part(parts, module_progress)
         page = dict(module=module, module_progress=module_progress, parts=parts,
-                    parts_done=tuple(rules.part_done(p, module_progress) for p in parts), current=current,
+                    parts_done=rules.parts_shown_done(parts, module_progress, today, course.follow_up.due_soon_days),
+                    current=current,
                     next_part=current + 1 if current is not None and current + 1 < len(parts) else None)
         if current is None:
             reflection = session.execute(

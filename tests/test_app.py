@@ -46,8 +46,8 @@ def module_cards(at: AppTest) -> list[str]:
 
 
 def card_statuses(at: AppTest) -> list[str]:
-    """The bold status of each card ("**Ej påbörjad** · Klar senast ...")."""
-    return [card.rsplit("\n\n", 1)[-1].split("**")[1] for card in module_cards(at)]
+    """The status badge of each card (":gray-badge[Ej påbörjad] · Klar senast ...")."""
+    return [card.rsplit("\n\n", 1)[-1].split("-badge[", 1)[1].split("]", 1)[0] for card in module_cards(at)]
 
 
 def keyed(elements, prefix: str):
@@ -110,7 +110,14 @@ def test_new_hire_finishes_the_module_and_the_manager_sees_it(demo_env, course):
     for module_id in course.tracks["nyanstalld"].modules:  # the whole onboarding track, Mutor among them
         play_module(at, course, module_id)
         at.button(key="back").click().run()
+    # each button names its module, and the statuses are words (issue 13: not five times "Öppna")
+    labels = {b.key: b.label for b in keyed(at.button, "open-nyanstalld-")}
+    assert labels["open-nyanstalld-mutor"] == f"Öppna {course.modules['mutor'].title}"
+    assert len(set(labels.values())) == len(labels)
+    assert set(card_statuses(at)) <= {"Klar", "Klar via diagnos", "Pågår", "Ej påbörjad", "Försenad"}
     at.button(key="open-nyanstalld-mutor").click().run()
+    parts = keyed(at.button, "part-")  # a completed module: every part marked done, in words
+    assert parts and all(b.label.endswith("(klar)") for b in parts), [b.label for b in parts]
     connection = sqlite3.connect(demo_env)
     (completed,) = connection.execute("SELECT count(*) FROM completions WHERE person_id = 'demo-nyanstalld' "
                                       "AND module_id = 'mutor'").fetchone()
