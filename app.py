@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -77,6 +78,11 @@ def main() -> None:
         _redraw_after_reconnect()
     st.sidebar.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get,
                          index=list(LANGUAGES).index(language()), key="language")
+    # Streamlit's page says <html lang="en"> whatever the content (streamlit issue 15726), so a screen reader
+    # reads Swedish with an English voice: set the document's language to the one shown. The script is ours,
+    # a constant with one of LANGUAGES' codes in it, never anything a user or a file gave.
+    st.html(f"<script>document.documentElement.lang = {json.dumps(language())};</script>",
+            unsafe_allow_javascript=True)
     try:
         current = services()
         if not current.content.ok and current.demo:

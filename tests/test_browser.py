@@ -74,3 +74,16 @@ def test_manager_chart_renders_in_the_browser(server, browser):
     page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
     assert page.get_by_text("Genomförande per enhet").is_visible()
     page.close()
+
+
+def test_the_document_language_is_the_one_shown(server, browser):
+    """Issue 13, point 3: Streamlit's page says lang="en"; app.py sets it to the language the page is in."""
+    url, _ = server
+    page = browser.new_page()
+    page.goto(f"{url}/?as=demo-nyanstalld")
+    page.get_by_role("button", name="Öppna Mutor").wait_for(timeout=30000)
+    page.wait_for_function("document.documentElement.lang === 'sv'", timeout=10000)
+    page.goto(f"{url}/?as=demo-nyanstalld&lang=en")
+    page.get_by_text("My training").first.wait_for(timeout=30000)
+    page.wait_for_function("document.documentElement.lang === 'en'", timeout=10000)
+    page.close()
