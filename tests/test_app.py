@@ -508,3 +508,17 @@ def test_an_ordering_question_is_answered_step_by_step_and_explained(demo_env, c
     review = next(m.value for m in at.markdown if question.options[0].text in m.value)
     assert review.index("1. " + question.options[0].text) < review.index("4. " + question.options[3].text)
     assert "du satte det som nummer 4" in review  # step 3 was put last
+
+
+def test_a_missing_choice_is_said_beside_the_button_not_at_the_top(demo_env, course):
+    """Issue 13, point 4: "Välj ett alternativ först." in the form, next to "Svara" (at the top of the page it was
+    out of view, so the button seemed to do nothing); nothing is recorded."""
+    at = open_app("demo-nyanstalld", modul="mutor", **{"del": "0"})
+    next(b for b in keyed(at.button, "start-")).click().run()
+    at.form_submit_button[0].click().run()
+    (form,) = at.get("form")
+    assert any("Välj ett alternativ" in w.value for w in form.warning)
+    assert not any("Välj ett alternativ" in w.value for w in at.main.warning if w not in list(form.warning))
+    with sqlite3.connect(demo_env) as connection:
+        assert connection.execute("SELECT count(*) FROM steps s JOIN attempts a ON a.id = s.attempt_id "
+                                  "WHERE a.person_id = 'demo-nyanstalld'").fetchone()[0] == 0

@@ -117,6 +117,15 @@ def _show_messages() -> None:
 
 
 NAVIGATION = ("modul", "del", "repetition", "spar")  # where in Min utbildning the learner is, in the URL
+FORM_HINT = "form_hint"  # what an answer still lacks ("Välj ett alternativ först."): shown in its form
+
+
+def _form_hint() -> None:
+    """Beside the button that was pressed, not at the top of the page out of view: a warning, which a screen
+    reader announces as it appears."""
+    hint = st.session_state.pop(FORM_HINT, None)
+    if hint:
+        st.warning(hint, icon=":material/arrow_upward:")
 
 
 def _go(**place: str | None) -> None:
@@ -333,7 +342,7 @@ def _reflection_form(module_id: str, saved) -> None:
 def _answer_choice(attempt_id: int, step_no: int, widget_key: str) -> None:
     index = st.session_state.get(widget_key)
     if index is None:
-        st.session_state["flash"] = ("warning", t("scenario_pick_first"))
+        st.session_state[FORM_HINT] = t("scenario_pick_first")
         return
     _save(lambda: svc.attempts.record_choice(attempt_id, step_no, index), ("step", attempt_id, step_no))
 
@@ -389,6 +398,7 @@ def scenario_part(page: learner.ModulePage) -> None:
         # the choices in this attempt's order (the engine's): in file order the best one was always first
         st.radio(t("scenario_choose"), played.choice_order, index=None, key=widget_key,
                  format_func=lambda i: node.choices[i].text)
+        _form_hint()
         st.form_submit_button(t("scenario_answer"), type="primary", on_click=_answer_choice,
                               args=(attempt_id, state.step_no, widget_key))
 
@@ -403,17 +413,17 @@ def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tup
     elif widget == "order":  # the steps in the order picked: the order is the answer
         shown = list(st.session_state.get(widget_key) or [])
         if shown and len(shown) < len(order):
-            st.session_state["flash"] = ("warning", t("quiz_order_all"))
+            st.session_state[FORM_HINT] = t("quiz_order_all")
             return
     else:
         picked = st.session_state.get(widget_key)
         shown = [] if picked is None else [picked]
     if not shown:
-        st.session_state["flash"] = ("warning", t("quiz_order_first" if widget == "order" else "quiz_pick_first"))
+        st.session_state[FORM_HINT] = t("quiz_order_first" if widget == "order" else "quiz_pick_first")
         return
     confidence = levels.get(st.session_state.get(f"{widget_key}-confidence")) if levels else None
     if levels and confidence is None:
-        st.session_state["flash"] = ("warning", t("quiz_confidence_first"))
+        st.session_state[FORM_HINT] = t("quiz_confidence_first")
         return
     selected = [order[j] for j in shown]  # back from display order to the content's option indexes
     _save(lambda: svc.attempts.record_answer(attempt_id, step_no, question_id, selected, confidence),
@@ -556,6 +566,7 @@ def _quiz_runner(quiz: learner.QuizPlay) -> None:
                   if quiz.asks_confidence else {})
         if quiz.asks_confidence:
             st.radio(t("quiz_confidence"), list(levels), index=None, horizontal=True, key=f"{widget_key}-confidence")
+        _form_hint()
         st.form_submit_button(t("quiz_answer"), type="primary", on_click=_answer_question,
                               args=(attempt_id, step_no, question.id, current.option_order, widget, widget_key,
                                     levels))
