@@ -81,9 +81,25 @@ def test_the_document_language_is_the_one_shown(server, browser):
     url, _ = server
     page = browser.new_page()
     page.goto(f"{url}/?as=demo-nyanstalld")
-    page.get_by_role("button", name="Öppna Mutor").wait_for(timeout=30000)
+    page.get_by_text("Min utbildning").first.wait_for(timeout=30000)
     page.wait_for_function("document.documentElement.lang === 'sv'", timeout=10000)
     page.goto(f"{url}/?as=demo-nyanstalld&lang=en")
     page.get_by_text("My training").first.wait_for(timeout=30000)
     page.wait_for_function("document.documentElement.lang === 'en'", timeout=10000)
+    page.close()
+
+
+def test_after_an_answer_the_focus_is_on_the_feedback(server, browser):
+    """Issue 13, point 4: the focus moved to <body> after "Svara" and the next Tab went past the feedback."""
+    url, _ = server
+    page = browser.new_page()
+    page.goto(f"{url}/?as=demo-nyanstalld&modul=mutor&del=1")  # the second scenario: not started by another test
+    page.get_by_role("button", name="Starta scenariot").click(timeout=30000)
+    page.locator('[data-testid="stRadio"] div[role="radiogroup"] label').first.click(timeout=30000)
+    page.get_by_role("button", name="Svara").click()
+    page.get_by_text("Återkoppling").first.wait_for()
+    page.wait_for_function("document.activeElement && document.activeElement.closest('.st-key-feedback')",
+                           timeout=10000)
+    region = page.get_by_role("region", name="Återkoppling")
+    assert region.count() == 1 and "Återkoppling" in region.inner_text()
     page.close()

@@ -8,6 +8,7 @@ click), in one transaction, naming the step it answers; the page itself only rea
 
 from __future__ import annotations
 
+import json
 from functools import partial
 from typing import Callable
 
@@ -118,6 +119,34 @@ def _show_messages() -> None:
 
 NAVIGATION = ("modul", "del", "repetition", "spar")  # where in Min utbildning the learner is, in the URL
 FORM_HINT = "form_hint"  # what an answer still lacks ("Välj ett alternativ först."): shown in its form
+
+
+FEEDBACK_KEY = "feedback"  # the container of the feedback on the last answer (Streamlit: class st-key-feedback)
+_FOCUS_FEEDBACK = """<script>
+// {step}: after an answer the page is drawn anew and the focus falls to the page itself, past the feedback.
+// Move it to the feedback, named as a region, so that a screen reader reads it and the next Tab goes on from
+// there. The answered form leaves the page after this script has run: look again for a second, until the focus
+// stays. (No tag names in here: the HTML sanitizer drops a script whose text holds one.)
+(function focusFeedback(tries) {{
+  const box = document.querySelector(".st-key-feedback");
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (box && lost) {{
+    box.setAttribute("role", "region");
+    box.setAttribute("aria-label", {label});
+    box.setAttribute("tabindex", "-1");
+    box.focus();
+  }}
+  if (tries > 0 && (!box || lost || !box.contains(document.activeElement))) {{
+    setTimeout(() => focusFeedback(tries - 1), 50);
+  }}
+}})(20);
+</script>"""
+
+
+def _focus_feedback(step: str) -> None:
+    """Once per answer (the step is in the script, so a new answer is a new element and runs again)."""
+    st.html(_FOCUS_FEEDBACK.format(step=json.dumps(step), label=json.dumps(t("scenario_feedback"))),
+            unsafe_allow_javascript=True)
 
 
 def _form_hint() -> None:
@@ -377,10 +406,11 @@ def scenario_part(page: learner.ModulePage) -> None:
                                                for node_id, index in state.taken[:-1]) or "–")
         node_id, choice_index = state.taken[-1]
         choice = scenario.nodes[node_id].choices[choice_index]
-        with st.container(border=True):
+        with st.container(border=True, key=FEEDBACK_KEY):
             st.markdown(f"{t('scenario_your_choice', choice=choice.text)}\n\n"
                         f"**{t('scenario_feedback')}:** {choice.feedback}\n\n"
                         f":gray[{t('scenario_sources')}: {sources_text(choice.cite)}]")
+        _focus_feedback(f"{played.attempt.id}-{state.step_no}")
     node = played.node
     st.markdown(node.text)
     if node.is_ending:
@@ -539,11 +569,12 @@ def _quiz_runner(quiz: learner.QuizPlay) -> None:
     attempt_id, step_no, current = quiz.attempt.id, quiz.step_no, quiz.current
     if quiz.steps:
         previous = quiz.steps[-1]
-        with st.container(border=True):
+        with st.container(border=True, key=FEEDBACK_KEY):
             st.markdown(f"**{t('quiz_previous')}:** {questions[previous.item].text}")
             _verdict(questions[previous.item], previous)
             _confidence_note(questions[previous.item], previous)
             _explain(questions[previous.item], previous.response)
+        _focus_feedback(f"{attempt_id}-{step_no}")
     question = questions[current.question_id]
     st.progress(step_no / len(quiz.drawn), text=t("quiz_question", number=step_no + 1, total=len(quiz.drawn)))
     st.markdown(f"#### {question.text}")
