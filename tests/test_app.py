@@ -522,3 +522,13 @@ def test_a_missing_choice_is_said_beside_the_button_not_at_the_top(demo_env, cou
     with sqlite3.connect(demo_env) as connection:
         assert connection.execute("SELECT count(*) FROM steps s JOIN attempts a ON a.id = s.attempt_id "
                                   "WHERE a.person_id = 'demo-nyanstalld'").fetchone()[0] == 0
+
+
+def test_the_administration_page_shows_the_content_as_a_table(demo_env):
+    """Issue 13: the page showed a bare JSON block."""
+    at = open_app("demo-admin")
+    at.switch_page("views/admin.py").run()
+    assert not at.exception, at.exception
+    assert not at.get("json")
+    (table,) = [frame.value for frame in at.dataframe]
+    assert list(table.columns) == ["Innehåll", "Antal"] and "Scenarier" in list(table["Innehåll"])

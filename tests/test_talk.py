@@ -258,6 +258,9 @@ def test_demo_chef_prepares_the_talk_with_milad(demo_env, course):
     assert {"Genomfört", "Resultat per ämne", "Säker men fel, per ämne", "Tre förslag att prata om"} <= \
         {s.value for s in at.subheader}
     assert not at.dataframe[1].value.empty  # the history: Milad has completed modules
+    status = at.dataframe[0].value  # whole percent as the history gives them, never "None" or "87.5"
+    assert all(score == "–" or float(score) == int(float(score)) for score in status["Resultat (%)"])
+    assert "None" not in status.astype(str).to_string()
     assert at.get("plotly_chart") and at.get("download_button")
     text = page_text(at)
     assert "Jag frågar min chef" in text and "Hemligt utkast" not in text  # only the shared reflection

@@ -15,7 +15,11 @@ st.title(t("admin_heading"))
 st.subheader(t("admin_content"))
 stats = content_stats(svc.content.course)
 st.success(t("admin_content_ok", **stats))
-st.json(stats, expanded=False)
+# the figures as a table a person reads, not a JSON block; the topics by their names
+st.dataframe([{t("admin_col_what"): t(f"admin_stat_{key}"), t("admin_col_count"): value}
+              for key, value in stats.items() if key != "topics"], hide_index=True, key="admin_stats")
+topic_names = sorted(svc.content.course.topic_title(topic) for topic in stats["topics"])
+st.caption(t("admin_topics", topics=", ".join(topic_names)))
 
 st.subheader(t("admin_database"))
 st.write(t("admin_database_info", dialect=svc.db.dialect,

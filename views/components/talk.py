@@ -67,8 +67,10 @@ def _status_and_history(course, summary: talk.TalkSummary) -> None:
         st.dataframe(pd.DataFrame([{t("talk_col_module"): _module_title(course, row.module_id),
                                     t("col_status"): status_label(row.status),
                                     t("col_due"): row.due,
-                                    t("col_completed"): row.last_completed_at.date() if row.last_completed_at else None,
-                                    t("col_score"): row.last_score} for row in summary.status]),
+                                    t("col_completed"): row.last_completed_at.date() if row.last_completed_at else "–",
+                                    # whole percent as the history says it (88, not 87.5 beside "88 %"); "–" for none
+                                    t("col_score"): "–" if row.last_score is None else round(row.last_score)}
+                                   for row in summary.status]),
                      hide_index=True, key="talk_status")
     st.subheader(t("talk_history_heading"))
     if not summary.history:
