@@ -213,3 +213,19 @@ def test_admin_makes_the_report_in_the_app(demo_env):
 def test_only_admins_reach_the_report(demo_env):
     with pytest.raises(ValueError):
         open_app("demo-chef").switch_page("views/annual_report.py")
+
+
+def test_the_summary_says_which_groups_it_ranks(report):
+    """Issue 13: the summary named a förvaltning at 23 % as the highest while its table showed two small ones
+    at 33 %: the minimum group size it ranks by is now said in the sentence."""
+    import dataclasses
+
+    first = report.by_administration[0]
+    groups = (dataclasses.replace(first, key="a", name="Stora", people=40, done=9),
+              dataclasses.replace(first, key="b", name="Mellan", people=20, done=2),
+              dataclasses.replace(first, key="c", name="Lilla", people=3, done=1))
+    text = " ".join(summary(dataclasses.replace(report, by_administration=groups)))
+    assert "Bland förvaltningarna med minst 10 personer har Stora högst andel klara (22 %)" in text  # 9 of 40
+    assert "Mellan lägst (10 %)" in text and "Lilla" not in text
+    text = " ".join(summary(dataclasses.replace(report, by_administration=groups[:2])))
+    assert "Av förvaltningarna har Stora högst andel klara" in text

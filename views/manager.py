@@ -63,6 +63,12 @@ def _named_export(file_name: str, person_ids: list[str], make) -> object:
     return download
 
 
+def _whole_counts(figure, counts) -> None:
+    """A count axis in whole steps: with a few completions Plotly ticks 0, 0.5, 1, 1.5."""
+    if max(counts, default=0) < 10:
+        figure.update_yaxes(dtick=1, rangemode="tozero")
+
+
 def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None:
     st.subheader(title)
     left, right = st.columns([3, 2], vertical_alignment="top")
@@ -143,6 +149,7 @@ def draw_completions_over_time() -> pd.DataFrame:
     table = pd.DataFrame(page.by_month, columns=[t("dash_month"), t("dash_completed_modules")])
     figure = px.line(table, x=t("dash_month"), y=t("dash_completed_modules"), markers=True)
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
+    _whole_counts(figure, [count for _, count in page.by_month])
     _chart_with_table(t("dash_over_time"), figure, table, "klara_per_manad")
     return table
 
@@ -151,6 +158,7 @@ def draw_scores() -> pd.DataFrame:
     table = pd.DataFrame([(b.label, b.count) for b in page.scores], columns=[t("col_score"), t("dash_completions")])
     figure = px.bar(table, x=t("col_score"), y=t("dash_completions"), color_discrete_sequence=["#1f4e79"])
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
+    _whole_counts(figure, [bucket.count for bucket in page.scores])
     _chart_with_table(t("dash_scores"), figure, table, "poangfordelning")
     return table
 

@@ -150,7 +150,10 @@ def summary(report: AnnualReport) -> list[str]:
     if len(groups) > 1:
         best = max(groups, key=lambda group: (group.share, group.people))
         worst = min(groups, key=lambda group: (group.share, -group.people))
-        lines.append(f"Högst andel klara har {best.name} ({percent(best.share)}), lägst har {worst.name} "
+        smaller = len(report.by_administration) - len(groups)
+        among = (f"Bland förvaltningarna med minst {MIN_GROUP_NAMED} personer har" if smaller
+                 else "Av förvaltningarna har")
+        lines.append(f"{among} {best.name} högst andel klara ({percent(best.share)}) och {worst.name} lägst "
                      f"({percent(worst.share)}).")
     if total.overdue:
         lines.append(f"{number(total.overdue)} personer hade minst en modul som var försenad.")
