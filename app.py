@@ -85,11 +85,17 @@ def _redraw_after_reconnect() -> None:
     database at once."""
 
 
+def _keep_language() -> None:
+    """The language chosen goes into the address too (?lang=en), so that a reload keeps it; the session alone
+    forgot it."""
+    st.query_params["lang"] = st.session_state["language"]
+
+
 def main() -> None:
     with st.sidebar:
         _redraw_after_reconnect()
     st.sidebar.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get,
-                         index=list(LANGUAGES).index(language()), key="language")
+                         index=list(LANGUAGES).index(language()), key="language", on_change=_keep_language)
     st.html(ACCESSIBLE_STYLE)
     # Streamlit's page says <html lang="en"> whatever the content (streamlit issue 15726), so a screen reader
     # reads Swedish with an English voice: set the document's language to the one shown. The script is ours,

@@ -532,3 +532,13 @@ def test_the_administration_page_shows_the_content_as_a_table(demo_env):
     assert not at.get("json")
     (table,) = [frame.value for frame in at.dataframe]
     assert list(table.columns) == ["Innehåll", "Antal"] and "Scenarier" in list(table["Innehåll"])
+
+
+def test_the_language_chosen_survives_a_reload(demo_env):
+    """Issue 13: switching to English was lost on reload. The choice goes into the address (?lang=en)."""
+    at = open_app("demo-nyanstalld")
+    at.sidebar.selectbox(key="language").select("en").run()
+    assert not at.exception, at.exception
+    assert at.query_params["lang"] == "en"
+    reloaded = open_app("demo-nyanstalld", lang="en")  # a new session from the same address
+    assert any(title.value.startswith("Hello") for title in reloaded.title)
