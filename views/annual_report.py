@@ -69,7 +69,7 @@ st.title(t("annual_heading"))
 st.write(t("annual_intro"))
 this_year = today().year
 years = list(range(this_year, this_year - 10, -1))
-with st.form("annual_form", enter_to_submit=False):  # no English "Press Enter to submit form"
+with st.form("annual_form"):
     chosen = st.selectbox(t("annual_year"), years, index=1, key="annual_year")  # last year: the usual report
     if st.form_submit_button(t("annual_build"), type="primary"):
         st.session_state["annual_report_year"] = chosen

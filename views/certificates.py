@@ -24,7 +24,7 @@ def _checked() -> None:
 
 st.title(t("cert_heading"))
 st.write(t("cert_intro"))
-with st.form("cert_form", enter_to_submit=False):  # no English "Press Enter to submit form"
+with st.form("cert_form"):
     st.text_input(t("cert_code"), key="cert_code", placeholder="ABCDE-FGHJK", max_chars=40)
     st.form_submit_button(t("cert_check"), type="primary", on_click=_checked)
 

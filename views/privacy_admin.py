@@ -91,7 +91,7 @@ st.write(t("dp_intro"))
 # --- register extract ---------------------------------------------------------------------------------------
 st.subheader(t("dp_extract_heading"))
 st.write(t("dp_extract_intro"))
-with st.form("dp_extract_form", enter_to_submit=False):  # no English "Press Enter to submit form"
+with st.form("dp_extract_form"):
     st.text_input(t("dp_person_id"), key="dp_extract_id", max_chars=64)
     st.form_submit_button(t("dp_extract_button"), on_click=_guarded(_extract), icon=":material/person_search:")
 if "dp_extract_error" in st.session_state:
