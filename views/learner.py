@@ -134,7 +134,7 @@ _FOCUS_FEEDBACK = """<script>
     box.setAttribute("role", "region");
     box.setAttribute("aria-label", {label});
     box.setAttribute("tabindex", "-1");
-    box.focus();
+    box.focus({{preventScroll: true}});  // no jump under the pointer: the feedback is just above the question
   }}
   if (tries > 0 && (!box || lost || !box.contains(document.activeElement))) {{
     setTimeout(() => focusFeedback(tries - 1), 50);
