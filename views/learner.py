@@ -31,7 +31,7 @@ from views.context import current_user, language, services, status_label, t, tod
 
 # Material icons render in every browser without an emoji font
 # A status is shown as a coloured badge with its name: text a screen reader reads as "Klar", not "check_circle"
-STATUS_COLOURS = {Status.DONE: "green", Status.WAIVED: "green", Status.IN_PROGRESS: "orange",
+STATUS_BADGES = {Status.DONE: "green", Status.WAIVED: "green", Status.IN_PROGRESS: "orange",
                   Status.NOT_STARTED: "gray", Status.OVERDUE: "red"}
 DONE_ICON, TODO_ICON = ":material/check_circle:", ":material/radio_button_unchecked:"
 ENDING_STYLE = {"bra": st.success, "delvis": st.warning, "svag": st.error}
@@ -128,7 +128,7 @@ _FOCUS_FEEDBACK = """<script>
 // there. The answered form leaves the page after this script has run: look again for a second, until the focus
 // stays. (No tag names in here: the HTML sanitizer drops a script whose text holds one.)
 (function focusFeedback(tries) {{
-  const box = document.querySelector(".st-key-feedback");
+  const box = document.querySelector({selector});
   const lost = !document.activeElement || document.activeElement === document.body;
   if (box && lost) {{
     box.setAttribute("role", "region");
@@ -145,7 +145,8 @@ _FOCUS_FEEDBACK = """<script>
 
 def _focus_feedback(step: str) -> None:
     """Once per answer (the step is in the script, so a new answer is a new element and runs again)."""
-    st.html(_FOCUS_FEEDBACK.format(step=json.dumps(step), label=json.dumps(t("scenario_feedback"))),
+    st.html(_FOCUS_FEEDBACK.format(step=json.dumps(step), selector=json.dumps(f".st-key-{FEEDBACK_KEY}"),
+                                   label=json.dumps(t("scenario_feedback"))),
             unsafe_allow_javascript=True)
 
 
@@ -202,7 +203,7 @@ def _module_card(card: learner.ModuleCard, key: str) -> None:
     facts = " · ".join([t("module_minutes", minutes=module.estimated_minutes),
                         t("module_languages", languages=", ".join(t(f"language_{code}") for code in card.languages))])
     with st.container(border=True):
-        badge = f":{STATUS_COLOURS[progress.status]}-badge[{status_label(progress.status)}]"
+        badge = f":{STATUS_BADGES[progress.status]}-badge[{status_label(progress.status)}]"
         st.markdown(f"### {module.title}\n\n{module.summary}\n\n:small[{facts}]\n\n{badge} · {detail}")
         if not card.done and not card.renewal_open:
             st.progress(card.parts_done / card.parts_total,
