@@ -15,7 +15,6 @@ import pytest
 import yaml
 from sqlalchemy import event, func, insert, select, update
 
-from course import play
 from course.content.loader import load_course
 from course.rules import Status
 from progress import learner
@@ -25,6 +24,7 @@ from progress.attestations import Attestations
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, PersonRole, Unit
 from tests.conftest import FIXTURE_CONTENT
+from tests.playing import answer_quiz, complete, play_through
 
 TODAY = date.today()
 START = TODAY - timedelta(days=3)
@@ -97,32 +97,6 @@ def statements(db: Database):
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-
-
-def play_through(attempts: Attempts, course, module_id: str, scenario_id: str, person="p1") -> None:
-    attempt = attempts.start_or_resume(person, module_id, "scenario", scenario_id)
-    scenario = course.scenarios[scenario_id]
-    state = play.start_state(scenario)
-    while not play.current_node(scenario, state).is_ending:
-        attempts.record_choice(attempt.id, state.step_no, 0)
-        _, state = play.apply_choice(scenario, state, 0)
-
-
-def answer_quiz(attempts: Attempts, course, attempt, wrong: int = 0, upto: int | None = None) -> None:
-    drawn = attempts.draw_of(attempt)
-    confidence = 3 if attempt.kind != "quiz" or course.banks[attempt.item_id].confidence else None
-    for step_no, question in enumerate(drawn[:upto]):
-        right = sorted(course.questions[question.question_id].correct_indexes)
-        answer = [(right[0] + 1) % 3] if step_no < wrong else right
-        attempts.record_answer(attempt.id, step_no, question.question_id, answer, confidence)
-
-
-def complete(attempts: Attempts, course, module_id: str, person="p1") -> None:
-    page = learner.module_page(attempts.db, course, person, person, module_id, None, TODAY)
-    for kind, item_id in page.parts:
-        if kind == "scenario":
-            play_through(attempts, course, module_id, item_id, person)
-    answer_quiz(attempts, course, attempts.start_or_resume(person, module_id, "quiz", course.modules[module_id].quiz))
 
 
 def shift_back(db: Database, by: timedelta) -> None:
