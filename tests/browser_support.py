@@ -66,6 +66,16 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+def contrast_ratio(foreground: tuple, background: tuple) -> float:
+    """WCAG 2.1's contrast ratio of two sRGB colours (0-255 each)."""
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb]
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def launch(playwright, extra_args: list[str] = ()):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
 

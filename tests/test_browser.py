@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import (free_port, launch, require_chromium, scenario_choice, start_streamlit, stop,
-                                   wait_for)
+from tests.browser_support import (contrast_ratio, free_port, launch, require_chromium, scenario_choice,
+                                   start_streamlit, stop, wait_for)
 
 require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -105,16 +105,7 @@ def test_after_an_answer_the_focus_is_on_the_feedback(server, browser):
     page.close()
 
 
-def _contrast(foreground: tuple, background: tuple) -> float:
-    def luminance(rgb):
-        channels = [c / 255 for c in rgb]
-        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
-    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
-
-
-def test_captions_and_the_focus_mark_have_enough_contrast(server, browser):
+def test_captions_and_the_focus_mark_have_enoughcontrast_ratio(server, browser):
     """Issue 13: st.caption (due dates, sources) was 4.1:1 and a radio option's focus mark 1.2:1."""
     url, _ = server
     page = browser.new_page()
@@ -131,7 +122,7 @@ def test_captions_and_the_focus_mark_have_enough_contrast(server, browser):
     assert shown
     for text, opacity in shown:  # the caption's colour as it reaches the eye, over the white page
         seen = tuple(round(opacity * c + (1 - opacity) * 255) for c in text[:3])
-        assert _contrast(seen, (255, 255, 255)) >= 4.5, (seen, opacity)
+        assert contrast_ratio(seen, (255, 255, 255)) >= 4.5, (seen, opacity)
     page.goto(f"{url}/?as=demo-nyanstalld&modul=mutor&del=2")  # a scenario the other tests leave alone
     page.get_by_role("button", name="Starta scenariot").click(timeout=30000)
     radio = page.locator('[data-testid="stRadio"] input[type="radio"]').first
@@ -142,5 +133,5 @@ def test_captions_and_the_focus_mark_have_enough_contrast(server, browser):
         const s = getComputedStyle(label); return [s.outlineStyle, s.outlineWidth, s.outlineColor]; }""")
     assert outline[0] == "solid" and outline[1] == "2px", outline
     colour = tuple(int(c) for c in outline[2][outline[2].index("(") + 1:outline[2].index(")")].split(",")[:3])
-    assert _contrast(colour, (255, 255, 255)) >= 3, outline
+    assert contrast_ratio(colour, (255, 255, 255)) >= 3, outline
     page.close()
