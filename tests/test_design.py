@@ -125,3 +125,17 @@ def test_one_module_owns_the_unit_tree():
                     found.append(f"{relative}: {marker}")
     assert found == []
     assert "recursive=True" in (PROJECT_ROOT / "progress" / "unit_tree.py").read_text(encoding="utf-8")
+
+
+def test_every_chart_goes_through_the_readable_chart_helper():
+    """Issue 13, point 5: Streamlit's Plotly theme draws chart texts at 3.7:1; views/components/charts.py sets
+    them to the text colour, so no view calls Streamlit's plotly_chart itself."""
+    helper = PROJECT_ROOT / "views" / "components" / "charts.py"
+    callers = []
+    for path in _modules("views").values():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "plotly_chart" and path != helper:
+                callers.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
+    assert callers == []
+    assert "plotly_chart(readable(figure)" in helper.read_text(encoding="utf-8")

@@ -16,6 +16,7 @@ from course.documents.annual import annual_pdf, annual_xlsx, method, summary
 from course.plain import md_escape, plotly_text
 from progress.annual import FutureYear, build_report, file_names
 from views.context import current_user, services, t, today
+from views.components.charts import plotly_chart
 
 svc = services()
 course = svc.content.course
@@ -109,7 +110,7 @@ st.markdown("\n".join(f"- {md_escape(line)}" for line in summary(report)))  # th
 
 st.subheader(t("annual_by_administration"))
 if report.by_administration:
-    st.plotly_chart(_chart(report), key="annual_chart")
+    plotly_chart(st, _chart(report), key="annual_chart")
 _coverage_table(report.by_administration, t("annual_col_administration"), report.year, "annual_administrations")
 st.subheader(t("annual_by_role"))
 st.caption(t("annual_by_role_help"))

@@ -13,6 +13,7 @@ from course import itemstats, rules
 from course.plain import safe_frame
 from progress import analytics_queries as queries
 from views.context import current_user, services, t, today
+from views.components.charts import plotly_chart
 
 FLAG_ICONS = {itemstats.FLAG_NEGATIVE: "⛔", itemstats.FLAG_TOO_HARD: "🔴", itemstats.FLAG_TOO_EASY: "🟡",
               itemstats.FLAG_FEW: "ℹ️"}
@@ -124,7 +125,7 @@ def draw_item_statistics() -> None:
         figure.add_hline(y=0, line_color="#9e9e9e")
         figure.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), legend_title_text="",
                              xaxis_range=[-2, 102])
-        st.plotly_chart(figure, key="compliance_item_chart")
+        plotly_chart(st, figure, key="compliance_item_chart")
         if len(plotted) < len(asked):
             st.caption(t("compliance_undefined_discrimination"))
 
@@ -162,7 +163,7 @@ def draw_topic_mastery() -> None:
                              markers=True, hover_data=[t("compliance_col_answered")])
             figure.update_layout(height=380, margin=dict(l=10, r=10, t=10, b=10), legend_title_text="",
                                  yaxis_range=[0, 100])
-            st.plotly_chart(figure, key="compliance_mastery_chart")
+            plotly_chart(st, figure, key="compliance_mastery_chart")
             st.dataframe(frame, hide_index=True, key="compliance_mastery_table")
 
 
@@ -184,7 +185,7 @@ def draw_weakest_grey_zones() -> None:
                         color_continuous_scale=["#c62828", "#f9a825", "#2e7d32"], range_color=[0, 100])
         figure.update_layout(height=120 + 36 * len(frame), margin=dict(l=10, r=10, t=10, b=10),
                              yaxis=dict(autorange="reversed"), xaxis_range=[0, 100], coloraxis_showscale=False)
-        chart.plotly_chart(figure, key="compliance_grey_chart")
+        plotly_chart(chart, figure, key="compliance_grey_chart")
         table.dataframe(frame, hide_index=True, key="compliance_grey_table")
 
 

@@ -17,6 +17,7 @@ from progress import audit, daily_counts, dashboard, status_counts, unit_page, u
 from progress.access import NotPermitted
 from progress.reports import team_misconceptions, team_status
 from views.context import current_user, services, status_label, t, today
+from views.components.charts import plotly_chart
 
 STATUS_COLOURS = {Status.DONE: "#2e7d32", Status.WAIVED: "#66bb6a", Status.IN_PROGRESS: "#f9a825",
                   Status.NOT_STARTED: "#b0bec5", Status.OVERDUE: "#c62828"}
@@ -72,7 +73,7 @@ def _whole_counts(figure, counts) -> None:
 def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None:
     st.subheader(title)
     left, right = st.columns([3, 2], vertical_alignment="top")
-    left.plotly_chart(figure, key=f"{key}_chart")
+    plotly_chart(left, figure, key=f"{key}_chart")
     right.dataframe(table, hide_index=True, key=f"{key}_table", height=min(420, 38 + 35 * max(1, len(table))))
     right.download_button(t("dash_download_csv"), _csv(table), file_name=f"{key}.csv", mime="text/csv",
                           key=f"{key}_csv", icon=":material/download:")

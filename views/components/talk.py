@@ -16,6 +16,7 @@ from course.plain import md_escape
 from progress import talk
 from progress.org import PersonRecord
 from views.context import current_user, services, status_label, t, today
+from views.components.charts import plotly_chart
 
 
 def render(person: PersonRecord, viewer_is_self: bool) -> talk.TalkSummary | None:
@@ -99,7 +100,7 @@ def _topics(course, summary: talk.TalkSummary) -> None:
     figure.update_layout(height=120 + 34 * len(summary.topics), margin=dict(l=10, r=10, t=10, b=10),
                          legend_title_text="", yaxis={"autorange": "reversed"})
     chart, table = st.columns([3, 2])
-    chart.plotly_chart(figure, key="talk_topics_chart")
+    plotly_chart(chart, figure, key="talk_topics_chart")
     table.dataframe(pd.DataFrame([{t("col_topic"): course.topic_title(topic.topic),
                                    t("talk_col_questions"): topic.answered,
                                    first: round(100 * topic.share_first), latest: round(100 * topic.share_latest),
