@@ -131,8 +131,10 @@ def option_shares(question: Question, response_counts: Mapping[str, int]) -> tup
 
 
 def is_flagged(stat: "ItemStat") -> bool:
-    """Worth an author's look: a flag other than "too few attempts" (which only says the others are a hint)."""
-    return any(flag != FLAG_FEW for flag in stat.flags)
+    """Worth an author's look: a flag, on enough attempts to mean something. Below MIN_ATTEMPTS the other flags
+    are a hint shown beside the question, not counted: a demo's or a small unit's handful of answers would flag
+    most questions by chance (a correlation on 6 answers is anywhere between -0.8 and 0.8)."""
+    return FLAG_FEW not in stat.flags and bool(stat.flags)
 
 
 def flags_for(n: int, facility: float | None, discrimination: float | None) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, insert, select
 from course import play, rules
 from course.questions import kind_of
 from course.content.loader import Course
-from progress import tallies
+from progress import seed_answers, tallies
 from progress.db import Database
 from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Completion, DailyStatusCount, Identity,
                              ModuleState, Person, PersonRole, Reflection, SentMessage, Step, StoreMeta, TopicTally,
@@ -169,6 +169,8 @@ def _name(rng: random.Random) -> str:
 #
 # A person's history is rounds of their modules (_plan), each played item by item with the engine: a scenario's
 # choices (play.apply_choice), a quiz's draw (play.draw_quiz) and its scoring (each question's type, play.passes).
+# Quiz answers follow an item response model (progress.seed_answers): a person's ability against each question's
+# difficulty, so the item statistics look like a real organisation's.
 # What the engine answers depends only on the content, so it is asked once per node, question and draw (_Plays)
 # and reused; what is left per person is a few random numbers per step.
 #
@@ -183,18 +185,18 @@ SECONDS_MASK = (1 << SECONDS_BITS) - 1
 BATCH_PEOPLE = 500
 DRAWS_PER_BANK = 512  # quiz draws made once per bank; a play takes one of them, and its seed gives it again
 WALKS_PER_SCENARIO = 128  # walks through each scenario, made once; an attempt takes one
-PLAYS_PER_SKILL = 128  # quiz plays per bank and skill, made once; an attempt takes one
-SKILLS = tuple(0.6 + 0.05 * level for level in range(9))  # a person's chance to answer a question right
+PLAYS_PER_LEVEL = 64  # quiz plays per bank and ability level (seed_answers.LEVELS), made once; an attempt takes one
 EPOCH = datetime(1970, 1, 1)
 EPOCH_ORDINAL = EPOCH.toordinal()
 
 
 class _Plays:
     """What the engine answers for this course, asked once and kept: per scenario, walks from the start (a
-    random choice at each node, at a random pace); per bank and skill, quiz plays (one of the bank's draws, each
-    question answered right with that chance, else with a wrong answer); per pass mark, length of a quiz and
-    points earned (the answers' credit), the score. A play's steps are templates (item, response, correct,
-    confidence) at seconds since the attempt started, and `encode` writes them as the database expands them."""
+    random choice at each node, at a random pace); per bank and ability level, quiz plays (one of the bank's
+    draws, each question answered right with the chance seed_answers gives that level on that question, else
+    with one of its wrong answers); per pass mark, length of a quiz and points earned (the answers' credit), the
+    score. A play's steps are templates (item, response, correct, confidence) at seconds since the attempt
+    started, and `encode` writes them as the database expands them."""
 
     def __init__(self, course: Course, rng: random.Random, encode):
         self.encode = encode
@@ -207,9 +209,13 @@ class _Plays:
             self.walks[scenario_id] = [self._walk(start, nodes, rng) for _ in range(WALKS_PER_SCENARIO)]
         self.quizzes = {}
         for bank_id, bank in course.banks.items():
-            levels, draws = self._bank(bank, rng)
-            self.quizzes[bank_id] = [[self._quiz(levels, draws, skill, rng) for _ in range(PLAYS_PER_SKILL)]
-                                     for skill in SKILLS]
+            draws = self._bank(bank, rng)
+            items = seed_answers.items_for([question.id for question in bank.questions])
+            self.quizzes[bank_id] = []
+            for level in range(seed_answers.LEVELS):
+                chances = {question_id: seed_answers.chance_at_level(item, level)
+                           for question_id, item in items.items()}
+                self.quizzes[bank_id].append([self._quiz(draws, chances, rng) for _ in range(PLAYS_PER_LEVEL)])
 
     def _template(self, item: str, response, correct: bool | None, confidence: int | None) -> int:
         key = (item, json.dumps(response), correct, confidence)
@@ -251,8 +257,8 @@ class _Plays:
         return tuple(codes), self.encode(codes), seconds, ending
 
     def _bank(self, bank, rng: random.Random):
-        """(the confidence levels, [(seed, questions drawn)]); a question is (id, topic, (templates per confidence
-        level, right, credit) of its right answer, the same for each wrong one its type offers)."""
+        """[(seed, questions drawn)]; a question is (id, topic, (templates per confidence level, right, credit) of
+        its right answer, the same for each wrong one its type offers)."""
         levels = play.CONFIDENCE_LEVELS if bank.confidence else (None,)
         questions = {}
         for question in bank.questions:
@@ -267,9 +273,9 @@ class _Plays:
         for _ in range(DRAWS_PER_BANK):
             seed = rng.randrange(2**31)
             draws.append((seed, tuple(questions[drawn.question_id] for drawn in play.draw_quiz(bank, seed))))
-        return levels, draws
+        return draws
 
-    def _quiz(self, levels, draws, skill: float, rng: random.Random):
+    def _quiz(self, draws, chances: dict[str, float], rng: random.Random):
         """(codes, encoded, seconds, points, seed, ((question, topic, right, seconds) per answer), the
         questions)."""
         seed, questions = rng.choice(draws)
@@ -277,7 +283,7 @@ class _Plays:
         seconds = 0
         points = Fraction(0)
         for question_id, topic, right_answer, options in questions:
-            templates, correct, credit = right_answer if rng.random() < skill else rng.choice(options)
+            templates, correct, credit = right_answer if rng.random() < chances[question_id] else rng.choice(options)
             seconds += rng.randint(15, 90)
             codes.append(rng.choice(templates) << SECONDS_BITS | seconds)
             answers.append((question_id, topic, correct, seconds))
@@ -307,6 +313,7 @@ class _History:
         self.states: list[tuple] = []
         self.tallies: dict[tuple, list[int]] = {}  # (unit, roles, topic, month) -> [answered, right]
         self._assignments: dict[tuple[str, ...], list] = {}
+        self._ability = 0.0  # of the person being played (person)
         self._months: dict[int, date] = {}
 
     def person(self, person: dict, roles: tuple[str, ...]) -> None:
@@ -317,6 +324,7 @@ class _History:
                 (self.course.modules[a.module_id], self.course.module_version(a.module_id),
                  self.course.base_of(a.module_id), recurring_first.index(a)) for a in assigned]
         numbers: dict[str, int] = {}  # attempts so far per scenario or bank
+        self._ability = seed_answers.person_ability(self.rng)  # theirs in every module's quiz
         seen: set[str] = set()  # questions answered before: only a first answer is counted in the tallies
         where = (person["unit_id"], roles)
         for module, version, base, rank in self._assignments[roles]:
@@ -383,11 +391,10 @@ class _History:
         return codes, self.plays.encode(codes) if codes else None, codes[-1] & SECONDS_MASK if codes else 0, None
 
     def _quiz(self, bank_id, pass_mark, attempt_no, open_attempt, clock, seen, where):
-        """(codes, encoded, seconds, outcome, score, seed) of a quiz played with the person's skill, which grows
-        with each retry; counts the person's first answers."""
+        """(codes, encoded, seconds, outcome, score, seed) of a quiz played at the person's ability, which grows
+        with each retry (seed_answers.attempt_level); counts the person's first answers."""
         random_ = self.rng.random
-        skill = min(1.0, 0.6 + 0.4 * random_() + 0.15 * (attempt_no - 1))  # people learn from a retry
-        plays = self.plays.quizzes[bank_id][round((skill - SKILLS[0]) / (SKILLS[1] - SKILLS[0]))]
+        plays = self.plays.quizzes[bank_id][seed_answers.attempt_level(self._ability, attempt_no, self.rng)]
         codes, encoded, seconds, points, seed, answers, asked = plays[int(random_() * len(plays))]
         if open_attempt:
             count = self._open(codes, 0.3)

@@ -210,10 +210,11 @@ def test_all_attempts_and_the_period(db, fixture_course):
     assert counts["prov-q1"] == {"[0]": 4, "[1]": 1, "[2]": 1}
 
 
-def test_a_question_is_flagged_for_anything_but_too_few_attempts():
+def test_a_question_is_flagged_for_a_flag_on_enough_attempts():
     def stat(*flags):
         return itemstats.ItemStat("q", "t", "Fråga?", 40, 50.0, 10.0, (50.0, 50.0), frozenset({0}), flags)
 
     assert not itemstats.is_flagged(stat()) and not itemstats.is_flagged(stat(itemstats.FLAG_FEW))
-    assert itemstats.is_flagged(stat(itemstats.FLAG_NEGATIVE, itemstats.FLAG_FEW))
+    assert not itemstats.is_flagged(stat(itemstats.FLAG_NEGATIVE, itemstats.FLAG_FEW))  # a hint, not counted
     assert itemstats.is_flagged(stat(itemstats.FLAG_TOO_EASY))
+    assert itemstats.is_flagged(stat(itemstats.FLAG_NEGATIVE))

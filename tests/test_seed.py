@@ -170,3 +170,37 @@ def test_the_seed_leaves_the_schema_as_the_migrations_made_it_also_when_it_fails
     if db.dialect == "postgresql":  # one transaction: nothing of the history stays
         with db.read() as session:
             assert session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def test_the_seeded_answers_give_item_statistics_like_a_real_organisation_s(db):
+    """The analytics page's item statistics (analytics_queries.item_statistics, as views/compliance.py asks for
+    them) over the seeded history: every bank answered often enough has a handful of flagged questions, not
+    most, and for a reason an author can see (its very easy and its hard question, see seed_answers); nearly
+    every question with enough answers discriminates, and clearly so. The seed once gave all the questions of an
+    attempt one flat chance: the median index was about 19, and larm's bank showed 4 negative of 26."""
+    import statistics
+    from datetime import date, timedelta
+
+    from course import itemstats
+    from course.content.loader import load_course
+    from progress import analytics_queries as queries
+    from progress.seed import seed
+
+    today = date(2025, 6, 2)
+    course = load_course(PROJECT_ROOT).course
+    seed(db, course, employees=300, history_years=2, today=today)  # the size `python -m course seed` makes
+    checked = 0
+    for bank_id in course.banks:
+        stats = queries.item_statistics(db, "demo-admin", course, bank_id, today - timedelta(days=2 * 365), today)
+        asked = [s for s in stats if s.n]
+        if not asked or statistics.median(s.n for s in asked) < itemstats.MIN_ATTEMPTS:
+            continue  # too few takers for statistics (the förtroendevalda, the managers, the English versions)
+        checked += 1
+        flagged = [s.question_id for s in asked if itemstats.is_flagged(s)]
+        assert len(flagged) <= 4, (bank_id, flagged)
+        assert {flag for s in asked for flag in s.flags} >= {itemstats.FLAG_TOO_EASY, itemstats.FLAG_TOO_HARD}
+        enough = [s for s in asked if s.n >= itemstats.MIN_ATTEMPTS and s.discrimination is not None]
+        negative = [s.question_id for s in enough if s.discrimination <= 0]
+        assert len(enough) >= len(asked) // 2 and len(negative) <= 1, (bank_id, negative)
+        assert statistics.median(s.discrimination for s in enough) >= 30, bank_id
+    assert checked >= 4  # the banks every employee takes
