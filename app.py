@@ -33,6 +33,8 @@ ADMIN_PAGES = (("admin", "page_admin", "settings", "administration"),
                ("audit_log", "page_audit_log", "policy", "granskningslogg"),
                ("privacy_admin", "page_privacy_admin", "shield_lock", "dataskydd"),
                ("scenario_graph", "page_scenario_graph", "account_tree", "scenariograf"))
+# The accessibility statement (lag 2018:1937): everyone's, signed in or not, and linked from every page's foot.
+STATEMENT_PAGE = ("accessibility", "page_accessibility", "accessibility_new", "tillganglighet")
 
 
 # WCAG 2.1 AA where Streamlit's own styles fall short (issue 13): a caption is the text colour at 60 % opacity,
@@ -125,10 +127,8 @@ def main() -> None:
     if user is None:
         if current.demo:
             st.info(t("demo_banner"), icon=":material/science:")
-            st.title(t("app_title"))
-            st.caption(t("app_tagline"))
-            st.info(t("demo_pick_user"))
-        st.stop()
+        _signed_out_pages(current.demo)
+        return
     st.session_state["current_user"] = user
     if current.demo:
         st.info(t("demo_banner"), icon=":material/science:")
@@ -137,12 +137,43 @@ def main() -> None:
         pages += [_page(*row) for row in MANAGER_PAGES]
     if user.is_admin:
         pages += [_page(*row) for row in ADMIN_PAGES]
+    statement = _page(*STATEMENT_PAGE)
     st.sidebar.text(f"{user.name} · {user.unit_name}")  # from the HR file: plain text
     auth.logout_button(current.demo)
-    try:
-        st.navigation(pages).run()
-    except StoreUnavailable:  # any page, any read: the Swedish message and a way to try again
-        _store_unavailable()
+    _run_with_footer(st.navigation([*pages, statement]), statement)
+
+
+def _signed_out_pages(demo: bool) -> None:
+    """Nobody to show the course to (not signed in, refused, no demo user picked): what was drawn above it, and
+    the accessibility statement, which the law wants open to everyone."""
+
+    def welcome() -> None:
+        if demo:
+            st.title(t("app_title"))
+            st.caption(t("app_tagline"))
+            st.info(t("demo_pick_user"))
+
+    statement = _page(*STATEMENT_PAGE)
+    home = st.Page(welcome, title=t("app_title"), icon=":material/home:", url_path=LEARNER_PAGES[0][3],
+                   default=True)  # the learner's home, once someone is signed in
+    # The course's own addresses (a bookmark, a link in a reminder) show the same, hidden from the menu: without
+    # them Streamlit would answer /min-enhet with its English "Page not found".
+    stand_ins = [st.Page(welcome, title=t(title_key), url_path=url_path, visibility="hidden")
+                 for _, title_key, _, url_path in LEARNER_PAGES[1:] + MANAGER_PAGES + ADMIN_PAGES]
+    _run_with_footer(st.navigation([home, statement, *stand_ins]), statement)
+
+
+def _run_with_footer(page, statement) -> None:
+    """The page, then a footer with the link to the accessibility statement. The page draws into a container
+    made before the footer, so a page that ends early (st.stop() after a notice) still has the footer below it."""
+    content = st.container()
+    st.divider()
+    st.page_link(statement, label=t("footer_accessibility"))  # no icon: a screen reader may read its name
+    with content:
+        try:
+            page.run()
+        except StoreUnavailable:  # any page, any read: the Swedish message and a way to try again
+            _store_unavailable()
 
 
 def _store_unavailable() -> None:
