@@ -39,8 +39,11 @@ STATEMENT_PAGE = ("accessibility", "page_accessibility", "accessibility_new", "t
 
 # WCAG 2.1 AA where Streamlit's own styles fall short (issue 13): a caption is the text colour at 60 % opacity,
 # 4.1:1 on white (due dates, "Källor", the certainty score), at 80 % it is about 8:1; the focus mark of a radio
-# option was 1.2:1 against the page, a 2 px outline in the theme's primary colour is 6.9:1 on white.
+# option was 1.2:1 against the page, a 2 px outline in the theme's primary colour is 6.9:1 on white. Every
+# heading had a link to itself named "Link to heading" in English, a Tab stop of no use in a course: hidden
+# (display: none also takes it out of the accessibility tree and the Tab order).
 ACCESSIBLE_STYLE = """<style>
+[data-testid="stHeaderActionElements"] a[href^="#"] { display: none !important; }
 [data-testid="stCaptionContainer"] { opacity: 0.8 !important; }
 :focus-visible { outline: 2px solid #1f5f8b !important; outline-offset: 2px !important; }
 [data-testid="stRadio"] label:has(input:focus-visible),
