@@ -19,6 +19,7 @@ from progress.reports import team_misconceptions, team_status
 from views.context import current_user, services, status_label, t, today
 from views.components.charts import plotly_chart
 
+HEATMAP_COLOURS = ["#f4a3a3", "#fbe7a1", "#a8d5a2"]  # light red, yellow, green: #31333f text on each over 8:1
 STATUS_COLOURS = {Status.DONE: "#2e7d32", Status.WAIVED: "#66bb6a", Status.IN_PROGRESS: "#f9a825",
                   Status.NOT_STARTED: "#b0bec5", Status.OVERDUE: "#c62828"}
 PEOPLE_LIST_LIMIT = 2000  # above this, a list of every person helps no one: choose a unit first
@@ -140,8 +141,11 @@ def draw_completion_by_unit() -> pd.DataFrame:
                     x=t("col_count"), color=t("col_status"), orientation="h", barmode="stack",
                     category_orders={t("col_status"): labels},
                     color_discrete_map={status_label(s): STATUS_COLOURS[s] for s in STATUS_ORDER})
-    figure.update_layout(height=140 + 34 * len(table), margin=dict(l=10, r=10, t=10, b=10),
-                         legend_title_text="", yaxis={"categoryorder": "category descending"})
+    # the legend above the bars, not beside them: on a phone the units' names and a side legend left the bars
+    # a third of the width
+    figure.update_layout(height=170 + 34 * len(table), margin=dict(l=10, r=10, t=10, b=10),
+                         legend=dict(title_text="", orientation="h", yanchor="bottom", y=1.02, x=0),
+                         yaxis={"categoryorder": "category descending", "title_text": ""})
     _chart_with_table(t("manager_completion_chart"), figure, table, "status_per_enhet")
     return table
 
@@ -174,12 +178,18 @@ def draw_topics() -> pd.DataFrame | None:
     order = [course.topic_title(row.topic) for row in page.topics]
     cells = pd.DataFrame([(c.group_name, course.topic_title(c.topic), 100 * c.share) for c in page.topic_cells],
                          columns=["group_name", "topic_title", "percent"])
-    grid = cells.pivot_table(index="group_name", columns="topic_title", values="percent", aggfunc="sum")
-    grid = grid[[title for title in order if title in grid.columns]]
-    figure = px.imshow(grid.rename(index=plotly_text), color_continuous_scale="RdYlGn", zmin=40, zmax=100,
-                       aspect="auto",
-                       labels={"x": t("col_topic"), "y": t("col_unit"), "color": t("dash_share_correct")})
-    figure.update_layout(height=160 + 30 * len(grid), margin=dict(l=10, r=10, t=10, b=10))
+    # A topic per row (its name read across, not rotated), a unit per column, each cell's share written in it:
+    # the colour never carries the figure alone, and light colours keep the dark text readable (over 8:1).
+    grid = cells.pivot_table(index="topic_title", columns="group_name", values="percent", aggfunc="sum")
+    grid = grid.loc[[title for title in order if title in grid.index]]
+    figure = px.imshow(grid.rename(columns=plotly_text), color_continuous_scale=HEATMAP_COLOURS, zmin=40, zmax=100,
+                       aspect="auto", text_auto=".0f",
+                       labels={"x": t("col_unit"), "y": t("col_topic"), "color": t("dash_share_correct")})
+    figure.update_xaxes(side="top", title_text="")
+    figure.update_yaxes(title_text="")
+    figure.update_layout(height=90 + 34 * len(grid), margin=dict(l=10, r=10, t=10, b=10),
+                         coloraxis_colorbar=dict(orientation="h", thickness=12, y=-0.02, yanchor="top",
+                                                 title_side="top", ticksuffix=" %"))
     table = pd.DataFrame([(course.topic_title(row.topic), row.answered, row.correct, round(100 * row.share))
                           for row in page.topics],
                          columns=[t("col_topic"), t("dash_first_answers"), t("dash_correct"), t("dash_share_correct")])
