@@ -8,7 +8,9 @@ from pathlib import Path
 import streamlit as st
 
 from i18n import LANGUAGES
+from progress import preferences
 from progress.db import StoreUnavailable
+from progress.viewer import NotPermitted
 from views import auth
 from views.context import NotStarted, language, services, t
 
@@ -91,16 +93,47 @@ def _redraw_after_reconnect() -> None:
 
 
 def _keep_language() -> None:
-    """The language chosen goes into the address too (?lang=en), so that a reload keeps it; the session alone
-    forgot it."""
-    st.query_params["lang"] = st.session_state["language"]
+    """The language chosen goes into the address too (?lang=en), so that a reload keeps it, and is stored with
+    the person (progress.preferences), so that their next session and their reminders are in it. A callback runs
+    before the script: the user is the one the previous run identified."""
+    chosen = st.session_state["language"]
+    st.query_params["lang"] = chosen
+    user = st.session_state.get("current_user")
+    if user is not None:
+        try:
+            preferences.set_language(services().db, user.id, user.id, chosen)
+        except (StoreUnavailable, NotPermitted):
+            pass  # the address still keeps it for this session; the next choice stores it
+
+
+def _stored_language(current, user) -> None:
+    """Once per session and person: without ?lang= in the address, the language the person stored. This run
+    has drawn in the default already, so the choice waits in `language_stored` for the selectbox of the run
+    that follows at once. An address with ?lang= (a shared link, a reload after a choice) wins."""
+    if st.session_state.get("language_settled_for") == user.id:
+        return
+    if "lang" in st.query_params:
+        st.session_state["language_settled_for"] = user.id  # for the whole session, whichever page comes next
+        return
+    try:
+        stored = preferences.language_of(current.db, user.id)
+    except StoreUnavailable:
+        return  # asked again on the next run; the page reports the outage
+    st.session_state["language_settled_for"] = user.id
+    if stored and stored != language():
+        st.session_state["language_stored"] = stored
+        st.rerun()
 
 
 def main() -> None:
     with st.sidebar:
         _redraw_after_reconnect()
-    st.sidebar.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get,
-                         index=list(LANGUAGES).index(language()), key="language", on_change=_keep_language)
+    if "language_stored" in st.session_state:  # set by _stored_language on the run before
+        st.session_state["language"] = st.session_state.pop("language_stored")
+    # Once the session holds a value it is the selectbox's; a default beside it would only log a warning.
+    index = 0 if "language" in st.session_state else list(LANGUAGES).index(language())
+    st.sidebar.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, index=index, key="language",
+                         on_change=_keep_language)
     st.html(ACCESSIBLE_STYLE)
     # Streamlit's page says <html lang="en"> whatever the content (streamlit issue 15726), so a screen reader
     # reads Swedish with an English voice: set the document's language to the one shown. The script is ours,
@@ -133,6 +166,7 @@ def main() -> None:
         _signed_out_pages(current.demo)
         return
     st.session_state["current_user"] = user
+    _stored_language(current, user)
     if current.demo:
         st.info(t("demo_banner"), icon=":material/science:")
     pages = [_page(*row) for row in LEARNER_PAGES]

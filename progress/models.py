@@ -42,6 +42,16 @@ class PersonRole(Base):
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class PersonPreference(Base):
+    """What a person chose for themselves in the app: the language of its pages and of their reminders. A table
+    of its own, not columns on people, because the HR import rewrites people's rows from the staff file."""
+
+    __tablename__ = "person_preferences"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))  # one of i18n.LANGUAGES
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+
+
 class Attempt(Base):
     """One play of a scenario or one try at a quiz, numbered per person and item."""
 

@@ -22,10 +22,10 @@ every figure, the annual report's too, stays as it was; `states.rebuild` still g
 A certificate is a document of its own (the name as printed, track, day, version): culling the completions it was
 issued for does not change it, and its code still verifies until the certificates' own time is up.
 
-People who have left: their name, e-mail and title are removed, their sign-in identities, reflections and sent
-reminders deleted, their certificates keep the code without the name, and their id is replaced by a random
-pseudonym in every table, so their part of every count stays (unit and employment dates stay, for the same
-reason). The audit log is append-only: it keeps the old id until its own time is up.
+People who have left: their name, e-mail and title are removed, their sign-in identities, language choice,
+reflections and sent reminders deleted, their certificates keep the code without the name, and their id is
+replaced by a random pseudonym in every table, so their part of every count stays (unit and employment dates
+stay, for the same reason). The audit log is append-only: it keeps the old id until its own time is up.
 
 Register extract: everything stored about one person, from every table that has a person column
 (PERSON_COLUMNS; a test reads the tables from the models, so a new one fails it until it is listed here), as JSON;
@@ -103,6 +103,7 @@ PERSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "people": ("id",),
     "person_roles": ("person_id",),
     "identities": ("person_id",),
+    "person_preferences": ("person_id",),
     "attempts": ("person_id",),
     "steps": (),  # steps.attempt_id -> attempts.person_id
     "completions": ("person_id",),
@@ -122,9 +123,10 @@ NO_PERSON_DATA = {"topic_tallies": "first answers counted per unit, role, topic 
 # Columns that hold JSON text: the extract shows their content, not a string of it.
 JSON_COLUMNS = {("attempts", "drawn"), ("attempts", "scope"), ("steps", "response"), ("audit_events", "detail")}
 # What anonymising someone who has left does to each table: move the rows to the pseudonym, or delete them.
-ANONYMISE = {"person_roles": "move", "identities": "delete", "attempts": "move", "completions": "move",
-             "waivers": "move", "attestations": "move", "reflections": "delete", "certificates": "move",
-             "sent_messages": "delete", "module_states": "move", "units": "move", "audit_events": "keep"}
+ANONYMISE = {"person_roles": "move", "identities": "delete", "person_preferences": "delete", "attempts": "move",
+             "completions": "move", "waivers": "move", "attestations": "move", "reflections": "delete",
+             "certificates": "move", "sent_messages": "delete", "module_states": "move", "units": "move",
+             "audit_events": "keep"}
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -434,8 +436,9 @@ def _plan_rows(session: Session, plan: RetentionPlan) -> Iterator[tuple[str, Ite
         yield "audit_events.jsonl", _rows(session, "audit_events", _table("audit_events").c.at < plan.audit_cutoff)
     if plan.people:
         # what anonymising removes: the person's row, and the rows deleted with it
-        for table, column in (("people", "id"), ("identities", "person_id"), ("reflections", "person_id"),
-                              ("sent_messages", "recipient_id"), ("certificates", "person_id")):
+        for table, column in (("people", "id"), ("identities", "person_id"), ("person_preferences", "person_id"),
+                              ("reflections", "person_id"), ("sent_messages", "recipient_id"),
+                              ("certificates", "person_id")):
             name = f"anonymiserade_{table}.jsonl"
             yield name, (row for chunk in _chunks(plan.people)
                          for row in _rows(session, table, _table(table).c[column].in_(chunk)))

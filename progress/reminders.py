@@ -1,6 +1,7 @@
 """`python -m course remind [--dry-run]`: e-mail reminders to people whose training is due soon or overdue, and a
-weekly digest to each manager with their overdue people. Who gets what and the texts are in course.reminders;
-this module finds what was already sent, sends the rest over SMTP and records each mail once SMTP accepted it."""
+weekly digest to each manager with their overdue people, each in the language the recipient chose in the app
+(progress.preferences; Swedish when none). Who gets what and the texts are in course.reminders; this module finds
+what was already sent, sends the rest over SMTP and records each mail once SMTP accepted it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from course import rules
 from course.cli import day_argument
 from course.content.loader import Course
 from course.plain import mail_display_name
+from progress import preferences
 from progress.attempts import utcnow
 from progress.db import Database
 from progress.models import Person, SentMessage, Unit
@@ -79,9 +81,12 @@ class Summary:
 
 
 def plan(db: Database, course: Course, today: date, app_url: str | None = None) -> tuple[list[texts.Mail], Summary]:
-    """The mails to send today, and a summary that counts those held back and the people without an address."""
+    """The mails to send today, each in its recipient's language, and a summary that counts those held back and
+    the people without an address."""
     rows = status_rows(db, course, today)
-    candidates = texts.person_mails(course, rows, today, app_url)
+    with db.read() as session:
+        languages = preferences.languages_of(session)  # one query: those who chose, a fraction of everyone
+    candidates = texts.person_mails(course, rows, today, app_url, languages)
     overdue_by_unit: dict[str, list] = {}
     for row in rows:
         if row.status == rules.Status.OVERDUE:
@@ -96,7 +101,8 @@ def plan(db: Database, course: Course, today: date, app_url: str | None = None) 
             # The same rule as the manager's own pages: the units under them at every depth, themselves excluded.
             mine = [row for unit_id in session.scalars(managed_units_query(manager_id))
                     for row in overdue_by_unit.get(unit_id, ()) if row.person_id != manager_id]
-            digest = texts.digest_mail(course, manager_id, name, email, mine, today, app_url)
+            digest = texts.digest_mail(course, manager_id, name, email, mine, today, app_url,
+                                       languages.get(manager_id))
             if digest is not None:
                 candidates.append(digest)
         sent_recently = _sent_recently(session, today, course.follow_up.reminder_interval_days)
@@ -224,6 +230,8 @@ def _message(mail: texts.Mail, sender: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
     message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
+    # after set_content, which clears every Content- header; RFC 3282: a screen reader picks its voice by it
+    message["Content-Language"] = mail.language
     return message
 
 

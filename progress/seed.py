@@ -22,8 +22,8 @@ from course.content.loader import Course
 from progress import seed_answers, tallies
 from progress.db import Database
 from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Completion, DailyStatusCount, Identity,
-                             ModuleState, Person, PersonRole, Reflection, SentMessage, Step, StoreMeta, TopicTally,
-                             Unit, Waiver)
+                             ModuleState, Person, PersonPreference, PersonRole, Reflection, SentMessage, Step,
+                             StoreMeta, TopicTally, Unit, Waiver)
 
 # Written by the seed: demo mode runs only over a database that carries it (see is_demo_database).
 DEMO_MARK = ("made_by", "demo-seed")
@@ -699,8 +699,8 @@ def is_empty(db: Database) -> bool:
 def wipe(db: Database) -> None:
     with db.engine.begin() as connection:
         for table in (DailyStatusCount, ModuleState, TopicTally, SentMessage, Certificate, Reflection, Waiver,
-                      Attestation, Completion, Step, Attempt, Identity, AuditEvent, PersonRole, Person, Unit,
-                      StoreMeta):
+                      Attestation, Completion, Step, Attempt, Identity, PersonPreference, AuditEvent, PersonRole,
+                      Person, Unit, StoreMeta):
             connection.execute(delete(table))
 
 

@@ -21,8 +21,8 @@ from progress.annual import build_report
 from progress.attempts import Attempts
 from progress.status_counts import live_counts
 from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, DailyStatusCount,
-                             Identity, ModuleState, Person, PersonRole, Reflection, SentMessage, Step, TopicTally,
-                             Unit, Waiver)
+                             Identity, ModuleState, Person, PersonPreference, PersonRole, Reflection, SentMessage,
+                             Step, TopicTally, Unit, Waiver)
 from progress.reports import status_rows
 from progress.seed import seed
 
@@ -322,6 +322,8 @@ def everything_about(db, course, person_id: str = "p-full") -> None:
         connection.execute(insert(SentMessage), [{"recipient_id": person_id, "kind": "forsenad",
                                                   "dedup_key": moment.date().isoformat(), "email": EMAIL,
                                                   "subject": "Påminnelse", "sent_at": moment}])
+        connection.execute(insert(PersonPreference), [{"person_id": person_id, "language": "en",
+                                                       "updated_at": moment}])
     audit.log(db, "admin", audit.VIEW_TALK, person_id)
     audit.log(db, person_id, audit.VIEW_TALK, "colleague")
     daily_counts.ensure(db, course, TODAY)

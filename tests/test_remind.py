@@ -406,3 +406,82 @@ def test_the_digest_groups_by_unit_and_person(real_course):
     assert body.index("Bygglov\n  • Ada Berg\n      Mutor – skulle ha varit klar 2026-01-01") < body.index("Miljö")
     assert "  • Olle Öberg\n      Mutor – skulle ha varit klar 2026-02-01\n      Att slå larm" in body
     assert texts.digest_mail(real_course, "c", "Cecilia Lund", "c@x.se", [], TODAY) is None
+
+
+# --- in the language the person chose -------------------------------------------------------------------------
+
+def test_a_person_who_chose_english_gets_their_reminder_and_digest_in_english(org, fixture_course, smtp):
+    """Nora and Vera (a manager) chose English in the app; everyone else gets Swedish, as before."""
+    from progress import preferences
+
+    preferences.set_language(org, "nora", "nora", "en")
+    preferences.set_language(org, "vera", "vera", "en")
+    preferences.set_language(org, "olle", "olle", "sv")  # chose Swedish: the same as no choice
+    summary = remind(org, fixture_course, smtp)
+    inbox = smtp.take()
+    assert summary.ok and len(summary.sent) == 7  # the same mails as without a choice, only their words differ
+    nora = only(inbox, "nora")
+    assert nora.subject == "Your training on bribery and conflicts of interest is due 2026-03-14"
+    assert "Hello Nora!" in nora.body and "Provmodul – due 2026-03-14" in nora.body
+    assert "These modules are due soon:" in nora.body and "Kind regards\nGränsby kommun" in nora.body
+    assert APP_URL in nora.body and "Hej" not in nora.body and "påminnelse" not in nora.body.lower()
+    assert nora.message["Content-Language"] == "en"
+    olle = only(inbox, "olle")
+    assert olle.subject == "Påminnelse: utbildningen om mutor och jäv skulle ha varit klar 2026-02-22"
+    assert "Hej Olle!" in olle.body and olle.message["Content-Language"] == "sv"
+    vera = only(inbox, "vera")  # her digest; her own module is not due yet
+    assert vera.subject == "Weekly summary, week 10: 1 person has overdue training on bribery and conflicts of interest"
+    assert "Hello Vera!" in vera.body and "1 person in your units has overdue modules:" in vera.body
+    assert "Vård och omsorg\n  • Ulla Vård\n      Provmodul – was due 2026-02-12" in vera.body
+    assert f"under My unit: {APP_URL}" in vera.body
+    assert digest_to(inbox, "boss").body.startswith("Hej Bo!")  # another manager, no choice: Swedish
+    assert {mail.recipient_id: mail.language for mail in summary.sent if mail.language == "en"} == {"nora": "en",
+                                                                                                   "vera": "en"}
+    # Recorded as before, with the subject that was sent.
+    with org.read() as session:
+        subjects = dict(session.execute(select(SentMessage.recipient_id, SentMessage.subject)
+                                        .where(SentMessage.recipient_id.in_(["nora", "vera"]))).all())
+    assert subjects == {"nora": nora.subject, "vera": vera.subject}
+
+
+def test_an_english_mail_uses_the_english_version_of_a_module_where_there_is_one(real_course):
+    rows = [row("larm", Status.OVERDUE, TODAY - timedelta(days=3)),
+            row("mutor", Status.NOT_STARTED, TODAY + timedelta(days=5)),  # no English version: its own title
+            row("grunder", Status.NOT_STARTED, TODAY + timedelta(days=7))]
+    [mail] = texts.person_mails(real_course, rows, TODAY, languages={"p1": "en"})
+    assert (mail.kind, mail.language) == (texts.OVERDUE, "en")
+    assert mail.subject == "Your training on bribery and conflicts of interest was due 2026-03-01"
+    late, soon = mail.body.split("These modules are due soon:")
+    assert "These modules are overdue. Please do them as soon as you can:\n  • Raising the alarm – was due 2026-03-01" \
+        in late
+    assert "  • Mutor – due 2026-03-09" in soon
+    assert "  • Basics: corruption and unlawful influence – due 2026-03-11" in soon
+    assert "You will find the training on the intranet." in mail.body  # no link configured
+    [swedish] = texts.person_mails(real_course, rows, TODAY, languages={"someone-else": "en"})
+    assert swedish.language == "sv" and "Att slå larm – skulle ha varit klar" in swedish.body
+    [unknown] = texts.person_mails(real_course, rows, TODAY, languages={"p1": "fi"})  # not a mail language
+    assert unknown.language == "sv" and unknown.subject.startswith("Påminnelse:")
+
+    digest_rows = [row("larm", Status.OVERDUE, date(2026, 2, 1), "p2", "Olle Öberg", "Miljö"),
+                   row("mutor", Status.OVERDUE, date(2026, 1, 1), "p1", "Ada Berg", "Bygglov")]
+    digest = texts.digest_mail(real_course, "c", "Cecilia Lund", "c@x.se", digest_rows, TODAY, APP_URL, "en")
+    assert digest.language == "en"
+    assert digest.subject == ("Weekly summary, week 10: 2 people have overdue training on bribery and conflicts "
+                              "of interest")
+    assert "2 people in your units have overdue modules:" in digest.body
+    assert "  • Olle Öberg\n      Raising the alarm – was due 2026-02-01" in digest.body
+    assert "  • Ada Berg\n      Mutor – was due 2026-01-01" in digest.body
+
+
+def test_every_mail_language_has_every_text_with_the_same_placeholders():
+    import dataclasses
+    import re
+
+    assert set(texts.TEXTS) == {"sv", "en"}
+    swedish = dataclasses.asdict(texts.TEXTS["sv"])
+    for language, words in texts.TEXTS.items():
+        for name, value in dataclasses.asdict(words).items():
+            for one, other in zip(value if isinstance(value, tuple) else (value,),
+                                  swedish[name] if isinstance(swedish[name], tuple) else (swedish[name],)):
+                assert one.strip() and set(re.findall(r"{(\w+)}", one)) == set(re.findall(r"{(\w+)}", other)), \
+                    (language, name)
