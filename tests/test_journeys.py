@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,9 @@ sync_api = pytest.importorskip("playwright.sync_api")
 AXE_SCRIPT = PROJECT_ROOT / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
+# With GRANSFALL_SCREENSHOTS set to a folder, the journeys save the README's pictures there, at the widths they
+# run at (scripts/screenshots.py: docs/screenshots/).
+SCREENSHOTS = os.environ.get("GRANSFALL_SCREENSHOTS")
 # Streamlit's English names that app.py hides (ACCESSIBLE_STYLE); the ones it cannot reach are listed in
 # docs/tillganglighet.md.
 HIDDEN_ENGLISH = ["Link to heading"]
@@ -51,6 +55,9 @@ def browser():
         browser.close()
 
 
+SERVER_LOGS: list[Path] = []  # what the servers printed, shown when a download does not come
+
+
 @dataclass
 class Server:
     url: str
@@ -67,7 +74,10 @@ def servers(tmp_path_factory):
             url = f"sqlite:///{folder / f'{name}.sqlite'}"
             port = free_port()
             env = {**os.environ, "COURSE_DATABASE_URL": url, "COURSE_AUTH": "demo"}
-            started[name] = (start_streamlit("app.py", port, env), Server(f"http://127.0.0.1:{port}", url))
+            log = folder / f"{name}.log"
+            SERVER_LOGS.append(log)
+            started[name] = (start_streamlit("app.py", port, env, output=open(log, "wb")),
+                             Server(f"http://127.0.0.1:{port}", url))
         for process, server in started.values():
             wait_for(f"{server.url}/_stcore/health", process)
         yield {name: server for name, (_, server) in started.items()}
@@ -144,6 +154,14 @@ class Findings:
             assert not self.overflow, "\n".join(self.overflow)
 
 
+def picture(page, name: str) -> None:
+    """The page as shown, for the README, when GRANSFALL_SCREENSHOTS asks for pictures."""
+    if SCREENSHOTS:
+        settle(page)
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=Path(SCREENSHOTS) / f"{name}.png")
+
+
 def open_page(browser, server: Server, path: str, viewport=DESKTOP):
     context = browser.new_context(viewport=viewport, accept_downloads=True)
     page = context.new_page()
@@ -152,8 +170,14 @@ def open_page(browser, server: Server, path: str, viewport=DESKTOP):
 
 
 def downloaded(page, button) -> bytes:
-    with page.expect_download(timeout=60_000) as download:
-        button.click()
+    try:
+        with page.expect_download(timeout=60_000) as download:
+            button.click()
+    except sync_api.TimeoutError:
+        print("The page:", page.inner_text("body")[-1500:])
+        for log in SERVER_LOGS:
+            print(f"{log.name}:", log.read_text(errors="replace")[-3000:])
+        raise
     with open(download.value.path(), "rb") as file:
         return file.read()
 
@@ -177,8 +201,9 @@ def shown_as(language: str, key: str, *numbers: str) -> re.Pattern:
 class Learner:
     """One learner's browser in one language: clicks what a person would, by the labels the person reads."""
 
-    def __init__(self, page, language: str, findings: Findings):
+    def __init__(self, page, language: str, findings: Findings, pictures: dict[str, str] | None = None):
         self.page, self.language, self.findings = page, language, findings
+        self.pictures = pictures or {}  # a state ("scenario_step 2") and the name of its picture
         self.course = real_course()
 
     def t(self, key: str, **values) -> str:
@@ -196,6 +221,8 @@ class Learner:
             state = self._state()
             seen[state] += 1
             self.findings.check(self.page, f"{module.id}: {state} {seen[state]}")
+            if f"{state} {seen[state]}" in self.pictures:
+                picture(self.page, self.pictures[f"{state} {seen[state]}"])
             if state == "complete":
                 break
             getattr(self, f"_{state}")()
@@ -288,9 +315,12 @@ def new_hire_journey(browser, server: Server, language: str, viewport) -> Findin
     findings = Findings(f"new hire ({language}, {viewport['width']} px)")
     query = "" if language == "sv" else f"&lang={language}"
     page = open_page(browser, server, f"/?as={NEW_HIRE}{query}", viewport)
-    learner = Learner(page, language, findings)
+    phone = viewport is PHONE and language == "sv"  # the README's phone pictures
+    learner = Learner(page, language, findings, {"scenario_step 2": "scenario-mobil"} if phone else None)
     page.get_by_role("heading", name=learner.t("learner_heading", name="Nora")).wait_for(timeout=90_000)
     findings.check(page, "home")
+    if phone:
+        picture(page, "min-utbildning-mobil")
     module = learner.course.variant(FIRST_MODULE, language)
     learner.button("module_open_named", title=module.title).first.click()
     page.get_by_role("heading", name=module.title, exact=True).wait_for()
@@ -385,6 +415,7 @@ def test_a_manager_follows_up_a_unit_an_employee_and_the_workplace_meeting(serve
     page = open_page(browser, servers["sv"], f"/min-enhet?as={MANAGER}")
     page.get_by_role("heading", name=t("manager_heading", name="Cecilia Lund")).wait_for(timeout=90_000)
     findings.check(page, "Min enhet")
+    picture(page, "min-enhet")
     texts = chart_texts_contrast(page)
     assert texts and all(ratio >= 4.5 for _, _, ratio in texts), texts  # WCAG 1.4.3: chart texts are text
     assert overlapping_chart_labels(page) == []
@@ -401,6 +432,7 @@ def test_a_manager_follows_up_a_unit_an_employee_and_the_workplace_meeting(serve
     pdf = page.get_by_role("button", name=t("talk_pdf_download"))
     pdf.wait_for(timeout=30_000)
     findings.check(page, "Medarbetarsamtal: Milad Berg")
+    picture(page, "medarbetarsamtal")
     assert "Milad Berg" in pdf_text(downloaded(page, pdf))
 
     page.get_by_role("link", name=t("page_apt"), exact=True).click()
@@ -408,6 +440,7 @@ def test_a_manager_follows_up_a_unit_an_employee_and_the_workplace_meeting(serve
     card = page.get_by_role("button", name=t("apt_download"))
     card.wait_for(timeout=30_000)
     findings.check(page, "APT-kort")
+    picture(page, "apt")
     assert pdf_text(downloaded(page, card))
     page.context.close()
     findings.assert_clean()
@@ -423,6 +456,13 @@ STAFF_FILE = ("anstallningsid;namn;epost;enhet;chef;roll;startdatum;slutdatum\n"
 def test_an_admin_imports_a_staff_file_with_a_bad_row_fixes_it_and_imports(servers, browser):
     findings = Findings("admin import")
     t = lambda key, **values: translate("sv", key, **values)  # noqa: E731 - the page's own labels
+    page = open_page(browser, servers["sv"], f"/analys?as={ADMIN}")
+    page.get_by_role("heading", name=t("compliance_title"), exact=True).wait_for(timeout=90_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    findings.check(page, "Analys")
+    picture(page, "analys")
+    page.context.close()
+
     page = open_page(browser, servers["en"], f"/import?as={ADMIN}")  # the English journey's store: its own people
     page.get_by_role("heading", name=t("import_heading"), exact=True).wait_for(timeout=90_000)
     findings.check(page, "Importera personal")
@@ -503,9 +543,12 @@ def test_a_scenario_and_a_quiz_with_the_keyboard_alone(servers, browser):
     t = lambda key, **values: translate("sv", key, **values)  # noqa: E731 - the page's own labels
     course = real_course()
     module = course.modules["chefens-ansvar"]
-    page = open_page(browser, servers["sv"], f"/?as={MANAGER}&modul={module.id}")
-    page.get_by_role("heading", name=module.title, exact=True).wait_for(timeout=90_000)
-    settle(page)
+    page = open_page(browser, servers["sv"], f"/?as={MANAGER}")
+    page.get_by_role("heading", name=t("learner_heading", name="Cecilia")).wait_for(timeout=90_000)
+    picture(page, "min-utbildning")
+    tab_to(page, BUTTON, t("module_open_named", title=module.title))
+    press_and_wait(page, "Enter")
+    page.get_by_role("heading", name=module.title, exact=True).wait_for()
 
     tab_to(page, BUTTON, t("scenario_start"))
     press_and_wait(page, "Enter")
@@ -519,6 +562,8 @@ def test_a_scenario_and_a_quiz_with_the_keyboard_alone(servers, browser):
         press_and_wait(page, "Enter")
         # the focus is on the feedback (a screen reader hears it), and Tab goes on from there to the choices
         assert focused_is(page, "!!e.closest('.st-key-feedback')"), step
+        if step == 0:
+            picture(page, "scenario")
     assert step > 0 and page.get_by_role("button", name=t("scenario_again"), exact=True).is_visible()
 
     quiz_title = t("module_part_quiz", title=course.banks[module.quiz].title)
