@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import streamlit as st
@@ -12,6 +11,7 @@ from progress import preferences
 from progress.db import StoreUnavailable
 from progress.viewer import NotPermitted
 from views import auth
+from views.components import page_language
 from views.context import NotStarted, language, services, t
 
 # A local icon: a Material icon here makes every browser fetch the favicon from Google's font servers.
@@ -135,11 +135,9 @@ def main() -> None:
     st.sidebar.selectbox(t("language"), list(LANGUAGES), format_func=LANGUAGES.get, index=index, key="language",
                          on_change=_keep_language)
     st.html(ACCESSIBLE_STYLE)
-    # Streamlit's page says <html lang="en"> whatever the content (streamlit issue 15726), so a screen reader
-    # reads Swedish with an English voice: set the document's language to the one shown. The script is ours,
-    # a constant with one of LANGUAGES' codes in it, never anything a user or a file gave.
-    st.html(f"<script>document.documentElement.lang = {json.dumps(language())};</script>",
-            unsafe_allow_javascript=True)
+    # Streamlit's page says <html lang="en"> whatever the content (streamlit issue 15726), and has English words
+    # of its own: the script sets the document's language to the one shown and puts those words in it.
+    st.html(page_language.script(language()), unsafe_allow_javascript=True)
     try:
         current = services()
         if not current.content.ok and current.demo:

@@ -35,9 +35,13 @@ BLOCKING = {"serious", "critical"}
 # With GRANSFALL_SCREENSHOTS set to a folder, the journeys save the README's pictures there, at the widths they
 # run at (scripts/screenshots.py: docs/screenshots/).
 SCREENSHOTS = os.environ.get("GRANSFALL_SCREENSHOTS")
-# Streamlit's English names that app.py hides (ACCESSIBLE_STYLE); the ones it cannot reach are listed in
-# docs/tillganglighet.md.
-HIDDEN_ENGLISH = ["Link to heading"]
+# Streamlit's English words that a Swedish page must not show or name (app.py hides the heading links and
+# views/components/page_language.py translates the rest; what cannot be reached is listed in
+# docs/tillganglighet.md): regular expressions over a text node or an aria-label or title, whole.
+STREAMLIT_ENGLISH = [r"Link to heading", r"Skip to main content", r"Press (Enter|Ctrl\+Enter|⌘\+Enter) to .*",
+                     r"Upload", r"Drag and drop files? here", r"\d+MB per file.*", r"Help for .*",
+                     r"(Collapse|Expand) sidebar", r"Open", r"file upload", r"Download as CSV", r"Search",
+                     r"(Close )?[Ff]ullscreen"]
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 NEW_HIRE, MANAGER, ADMIN = "demo-nyanstalld", "demo-chef", "demo-admin"
@@ -99,6 +103,7 @@ def settle(page) -> None:
 class Findings:
     """What axe found over one journey: violations counted by rule (nodes), the blocking ones with where."""
     journey: str
+    language: str = "sv"
     states: int = 0
     by_rule: Counter = field(default_factory=Counter)
     needs_review: Counter = field(default_factory=Counter)
@@ -124,10 +129,22 @@ class Findings:
         for review in result["incomplete"]:
             self.needs_review[review["id"]] += review["count"]
         english = []
-        for _ in range(20):  # app.py's style comes with the run's elements: give it a moment to apply
-            english = page.evaluate("""labels => [...document.querySelectorAll('[aria-label]')]
-                .filter(e => labels.includes(e.getAttribute('aria-label')) && e.getClientRects().length)
-                .map(e => e.getAttribute('aria-label'))""", HIDDEN_ENGLISH)
+        for _ in range(20 if self.language == "sv" else 0):  # app.py's style and script come with the run
+            english = page.evaluate("""patterns => {
+                const words = patterns.map(p => new RegExp('^(' + p + ')$'));
+                const english = (text) => text && words.some(w => w.test(text.trim()));
+                const found = [];
+                const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    const shown = node.parentElement && node.parentElement.getClientRects().length
+                        && !node.parentElement.closest('[aria-hidden=true]');
+                    if (shown && english(node.nodeValue)) found.push('text: ' + node.nodeValue.trim());
+                }
+                document.querySelectorAll('[aria-label], [title]').forEach(e => ['aria-label', 'title'].forEach(name => {
+                    if (e.getClientRects().length && english(e.getAttribute(name)))
+                        found.push(name + ': ' + e.getAttribute(name));
+                }));
+                return found; }""", STREAMLIT_ENGLISH)
             if not english:
                 break
             page.wait_for_timeout(250)
@@ -312,7 +329,7 @@ def complete_the_rest_of_the_track(server: Server, person: str, done: str) -> No
 
 
 def new_hire_journey(browser, server: Server, language: str, viewport) -> Findings:
-    findings = Findings(f"new hire ({language}, {viewport['width']} px)")
+    findings = Findings(f"new hire ({language}, {viewport['width']} px)", language)
     query = "" if language == "sv" else f"&lang={language}"
     page = open_page(browser, server, f"/?as={NEW_HIRE}{query}", viewport)
     phone = viewport is PHONE and language == "sv"  # the README's phone pictures
