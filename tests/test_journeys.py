@@ -436,6 +436,7 @@ def test_a_manager_follows_up_a_unit_an_employee_and_the_workplace_meeting(serve
     texts = chart_texts_contrast(page)
     assert texts and all(ratio >= 4.5 for _, _, ratio in texts), texts  # WCAG 1.4.3: chart texts are text
     assert overlapping_chart_labels(page) == []
+    assert page.locator(".js-plotly-plot .modebar-btn").count() == 0  # Plotly's toolbar, its names in English
 
     choose(page, t("dash_unit"), "\u2003Bygglovsenheten")
     findings.check(page, "Min enhet: one unit")

@@ -19,5 +19,6 @@ def readable(figure):
 
 
 def plotly_chart(container, figure, key: str) -> None:
-    """`container.plotly_chart(figure)` (st or a column) with readable texts."""
-    container.plotly_chart(readable(figure), key=key)
+    """`container.plotly_chart(figure)` (st or a column) with readable texts, and without Plotly's own toolbar:
+    its buttons (zoom, pan, save as PNG) have English names, and the table beside every chart has the figures."""
+    container.plotly_chart(readable(figure), key=key, config={"displayModeBar": False})
