@@ -516,9 +516,26 @@ def focused_is(page, predicate: str, arg=None) -> bool:
     return page.evaluate(f"arg => {{ const e = document.activeElement; return !!e && ({predicate}); }}", arg)
 
 
+FOCUS_MARKS: list[tuple] = []  # (element, outline style, width, colour) at every Tab stop of the keyboard test
+
+
+def focus_mark(page) -> tuple:
+    """How the focused control is marked: its outline, or its label's for a radio or a checkbox (the input itself
+    is hidden under its label)."""
+    return tuple(page.evaluate("""() => {
+        const e = document.activeElement;
+        const marked = (e.type === 'radio' || e.type === 'checkbox') ? e.closest('label') : e;
+        const s = getComputedStyle(marked);
+        return [e.tagName + ' ' + (e.innerText || e.getAttribute('aria-label') || '').trim().slice(0, 40),
+                s.outlineStyle, s.outlineWidth, s.outlineColor]; }"""))
+
+
 def tab_to(page, predicate: str, arg=None, key: str = "Tab", limit: int = 80) -> None:
-    """Press Tab (or Shift+Tab) until the focused element meets `predicate` (JavaScript over `e` and `arg`)."""
+    """Press Tab (or Shift+Tab) until the focused element meets `predicate` (JavaScript over `e` and `arg`);
+    every stop's focus mark is kept in FOCUS_MARKS."""
     for _ in range(limit):
+        if focused_is(page, "e !== document.body"):
+            FOCUS_MARKS.append(focus_mark(page))
         if focused_is(page, predicate, arg):
             return
         page.keyboard.press(key)
@@ -614,4 +631,10 @@ def test_a_scenario_and_a_quiz_with_the_keyboard_alone(servers, browser):
     result = page.get_by_text(shown_as("sv", "quiz_result_passed", "correct", "total", "score"))
     result.wait_for(timeout=30_000)
     assert "(100 %)" in result.inner_text()  # every answer right, by the keyboard alone
+
+    # WCAG 2.4.7 and 1.4.11: every control the keyboard reached showed where the focus was, at 3:1 or more
+    assert len(FOCUS_MARKS) > 30
+    unmarked = [mark for mark in FOCUS_MARKS if mark[1] in ("none", "hidden") or float(mark[2][:-2]) < 2
+                or contrast_ratio(tuple(int(c) for c in re.findall(r"\d+", mark[3])[:3]), (255, 255, 255)) < 3]
+    assert unmarked == [], unmarked
     page.context.close()
