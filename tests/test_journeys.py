@@ -587,6 +587,13 @@ def test_a_scenario_and_a_quiz_with_the_keyboard_alone(servers, browser):
 
     tab_to(page, BUTTON, t("scenario_start"))
     press_and_wait(page, "Enter")
+    # "Svara" with nothing chosen: the hint is in the form, beside the button and in view, and announced (an alert)
+    tab_to(page, BUTTON, t("scenario_answer"))
+    press_and_wait(page, "Enter")
+    hint = page.locator("[data-testid='stForm']").get_by_role("alert")
+    assert hint.inner_text().strip().endswith(t("scenario_pick_first")), hint.inner_text()
+    box, height = hint.bounding_box(), page.viewport_size["height"]
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= height, box  # no need to scroll to see it
     for step in range(30):  # a scenario: the first choice shown at each node, until an ending
         if not page.get_by_role("radiogroup", name=t("scenario_choose")).count():
             break
