@@ -511,6 +511,7 @@ class Booster:
     due: date
     done: bool  # a booster finished after the track was done
     offered: bool  # open, and not done
+    overdue: bool = False  # offered after its due day: still worth doing, and said so
 
 
 def booster(track: Track, progress: Mapping[str, StatusFacts], today: date, follow_up: FollowUp | None,
@@ -521,7 +522,8 @@ def booster(track: Track, progress: Mapping[str, StatusFacts], today: date, foll
         return None
     opens, due = booster_window(done_at.date(), follow_up)
     done = latest is not None and latest.finished_at is not None and latest.started_at > done_at
-    return Booster(opens, due, done, today >= opens and not done)
+    offered = today >= opens and not done
+    return Booster(opens, due, done, offered, offered and today > due)
 
 
 def may_start_topic_quiz(kind: str, offered_refresher: Refresher | None, offered_booster: Booster | None) -> bool:

@@ -428,6 +428,19 @@ def test_booster_is_offered_three_to_five_weeks_after_a_track_is_done(demo_env, 
     assert not keyed(at.button, "booster-nyanstalld")  # done: not offered again this round
 
 
+def test_a_booster_past_its_day_says_it_is_late(demo_env):
+    """Issue 13: a booster due in April was offered in December as if nothing were late."""
+    open_app("demo-medarbetare")
+    with sqlite3.connect(demo_env) as connection:  # everything finished 60 days ago: the booster was due at 35
+        connection.execute("UPDATE completions SET completed_at = datetime('now', '-60 days') "
+                           "WHERE person_id = 'demo-medarbetare'")
+    at = open_app("demo-medarbetare")
+    assert keyed(at.button, "booster-nyanstalld")  # still offered
+    shown = " ".join(m.value for m in at.markdown)
+    assert "En kort påminnelse** :orange-badge[Försenad]" in shown
+    assert "skulle ha gjorts senast" in shown
+
+
 def test_a_module_with_an_english_version_is_taken_in_english(demo_env, course):
     at = open_app("demo-nyanstalld", lang="en")
     headings = [card.split("\n", 1)[0] for card in module_cards(at)]

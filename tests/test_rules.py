@@ -226,6 +226,18 @@ def test_the_booster_opens_three_weeks_after_the_track_was_done_until_one_is_fin
     assert not rules.may_start_topic_quiz("something-else", None, offered)
 
 
+def test_a_booster_offered_after_its_due_day_is_overdue():
+    """Issue 13: a booster due in April was shown in December with no mark."""
+    follow_up = FollowUp(booster_opens_days=21, booster_due_days=35)
+    done_at = datetime(2026, 2, 1, 9)
+    progress = {"a": S(Status.DONE, done_at), "b": S(Status.DONE, done_at)}
+    assert not rules.booster(TRACK, progress, date(2026, 3, 8), follow_up, None).overdue  # the due day itself
+    late = rules.booster(TRACK, progress, date(2026, 3, 9), follow_up, None)
+    assert late.offered and late.overdue
+    finished = A("booster:t", "booster", started_at=datetime(2026, 3, 9, 10), finished_at=datetime(2026, 3, 9, 10, 5))
+    assert not rules.booster(TRACK, progress, date(2026, 3, 10), follow_up, finished).overdue  # done: nothing late
+
+
 @pytest.mark.parametrize("kind", rules.TOPIC_QUIZZES)
 def test_nothing_to_start_without_an_offer(kind):
     assert not rules.may_start_topic_quiz(kind, None, None)

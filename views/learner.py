@@ -635,8 +635,12 @@ def _booster_box(found: learner.TrackOverview) -> None:
     if booster is None or not booster.offered:
         return
     with st.container(border=True):
-        st.markdown(f"**{t('booster_heading')}**")
-        st.write(t("booster_intro", count=rules.BOOSTER_QUESTIONS, due=booster.due.isoformat()))
+        if booster.overdue:  # still worth doing, and its day is past: said in words beside the colour
+            st.markdown(f"**{t('booster_heading')}** :orange-badge[{status_label(Status.OVERDUE)}]")
+            st.write(t("booster_intro_late", count=rules.BOOSTER_QUESTIONS, due=booster.due.isoformat()))
+        else:
+            st.markdown(f"**{t('booster_heading')}**")
+            st.write(t("booster_intro", count=rules.BOOSTER_QUESTIONS, due=booster.due.isoformat()))
         st.button(t("booster_start"), key=f"booster-{found.track.id}", on_click=_start_topic_quiz,
                   args=("booster", found.track.id))
 

@@ -256,10 +256,14 @@ if rows:
     labels = {"name": t("col_name"), "unit_name": t("col_unit"), "module_title": t("col_module"),
               "status_label": t("col_status"), "due": t("col_due"), "last_completed_at": t("col_completed"),
               "last_score": t("col_score")}
+    # the talk page's link beside the name, pinned: at the end of eight columns it was off the screen at 1280 px.
+    # Streamlit opens a table's links in a new tab, so the link says so (WCAG G201).
     st.dataframe(people.rename(columns=labels)
-                 [[t("col_name"), t("col_unit"), t("col_module"), t("col_status"), t("col_due"), t("col_completed"),
-                   t("col_score"), "talk"]], hide_index=True, key="people_table",
-                 column_config={"talk": st.column_config.LinkColumn(t("dash_talk_link"),
+                 [[t("col_name"), "talk", t("col_unit"), t("col_module"), t("col_status"), t("col_due"),
+                   t("col_completed"), t("col_score")]], hide_index=True, key="people_table",
+                 column_config={t("col_name"): st.column_config.TextColumn(pinned=True),
+                                "talk": st.column_config.LinkColumn(t("dash_talk_link"), pinned=True,
+                                                                    help=t("dash_talk_new_tab"),
                                                                     display_text=t("dash_talk_open"))})
 
 st.subheader(t("manager_talking_points"))
