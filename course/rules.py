@@ -255,6 +255,14 @@ def track_of_owner(module_id: str) -> str | None:
     return module_id.removeprefix(_TRACK_OWNER) if module_id.startswith(_TRACK_OWNER) else None
 
 
+def topic_quiz_modules(course, scope: Sequence[str], language: str = "sv") -> list[Module]:
+    """The modules whose banks a topic quiz over `scope` (original modules) draws from: each in `language` where it
+    has a translation, else the original. What is stored stays comparable across languages: the attempt's scope
+    and its owner are the originals and the track, and an answer to a translation's question counts for the
+    original module (course.module_of_question), topic by topic."""
+    return [course.variant(course.base_of(module_id), language) for module_id in scope]
+
+
 class AttemptFacts(Protocol):
     """What the rules read of an attempt (progress.models.Attempt has it, and so do the learner service's rows)."""
 
@@ -283,6 +291,7 @@ class Round:
     done: LastDone  # the latest completion or waiver (of the original: they count in any language)
     attempts: tuple  # this round's attempts: on the current content version, started after `done.at`
     required: tuple[str, ...]  # the scenarios this round asks for
+    started_elsewhere: bool = False  # the round was begun in another language of the module (see current_round)
 
     @property
     def finished(self) -> tuple:
@@ -302,10 +311,17 @@ class Round:
         return is_module_complete(self.required, self.finished_scenarios, bool(self.passed_quizzes))
 
 
-def current_round(module: Module, version: str, done: LastDone, attempts: Iterable[AttemptFacts]) -> Round:
+def current_round(module: Module, version: str, done: LastDone, attempts: Iterable[AttemptFacts],
+                  other_languages: Mapping[str, str] | None = None) -> Round:
     """`attempts`: the person's attempts (any module, any content version; others are skipped). The round's
     attempts are this module's on `version`, started after the latest completion or waiver; a refresher round
-    asks for the scenario `required_scenarios` picks from those finished before it."""
+    asks for the scenario `required_scenarios` picks from those finished before it.
+
+    `other_languages`: the module's original and translations other than this one (id -> current version). An
+    attempt at one of them in this round marks the round as started here too, so switching language never shows
+    a module begun as not started; the parts stay each language's own (a scenario is played in one language), and
+    completions and waivers count in any language already (`done` is the original's)."""
+    attempts = list(attempts)
     own = [a for a in attempts if a.module_id == module.id]
     this_round = tuple(a for a in own if a.content_version == version and (done.at is None or a.started_at > done.at))
     history: dict[str, datetime] = {}
@@ -314,7 +330,9 @@ def current_round(module: Module, version: str, done: LastDone, attempts: Iterab
             if attempt.kind == "scenario" and attempt.finished_at is not None and attempt.finished_at <= done.at:
                 history[attempt.item_id] = max(attempt.finished_at, history.get(attempt.item_id, attempt.finished_at))
     required = required_scenarios(module, first_round=done.at is None, last_finished=history)
-    return Round(module.id, done, this_round, tuple(required))
+    elsewhere = any(a.module_id != module.id and a.content_version == other_languages.get(a.module_id)
+                    and (done.at is None or a.started_at > done.at) for a in attempts) if other_languages else False
+    return Round(module.id, done, this_round, tuple(required), elsewhere)
 
 
 @dataclass(frozen=True)
@@ -336,7 +354,7 @@ def module_progress(current: Round, start_date: date, today: date, due_rules: Du
     """Status, due date and the current round's progress of one module for one person."""
     quiz_scores = [a.score_percent for a in current.finished if a.kind == "quiz" and a.score_percent is not None]
     due = due_date(start_date, current.done.at, due_rules)
-    started = bool(current.attempts)
+    started = bool(current.attempts) or current.started_elsewhere
     return ModuleProgress(current.module_id, current.done.at, current.done.score, current.finished_scenarios,
                           bool(current.passed_quizzes), max(quiz_scores) if quiz_scores else None, started, due,
                           module_status(today, due, current.done.at, started, current.done.via_diagnosis),

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Sequence
 
 from course.rules import MIN_ANSWERS_PERSON_TOPIC
+from i18n import translate
 
 POINTS = 3
 WEAK_SHARE = 0.8  # a topic answered below the default pass mark is weak
@@ -49,89 +50,100 @@ class TalkingPoint:
 
 def suggest(course, *, overdue: Sequence[tuple[str, date | None]] = (),
             upcoming: Sequence[tuple[str, date | None]] = (), topics: Sequence[PersonTopicResult] = (),
-            shared_reflections: Sequence[tuple[str, str]] = (), job_title: str | None = None) -> list[TalkingPoint]:
-    """Exactly three talking points, most useful first.
+            shared_reflections: Sequence[tuple[str, str]] = (), job_title: str | None = None,
+            language: str = "sv") -> list[TalkingPoint]:
+    """Exactly three talking points, most useful first, in `language` (sv or en; i18n's point_* keys, the
+    modules' titles in it where they have a translation). The same three in either language.
 
     `overdue` and `upcoming`: (module id, due date) of modules that are late, or not yet done and not late;
     `topics`: the person's results per topic; `shared_reflections`: (module id, text) the person chose to share
     (never pass unshared ones: the points are shown to the manager).
     """
+    word = _words(language)
     title = course.topic_title
+
+    def module(module_id: str) -> str:
+        return course.module_title(module_id, language)
+
     points: list[TalkingPoint] = []
     used_topics: set[str] = set()
 
     if overdue:
-        names = _join([course.modules[m].title for m, _ in overdue])
+        names = _join([module(m) for m, _ in overdue], word)
         dues = [due for _, due in overdue if due is not None]
-        since = f" Den skulle ha varit klar {min(dues).isoformat()}." if len(overdue) == 1 and dues else ""
-        points.append(TalkingPoint(
-            "forsenad", f"Försenad: {names}" if len(overdue) == 1 else f"{len(overdue)} försenade moduler",
-            f"{'Modulen' if len(overdue) == 1 else 'Modulerna'} {names} är inte klar{'a' if len(overdue) > 1 else ''}."
-            f"{since} Kom överens om när det passar att göra {'den' if len(overdue) == 1 else 'dem'}, och om "
-            "något står i vägen: tid, arbetsbelastning eller språk."))
+        if len(overdue) == 1:
+            since = f" {word('point_overdue_since', date=min(dues).isoformat())}" if dues else ""
+            points.append(TalkingPoint("forsenad", word("point_overdue_title_one", modules=names),
+                                       word("point_overdue_text_one", modules=names, since=since)))
+        else:
+            points.append(TalkingPoint("forsenad", word("point_overdue_title_many", count=len(overdue)),
+                                       word("point_overdue_text_many", modules=names)))
 
     sure_wrong = sorted((t for t in topics if t.misconceptions > 0),
                         key=lambda t: (-t.misconceptions, t.correct_latest == t.answered, title(t.topic)))
     if sure_wrong:
         topic = sure_wrong[0]
         used_topics.add(topic.topic)
-        times = "en gång" if topic.misconceptions == 1 else f"{topic.misconceptions} gånger"
-        points.append(TalkingPoint(
-            "missuppfattning", f"Säker men fel: {title(topic.topic)}",
-            f"Inom {title(topic.topic)} svarade du säkert men fel {times}. Det tyder på en uppfattning som "
-            "är lätt att ha, inte på slarv. Prata om hur det ser ut i ert arbete och vad riktlinjerna säger."))
+        times = word("point_times_one") if topic.misconceptions == 1 else word("point_times_many",
+                                                                               count=topic.misconceptions)
+        points.append(TalkingPoint("missuppfattning", word("point_sure_wrong_title", topic=title(topic.topic)),
+                                   word("point_sure_wrong_text", topic=title(topic.topic), times=times)))
 
     weak = sorted((t for t in topics if t.answered >= MIN_ANSWERS_PERSON_TOPIC and t.topic not in used_topics
                    and t.share_latest < WEAK_SHARE), key=lambda t: (t.share_latest, -t.answered, title(t.topic)))
     if weak:
         topic = weak[0]
         used_topics.add(topic.topic)
-        points.append(TalkingPoint(
-            "svagaste", f"Att öva mer på: {title(topic.topic)}",
-            f"{title(topic.topic)} är ditt svagaste ämne: du hade {topic.correct_latest} av {topic.answered} "
-            "frågor rätt senast. Ta ett exempel från er vardag och gå igenom hur man gör rätt."))
+        points.append(TalkingPoint("svagaste", word("point_weakest_title", topic=title(topic.topic)),
+                                   word("point_weakest_text", topic=title(topic.topic), correct=topic.correct_latest,
+                                        answered=topic.answered)))
 
     for module_id, text in shared_reflections:
         if text.strip():
-            points.append(TalkingPoint(
-                "reflektion", f"Din reflektion: {course.modules[module_id].title}",
-                f"Du skrev: ”{_quote(text)}” Vad vill du ta vidare i ditt arbete, och behöver du stöd med något?"))
+            points.append(TalkingPoint("reflektion", word("point_reflection_title", module=module(module_id)),
+                                       word("point_reflection_text", quote=_quote(text))))
             break
 
     if len(points) < POINTS and upcoming:
         module_id, due = min(upcoming, key=lambda item: (item[1] is None, item[1] or date.max))
-        when = f" senast {due.isoformat()}" if due else ""
-        points.append(TalkingPoint(
-            "nasta", f"Nästa modul: {course.modules[module_id].title}",
-            f"{course.modules[module_id].title} ska vara klar{when}. Planera in tid för den i arbetet."))
+        text = (word("point_next_text_due", module=module(module_id), date=due.isoformat()) if due else
+                word("point_next_text", module=module(module_id)))
+        points.append(TalkingPoint("nasta", word("point_next_title", module=module(module_id)), text))
 
     strong = sorted((t for t in topics if t.answered >= MIN_ANSWERS_PERSON_TOPIC and t.topic not in used_topics
                      and t.share_latest >= STRONG_SHARE and t.misconceptions == 0),
                     key=lambda t: (-t.answered, title(t.topic)))
     if len(points) < POINTS and strong:
         topic = strong[0]
-        points.append(TalkingPoint(
-            "styrka", f"Styrka: {title(topic.topic)}",
-            f"{title(topic.topic)} sitter säkert. Kan du dela med dig av det till kollegorna, till exempel på en APT?"))
+        points.append(TalkingPoint("styrka", word("point_strength_title", topic=title(topic.topic)),
+                                   word("point_strength_text", topic=title(topic.topic))))
 
-    job = f" som {job_title.lower()}" if job_title else ""
-    points.append(TalkingPoint(
-        "grazoner", "Gråzonerna i ditt arbete",
-        f"Vilka gråzoner möter du{job}: gåvor, bjudningar, rabatter, bisysslor, vänner och släkt? Ta ett verkligt "
-        "exempel och prata om var gränsen går och vem du frågar när du är osäker."))
-    points.append(TalkingPoint(
-        "larm", "Om du ser något som inte stämmer",
-        "Vet du hur du slår larm hos oss, och att du är skyddad när du gör det? Gå igenom kanalerna tillsammans."))
+    points.append(TalkingPoint("grazoner", word("point_grey_title"),
+                               word("point_grey_text_job", job=job_title.lower()) if job_title else
+                               word("point_grey_text")))
+    points.append(TalkingPoint("larm", word("point_alarm_title"), word("point_alarm_text")))
     organisation = getattr(course, "organisation", None)
-    guidelines = f"”{organisation.riktlinjer.titel}”" if organisation else "kommunens riktlinjer"
-    points.append(TalkingPoint(
-        "riktlinjer", "Kommunens riktlinjer",
-        f"Gå igenom {guidelines} tillsammans: vad betyder de i ditt arbete, och är något oklart?"))
+    guidelines = (word("point_guidelines_named", title=course.organisation_text("riktlinjer.titel", language))
+                  if organisation else word("point_guidelines_unnamed"))
+    points.append(TalkingPoint("riktlinjer", word("point_guidelines_title"),
+                               word("point_guidelines_text", guidelines=guidelines)))
     return points[:POINTS]
 
 
-def _join(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} och {names[-1]}"
+def for_summary(course, summary, job_title: str | None = None, language: str = "sv") -> list[TalkingPoint]:
+    """The three points from one person's talk summary (progress.talk.TalkSummary), from what the manager may see:
+    shared reflections only, even on the learner's own page, so both see the same three."""
+    shared = [(r.module_id, r.text) for r in summary.reflections if r.shared and r.module_id in course.modules]
+    return suggest(course, overdue=summary.overdue, upcoming=summary.upcoming, topics=summary.topics,
+                   shared_reflections=shared, job_title=job_title, language=language)
+
+
+def _words(language: str):
+    return lambda key, **values: translate(language, key, **values)
+
+
+def _join(names: list[str], word) -> str:
+    return names[0] if len(names) == 1 else word("point_and", first=", ".join(names[:-1]), last=names[-1])
 
 
 def _quote(text: str) -> str:

@@ -28,10 +28,10 @@ class AptChoice:
 
 
 def card_for(db: Database, course: Course, viewer_id: Viewer, unit: UnitChoice, months: int,
-             today: date) -> AptChoice:
-    """The card for `unit` (one of the viewer's, unit_tree.managed_unit_choices); NotPermitted for another."""
+             today: date, language: str = "sv") -> AptChoice:
+    """The card for `unit` (one of the viewer's, unit_tree.managed_unit_choices), in `language`; NotPermitted for
+    another."""
     start = rules.add_months(today, -months)
-    period = f"de senaste {months} månaderna"
     weakest = queries.weakest_topic(db, viewer_id, start, today, unit_id=unit.id)
     scope = SCOPE_UNIT
     if weakest is None:
@@ -39,5 +39,6 @@ def card_for(db: Database, course: Course, viewer_id: Viewer, unit: UnitChoice, 
         scope = SCOPE_ORGANISATION
     if weakest is None:
         return AptChoice(None, True)
-    card = build_card(course, unit.id, unit.name, weakest.topic, weakest.percent, weakest.answered, scope, period)
+    card = build_card(course, unit.id, unit.name, weakest.topic, weakest.percent, weakest.answered, scope,
+                      language=language, months=months)
     return AptChoice(card, scope == SCOPE_ORGANISATION)

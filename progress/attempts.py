@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from course import play, rules
 from course.questions import kind_of
 from course.content.loader import Course
+from course.content.schema import Module
 from progress import daily_counts, states, tallies
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, PersonRole, Step, Waiver
@@ -116,13 +117,16 @@ class Attempts:
 
         return self._start(person_id, module_id, kind, item_id, self.course.module_version(module_id), draw)
 
-    def start_topic_quiz(self, person_id: str, kind: Kind, track_id: str, scope: Sequence[str]) -> AttemptRecord:
+    def start_topic_quiz(self, person_id: str, kind: Kind, track_id: str, scope: Sequence[str],
+                         language: str = "sv") -> AttemptRecord:
         """The refresher's diagnostic (kind 'diagnostic', over the `scope` modules that are due again) or the
-        spaced booster (kind 'booster', over the whole track): questions across topics, fresh ones first."""
+        spaced booster (kind 'booster', over the whole track): questions across topics, fresh ones first, from
+        each module's bank in `language` where it has a translation (rules.topic_quiz_modules). The attempt keeps
+        the original modules as its scope; an open one is resumed in the language it was drawn in."""
 
         def draw(session: Session, last: Attempt | None, seed: int) -> list[play.DrawnQuestion]:
-            seen = self._recently_seen(session, person_id, scope)
-            modules = [self.course.modules[m] for m in scope]
+            modules = rules.topic_quiz_modules(self.course, scope, language)
+            seen = self._recently_seen(session, person_id, modules)
             if kind == "diagnostic":  # a few questions per module, spread over its topics
                 return [drawn for offset, module in enumerate(modules)
                         for drawn in play.draw_across_topics(self.course.banks[module.quiz].questions, module.topics,
@@ -195,11 +199,11 @@ class Attempts:
         return [(self.course.questions[step.item].topic, bool(step.correct), step.confidence)
                 for step in steps if step.item in self.course.questions]
 
-    def _recently_seen(self, session: Session, person_id: str, module_ids: Sequence[str]) -> set[str]:
-        """The questions of the learner's last quiz attempt in each of these modules."""
+    def _recently_seen(self, session: Session, person_id: str, modules: Sequence[Module]) -> set[str]:
+        """The questions of the learner's last quiz attempt in each of these modules (in the language drawn from)."""
         seen: set[str] = set()
-        for module_id in module_ids:
-            last = _latest(session, person_id, self.course.modules[module_id].quiz)
+        for module in modules:
+            last = _latest(session, person_id, module.quiz)
             if last is not None:
                 seen |= {d.question_id for d in self.draw_of(AttemptRecord.of(last))}
         return seen

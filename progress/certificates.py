@@ -164,17 +164,28 @@ def for_person(db: Database, viewer_id: Viewer, person_id: str) -> list[Certific
                                                      .order_by(Certificate.issued_at))]
 
 
-def pdf_file(course: Course, record: CertificateRecord) -> bytes:
-    """The certificate as printed, the same every time it is downloaded."""
+def shown_track_title(course: Course, record: CertificateRecord, language: str = "sv") -> str:
+    """The track's name as a certificate shows it in `language`: the title it was issued under (a record keeps
+    its facts), or that title's translation while the track still has it (config/tracks.yaml)."""
+    track = course.tracks.get(record.track_id)
+    if track is None or track.title != record.track_title:  # gone or renamed since: only the record's own name
+        return record.track_title
+    return course.track_title(record.track_id, language)
+
+
+def pdf_file(course: Course, record: CertificateRecord, language: str = "sv") -> bytes:
+    """The certificate as printed, the same every time it is downloaded in the same language."""
     organisation = course.organisation.namn if course.organisation else ""
-    return certificate_pdf(CertificateText(organisation, record.person_name, record.track_title,
-                                           record.completed_on, record.content_version, record.printed_code))
+    text = CertificateText(organisation, record.person_name, shown_track_title(course, record, language),
+                           record.completed_on, record.content_version, record.printed_code)
+    return certificate_pdf(text, language)
 
 
 def issue_pdf(db: Database, viewer_id: Viewer, course: Course, person_id: str, track_id: str,
-              today: date | None = None) -> bytes:
-    """Issue (or find) the certificate and print it: what the learner's download button calls (their own)."""
-    return pdf_file(course, issue(db, viewer_id, course, person_id, track_id, today))
+              today: date | None = None, language: str = "sv") -> bytes:
+    """Issue (or find) the certificate and print it in `language`: what the learner's download button calls
+    (their own). The certificate is the same whichever language it is printed in."""
+    return pdf_file(course, issue(db, viewer_id, course, person_id, track_id, today), language)
 
 
 def _record(certificate: Certificate) -> CertificateRecord:

@@ -228,9 +228,12 @@ def _variant(course: Course, module_id: str, language: str) -> Module:
 
 def _module_progress(course: Course, records: _Records, module: Module, today: date,
                      due_rules: rules.DueRules | None = None) -> ModuleProgress:
-    """One module's progress, played in this module's language (completions count for the original)."""
+    """One module's progress, played in this module's language (completions count for the original, and a round
+    begun in another language shows as begun)."""
     base = course.base_of(module.id)
-    current = rules.current_round(module, course.module_version(module.id), records.done(base), records.attempts)
+    other_languages = {m: course.module_version(m) for m in course.family(base) if m != module.id}
+    current = rules.current_round(module, course.module_version(module.id), records.done(base), records.attempts,
+                                  other_languages)
     return rules.module_progress(current, records.start_date, today,
                                  rules.due_rules_of(course, records.roles, base) if due_rules is None else due_rules)
 
@@ -420,4 +423,4 @@ def start_topic_quiz(attempts: Attempts, viewer_id: Viewer, person_id: str, kind
     if not rules.may_start_topic_quiz(kind, refresher, booster):
         raise NotPermitted(f"{kind}:{track_id}")
     scope = refresher.scope if kind == "diagnostic" else tuple(track.modules)
-    return attempts.start_topic_quiz(person_id, kind, track_id, scope)
+    return attempts.start_topic_quiz(person_id, kind, track_id, scope, language)

@@ -118,7 +118,7 @@ def summary(db: Database, course: Course, person_id: str, today: date, viewer_id
     return _summary(db, course, person_id, today, own=viewer_id == person_id)
 
 
-def pdf(db: Database, course: Course, person_id: str, today: date, viewer_id: Viewer) -> bytes:
+def pdf(db: Database, course: Course, person_id: str, today: date, viewer_id: Viewer, language: str = "sv") -> bytes:
     """The talk page as a one-page PDF (what the manager prints), for whoever may see the page; a download by
     someone else is recorded (VIEW_TALK_PDF). For st.download_button's callable `data`: made on the click."""
     from course.documents.talk import talk_pdf
@@ -130,7 +130,8 @@ def pdf(db: Database, course: Course, person_id: str, today: date, viewer_id: Vi
     person = Org(db).person(person_id)
     found = _summary(db, course, person_id, today, own=viewer_id == person_id)
     return talk_pdf(course, name=person.name, unit_name=person.unit_name, title=person.title, summary=found,
-                    points=suggested_points(course, found, person.title), generated=today)
+                    points=suggested_points(course, found, person.title, language), generated=today,
+                    language=language)
 
 
 def _summary(db: Database, course: Course, person_id: str, today: date, own: bool) -> TalkSummary:
@@ -197,12 +198,11 @@ def _topic_order(course: Course) -> dict[str, int]:
     return order
 
 
-def suggested_points(course: Course, summary_: TalkSummary, job_title: str | None = None) -> list[TalkingPoint]:
+def suggested_points(course: Course, summary_: TalkSummary, job_title: str | None = None,
+                     language: str = "sv") -> list[TalkingPoint]:
     """The three talking points, from what the manager may see: shared reflections only, even on the learner's
-    own page, so both see the same three."""
-    shared = [(r.module_id, r.text) for r in summary_.reflections if r.shared and r.module_id in course.modules]
-    return talking_points.suggest(course, overdue=summary_.overdue, upcoming=summary_.upcoming,
-                                  topics=summary_.topics, shared_reflections=shared, job_title=job_title)
+    own page, so both see the same three (talking_points.for_summary), in `language`."""
+    return talking_points.for_summary(course, summary_, job_title, language)
 
 
 # --- item-level answers: the learner and admins only ---------------------------------------------------------------

@@ -69,6 +69,48 @@ def test_a_card_from_the_organisations_topic_says_so(course):
     assert "hela kommunens svagaste" in text
 
 
+@pytest.mark.parametrize("topic", ["korruption-begrepp", "nepotism", "bisysslor"])
+def test_the_card_in_english_is_the_same_card_in_english_words(course, topic):
+    swedish = apt_card.build_card(course, "sbf-bygglov", "Bygglovsenheten", topic, 41.7, 36)
+    english = apt_card.build_card(course, "sbf-bygglov", "Bygglovsenheten", topic, 41.7, 36, language="en")
+    original = next(s for s in course.scenarios.values() if s.title == swedish.scenario_title)
+    shown = next(s for s in course.scenarios.values() if s.title == english.scenario_title)
+    translated = any(f"{original.id}-en" in m.scenarios for m in course.modules.values() if m.translation_of)
+    assert translated == (topic != "bisysslor")  # Grunder has a translation; Gråzoner has none
+    assert (shown.id == f"{original.id}-en") == translated  # the same dilemma, translated where it can be
+    if translated:  # A on the English card is A on the Swedish one
+        node_sv = next(n for n in original.nodes.values() if n.text == swedish.situation)
+        node_en = next(n for n in shown.nodes.values() if n.text == english.situation)
+        order_sv = [[c.text for c in node_sv.choices].index(text) for text in swedish.choices]
+        assert order_sv == [[c.text for c in node_en.choices].index(text) for text in english.choices]
+        english_points = {p.text for m in course.modules.values() if m.language == "en" for p in m.key_points}
+        assert {point for point, _ in english.rules} & english_points
+    assert english.questions[0].startswith("What makes the situation difficult")
+    assert len(english.questions) == len(swedish.questions)
+
+    text, pages = pdf_text(apt_card.card_pdf(english, "Gränsby kommun"))
+    assert pages <= 2
+    for phrase in (f"APT card: {course.topic_title(topic)}", "Why this topic", "lowest share of correct first answers",
+                   "in the last 12 months", "42 % correct of 36", "The dilemma", "What do you do?", "To talk about",
+                   "What the rules say", "E-service: ", "Email: visselblasning@gransby.example", "Phone: ",
+                   "You can also always go to your manager", course.organisation_text("riktlinjer.titel", "en"),
+                   "Gränsby kommun · Gränsfall · APT card"):
+        assert phrase in text, phrase
+    for swedish_word in ("Dilemmat", "Att prata om", "Så säger reglerna", "E-tjänst", "Telefon", "månaderna",
+                         "arbetsplatsträff", "riktlinjer mot"):
+        assert swedish_word not in text, swedish_word
+    # the same card as the store chose it, in the other language, and back
+    assert apt_card.in_language(swedish, course, "sbf-bygglov", "en") == english
+    assert apt_card.in_language(english, course, "sbf-bygglov", "sv", months=12) == swedish
+
+
+def test_an_english_card_from_the_organisations_topic_says_so(course):
+    card = apt_card.build_card(course, "u1", "Nya enheten", "bisysslor", 60.0, 200, apt_card.SCOPE_ORGANISATION,
+                               language="en", months=6)
+    assert "does not have enough answers" in card.why and "whole municipality's weakest topic in the last 6 months" \
+        in card.why
+
+
 def table_with(at, column: str):
     """The first table on the page that has `column` (AppTest does not expose a dataframe's key)."""
     return next(frame.value for frame in at.dataframe if column in frame.value.columns)
@@ -105,6 +147,17 @@ def test_the_apt_page_for_a_manager(demo_env):  # noqa: F811
     assert at.get("download_button")
     unit.select_index(1).run()
     assert not at.exception, at.exception
+
+
+def test_the_apt_page_in_english(demo_env):  # noqa: F811
+    at = open_app("demo-chef", lang="en")
+    at.switch_page("views/apt.py").run()
+    assert not at.exception, at.exception
+    assert any(sub.value.startswith("APT card: ") for sub in at.subheader)
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "lowest share of correct first answers in the last 12 months" in shown
+    assert "#### The dilemma" in shown and "E-service: " in shown and "E-tjänst" not in shown
+    assert "What makes the situation difficult" in shown and "Vad gör situationen svår" not in shown
 
 
 def test_the_apt_page_without_data_offers_the_organisations_topic(demo_env):  # noqa: F811

@@ -4,6 +4,7 @@ by their code; the PDF as a reader sees it; the learner's download and the admin
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -110,6 +111,34 @@ def test_pdf_shows_name_track_date_version_and_code(db, fixture_course):
         assert phrase in text, phrase
 
 
+def test_pdf_in_english_has_the_same_facts_in_english_words(db, fixture_course):
+    add_people(db)
+    record = issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY)
+    reader = PdfReader(io.BytesIO(certificates.pdf_file(fixture_course, record, "en")))
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    for phrase in ("Gränsby kommun", "This is to certify that", "Karin Åberg & Dotter",
+                   "Provspår",  # the fixture's track has no English title: the Swedish one, as issued
+                   "Completed on 20 November 2025", record.content_version, format_code(record.code),
+                   "Verify certificates"):
+        assert phrase in text, phrase
+    for swedish in ("Intyg", "Detta intygar", "november", "Kontrollkod", "Verifiera intyg"):
+        assert swedish not in text, swedish
+    # one certificate, whichever language it is printed in
+    assert issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY) == record and count(db) == 1
+
+
+def test_a_certificate_names_its_track_in_english_while_the_track_has_the_name_it_was_issued_under(real_course):
+    record = certificates.CertificateRecord("ABCDEFGHJK", "p", "Pia", "nyanstalld", "Introduktion för nyanställda",
+                                            date(2026, 12, 2), "v1", datetime(2026, 12, 2))
+    assert certificates.shown_track_title(real_course, record, "en") == "Introduction for new employees"
+    assert certificates.shown_track_title(real_course, record, "sv") == "Introduktion för nyanställda"
+    renamed = replace(record, track_title="Introduktion (2025)")  # the track was renamed since
+    assert certificates.shown_track_title(real_course, renamed, "en") == "Introduktion (2025)"  # as issued
+    text = PdfReader(io.BytesIO(certificates.pdf_file(real_course, record, "en"))).pages[0].extract_text()
+    assert "Introduction for new employees" in text and "2 December 2026" in text
+
+
 # --- in the app ---------------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -131,6 +160,16 @@ def test_learner_is_offered_the_certificate_of_a_completed_track_only(demo_env, 
     text = PdfReader(io.BytesIO(certificates.issue_pdf(db, "demo-medarbetare", real_course, "demo-medarbetare",
                                                        "nyanstalld")))
     assert "Milad Berg" in text.pages[0].extract_text()
+
+
+def test_the_learner_downloads_the_certificate_in_english(demo_env, real_course):
+    milad = open_app("demo-medarbetare", lang="en")
+    labels = [b.proto.label for b in milad.get("download_button") if b.key == "cert-download-nyanstalld"]
+    assert labels == ["Download the certificate for Introduction for new employees (PDF)"]
+    db = Database(make_engine(f"sqlite:///{demo_env}"))
+    text = PdfReader(io.BytesIO(certificates.issue_pdf(db, "demo-medarbetare", real_course, "demo-medarbetare",
+                                                       "nyanstalld", language="en"))).pages[0].extract_text()
+    assert "Milad Berg" in text and "Introduction for new employees" in text and "This is to certify" in text
 
 
 def test_admin_checks_a_code_in_the_app(demo_env, real_course):

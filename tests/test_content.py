@@ -85,6 +85,20 @@ def test_every_role_has_a_track_and_every_track_resolves():
     assert "chefens-ansvar" in course.tracks["chef"].modules
 
 
+def test_every_track_and_translated_module_has_its_title_in_english():
+    course = load_course(PROJECT_ROOT).course
+    for track_id, track in course.tracks.items():
+        english = course.track_title(track_id, "en")
+        assert english != track.title and course.track_title(track_id, "sv") == track.title, track_id
+        assert (course.track_summary(track_id, "en") is None) == (track.summary is None), track_id
+    assert course.track_title("nyanstalld", "en") == "Introduction for new employees"
+    # a module in the language asked for where it has a translation, named by the original's id or the translation's
+    assert course.module_title("larm", "en") == course.module_title("larm-en", "en") == "Raising the alarm"
+    assert course.module_title("larm-en", "sv") == course.modules["larm"].title
+    assert course.module_title("mutor", "en") == course.modules["mutor"].title  # no translation: the Swedish
+    assert course.module_title("borttagen", "en") == "borttagen"  # an old record's module
+
+
 def test_the_swedish_is_plain():
     """Klarspråk, measured: every Swedish module reads as easy prose (LIX at most 40) in short sentences."""
     from course.analytics import lix, module_texts

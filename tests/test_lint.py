@@ -343,3 +343,39 @@ def test_a_scenario_or_bank_no_module_uses_is_reported(content):
         .replace("text: Fråga ", "text: Glömd fråga "), encoding="utf-8")
     found = sorted((p.path, p.line) for p in problems(content, "E409"))
     assert found == [("quizzes/prov-glomda-fragor.yaml", 1), ("scenarios/prov-glomd.yaml", 1)]
+
+
+def test_a_track_may_have_its_texts_in_english_and_need_not(content):
+    course = load_course(content).course  # no translations: lint is clean, and English shows the Swedish
+    assert course.track_title("alla", "en") == course.track_title("alla") == "Provspår"
+    assert course.track_summary("alla", "en") is None
+    before = course.rules_version
+    edit(content, "config/tracks.yaml", "    title: Provspår\n",
+         "    title: Provspår\n    summary: Om {org.gavoregel.text}\n    translations:\n      en:\n"
+         "        title: Test track\n        summary: 'Our rule: {org.gavoregel.text}'\n")
+    result = load_course(content)
+    assert result.ok, [p.as_text() for p in result.problems]
+    course = result.course
+    assert (course.track_title("alla", "en"), course.track_title("alla", "sv")) == ("Test track", "Provspår")
+    # each language gets the municipality's prose in that language
+    assert course.track_summary("alla", "en").startswith("Our rule: In Gränsby municipality")
+    assert course.track_summary("alla", "sv").startswith("Om I Gränsby kommun")
+    assert course.track_title("alla", "de") == "Provspår"  # a language without a translation: the Swedish
+    assert course.rules_version != before  # the Swedish summary is new ...
+    edit(content, "config/tracks.yaml", "title: Test track", "title: A track for testing")
+    assert load_course(content).course.rules_version == course.rules_version  # ... a translation is no rule
+
+
+def test_a_track_translation_is_whole_and_in_a_known_language(content):
+    line = edit(content, "config/tracks.yaml", "    title: Provspår\n",
+                "    title: Provspår\n    summary: Klar inom en månad.\n    translations:\n      en:\n"
+                "        title: Test track\n") + 3
+    (problem,) = problems(content, "E410")
+    assert (problem.path, problem.line) == ("config/tracks.yaml", line) and "summary" in problem.hint
+    edit(content, "config/tracks.yaml", "        title: Test track\n",
+         "        title: Test track\n        summary: Done within a month.\n        titel: Fel\n")
+    assert [p.path for p in problems(content, "E101")] == ["config/tracks.yaml"]
+    edit(content, "config/tracks.yaml", "        titel: Fel\n", "")
+    assert load_course(content).ok
+    edit(content, "config/tracks.yaml", "      en:\n", "      de:\n")
+    assert [p.path for p in load_course(content).problems] == ["config/tracks.yaml"]

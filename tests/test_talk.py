@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import insert
 
 from course.content.loader import load_course
+from course.plain import md_escape
 from course.documents.talk import talk_pdf
 from course.rules import Status
+from course import talking_points
 from course.talking_points import TalkingPoint, PersonTopicResult, suggest
 from progress import talk
 from progress.models import Attempt, Completion, Person, Reflection, Step, Waiver
@@ -98,6 +100,38 @@ def test_always_exactly_three_distinct_points(course, overdue, misconceptions, w
                      shared_reflections=[("mutor", "Text")] if reflection else [])
     assert len(points) == 3 and len({p.kind for p in points}) == 3
     assert all(isinstance(p, TalkingPoint) and p.title and p.text for p in points)
+    english = suggest(course, overdue=overdue, topics=topics, shared_reflections=[("mutor", "Text")] if reflection
+                      else [], language="en")
+    assert [p.kind for p in english] == [p.kind for p in points]  # the same three in either language
+
+
+def test_the_points_in_english_are_the_same_points_in_english_words(course):
+    topics = [PersonTopicResult("bisysslor", 4, 2, 3, misconceptions=0),
+              PersonTopicResult("vanskapskorruption", 5, 3, 4, misconceptions=2),
+              PersonTopicResult("nepotism", 3, 1, 1, misconceptions=0)]
+    due = TODAY - timedelta(days=5)
+    points = suggest(course, overdue=[("larm", due)], topics=topics, language="en")
+    assert [p.kind for p in points] == ["forsenad", "missuppfattning", "svagaste"]
+    assert points[0].title == "Overdue: Raising the alarm"  # the module's English title: it has a translation
+    assert points[0].text.startswith(f"The module Raising the alarm is not done. It should have been done by "
+                                     f"{due.isoformat()}.")
+    assert points[1].title == "Sure but wrong: Vänskapskorruption" and "2 times" in points[1].text
+    assert "1 of 3 questions right" in points[2].text
+    several = suggest(course, overdue=[("mutor", TODAY), ("larm", TODAY)], language="en")
+    assert several[0].title == "2 overdue modules" and "The modules Mutor and Raising the alarm are not done" in \
+        several[0].text
+    reflection = suggest(course, shared_reflections=[("grunder", "Jag frågar chefen först.")], language="en")[0]
+    assert reflection.title == "Your reflection: Basics: corruption and unlawful influence"
+    assert "“Jag frågar chefen först.”" in reflection.text  # the learner's own words as written
+    fallbacks = suggest(course, job_title="Bygglovshandläggare", language="en")
+    assert [p.kind for p in fallbacks] == ["grazoner", "larm", "riktlinjer"]
+    assert "in your work as bygglovshandläggare" in fallbacks[0].text
+    assert course.organisation_text("riktlinjer.titel", "en") in fallbacks[2].text
+    new_hire = suggest(course, upcoming=[("grunder", TODAY + timedelta(days=9))], language="en")[0]
+    assert new_hire.title == "Next module: Basics: corruption and unlawful influence"
+    for point in [*points, *several, reflection, *fallbacks, new_hire]:
+        for swedish in ("Försenad", "Modulen", "gånger", "Säker men fel", "Gråzonerna", " och ", "riktlinjer mot"):
+            assert swedish not in point.title + point.text, (swedish, point)
 
 
 # --- the store: one person's summary, and who may see it ------------------------------------------------------------
@@ -215,6 +249,33 @@ def test_the_pdf_stays_on_one_page_with_a_long_history(course):
     assert pages == 1 and "Lång Historik" in text and points[0].title in text
 
 
+def test_the_pdf_in_english(course):
+    now = datetime(2026, 1, 1)
+    summary = talk.TalkSummary(
+        "x", (StatusRow("x", "X", "U", "larm", Status.OVERDUE, TODAY, None, None),
+              StatusRow("x", "X", "U", "mutor", Status.DONE, TODAY + timedelta(days=300), now, 90.0)),
+        (talk.HistoryEntry("mutor", now, 90.0, False), talk.HistoryEntry("mutor", now - timedelta(days=400), 80.0,
+                                                                           True)),
+        (PersonTopicResult("vanskapskorruption", 5, 3, 4, 2),),
+        (talk.ReflectionRecord("larm", "Jag vet nu vart jag vänder mig.", True, now),))
+    points = talking_points.for_summary(course, summary, "Bygglovshandläggare", "en")
+    pages, text = pdf_text(talk_pdf(course, name="Nora Nyström", unit_name="Bygglovsenheten",
+                                    title="Bygglovshandläggare", summary=summary, points=points, generated=TODAY,
+                                    language="en"))
+    assert pages == 1
+    for phrase in ("Before the appraisal talk: Nora Nyström", f"Printed {TODAY.isoformat()}", "Status and completed",
+                   "Raising the alarm", "Overdue", "Done", f"next {(TODAY + timedelta(days=300)).isoformat()}",
+                   "2026-01-01, 90 % correct",
+                   f"Earlier: Mutor {(now - timedelta(days=400)).date().isoformat()}, done by diagnostic",
+                   "Results per topic",
+                   "Sure but wrong (a misconception to talk about): Vänskapskorruption (2)",
+                   "Reflections shared for the talk", "Raising the alarm: “Jag vet nu vart jag vänder mig.”",
+                   "Suggestions to talk about", "Overdue: Raising the alarm", "Notes"):
+        assert phrase in text, phrase
+    for swedish in ("Inför medarbetarsamtalet", "Försenad", "Klar senast", "Anteckningar", "Att slå larm", "rätt"):
+        assert swedish not in text, swedish
+
+
 # --- the pages ----------------------------------------------------------------------------------------------------
 
 def page_text(at) -> str:
@@ -282,6 +343,31 @@ def _pdf_as_the_manager_sees_it(database, course) -> bytes:
     summary = talk.summary(db, course, person.id, TODAY, "demo-chef")
     return talk_pdf(course, name=person.name, unit_name=person.unit_name, title=person.title, summary=summary,
                     points=talk.suggested_points(course, summary, person.title), generated=TODAY)
+
+
+def test_the_talk_pages_in_english(demo_env, course):
+    from progress.db import Database, make_engine
+    from progress.org import Org
+
+    open_app("demo-medarbetare")  # seeds the demo
+    at = open_talk("demo-chef", "views/talk.py", person="demo-medarbetare", lang="en")
+    shown = [m.value for m in at.markdown if m.value[:4] in ("**1.", "**2.", "**3.")]
+    db = Database(make_engine(f"sqlite:///{demo_env}"))
+    summary = talk.summary(db, course, "demo-medarbetare", TODAY, "demo-chef")
+    title = Org(db).person("demo-medarbetare").title
+    english = talking_points.for_summary(course, summary, title, "en")
+    assert [p.kind for p in english] == [p.kind for p in talk.suggested_points(course, summary, title)]
+    assert [value.split("**")[1] for value in shown] == [f"{n}. {md_escape(p.title)}" for n, p in enumerate(english, 1)]
+    assert "Three things to talk about" in {s.value for s in at.subheader}
+    text = page_text(at)
+    assert "Raising the alarm" in text and "Att slå larm" not in text  # the module's English title, in the tables
+    # the PDF the page's button hands over, in the page's language (the store checks the right, as in Swedish)
+    pages, text = pdf_text(talk.pdf(db, course, "demo-medarbetare", TODAY, "demo-chef", "en"))
+    assert pages == 1 and "Before the appraisal talk: Milad Berg" in text and english[0].title in text
+    assert "Inför medarbetarsamtalet" not in text and "Anteckningar" not in text
+    mine = open_talk("demo-medarbetare", "views/my_talk.py", lang="en")
+    assert [m.value for m in mine.markdown if m.value[:4] in ("**1.", "**2.", "**3.")] == shown  # the same three
+    assert "Raising the alarm" in page_text(mine) and "Att slå larm" not in page_text(mine)
 
 
 def test_demo_chef_is_refused_someone_outside_her_units(demo_env):

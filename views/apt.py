@@ -10,7 +10,7 @@ import streamlit as st
 from course.documents.apt_card import card_pdf
 from course.plain import md_escape
 from progress import apt, unit_tree
-from views.context import current_user, services, t, today
+from views.context import current_user, language, services, t, today
 
 svc = services()
 course = svc.content.course
@@ -30,7 +30,7 @@ unit_id = left.selectbox(t("apt_unit"), list(by_id), key="apt_unit",
 months = right.selectbox(t("apt_period"), apt.PERIOD_MONTHS, index=apt.PERIOD_MONTHS.index(apt.DEFAULT_MONTHS),
                          key="apt_period", format_func=lambda m: t("apt_months", months=m))
 unit = by_id[unit_id]
-chosen = apt.card_for(svc.db, course, user.id, unit, months, today())
+chosen = apt.card_for(svc.db, course, user.id, unit, months, today(), language())
 card = chosen.card
 if card is None:
     st.info(t("apt_no_data_anywhere"))

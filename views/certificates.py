@@ -7,7 +7,7 @@ import streamlit as st
 from course import rules
 from course.plain import md_escape
 from progress import certificates
-from views.context import current_user, services, t
+from views.context import current_user, language, services, t
 
 svc = services()
 course = svc.content.course
@@ -37,14 +37,14 @@ if st.session_state.get("cert_checked") and typed:
         st.success(t("cert_valid", code=record.printed_code), icon=":material/verified:")
         st.markdown("\n".join([
             f"- **{t('cert_name')}:** {md_escape(record.person_name)}",  # from the HR file: text
-            f"- **{t('cert_track')}:** {record.track_title}",
+            f"- **{t('cert_track')}:** {certificates.shown_track_title(course, record, language())}",
             f"- **{t('cert_completed_on')}:** {record.completed_on.isoformat()}",
             f"- **{t('cert_content_version')}:** `{record.content_version}`",
             f"- **{t('cert_issued_at')}:** {record.issued_at.date().isoformat()}"]))
         current = course.track_version(record.track_id) if record.track_id in course.tracks else None
         if rules.certificate_outdated(current, record.content_version):
             st.caption(t("cert_version_changed"))
-        st.download_button(t("cert_download_copy"), certificates.pdf_file(course, record),
+        st.download_button(t("cert_download_copy"), certificates.pdf_file(course, record, language()),
                            file_name=f"intyg-{record.code}.pdf", mime="application/pdf", key="cert_copy",
                            icon=":material/download:", on_click="ignore")
 elif st.session_state.get("cert_checked"):

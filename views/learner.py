@@ -219,18 +219,19 @@ def _attestation_box(found: learner.TrackOverview) -> None:
     if attestation is None:
         return
     guidelines = attestation.guidelines
+    title = course.organisation_text("riktlinjer.titel", language()) or guidelines.titel  # its English name too
     with st.container(border=True):
         st.markdown(f"**{t('attest_heading')}**")
         if attestation.current:
-            st.success(t("attest_done", title=guidelines.titel, version=attestation.record.guideline_version,
+            st.success(t("attest_done", title=title, version=attestation.record.guideline_version,
                          date=attestation.record.attested_at.date().isoformat()), icon=":material/verified:")
             return
         if not attestation.may_attest:
             st.caption(t("attest_after_modules"))
             return
-        st.markdown(t("attest_intro", title=guidelines.titel, link=guidelines.lank, version=guidelines.version))
+        st.markdown(t("attest_intro", title=title, link=guidelines.lank, version=guidelines.version))
         widget_key = f"attest-{found.track.id}"
-        st.checkbox(t("attest_checkbox", title=guidelines.titel), key=widget_key)
+        st.checkbox(t("attest_checkbox", title=title), key=widget_key)
         st.button(t("attest_button"), key=f"attest-button-{found.track.id}", type="primary", on_click=_attest,
                   args=(found.track.id, guidelines.version, widget_key))
 
@@ -240,12 +241,15 @@ def _certificate_box(found: learner.TrackOverview) -> None:
     if not found.certificate:
         return
     track = found.track
+    title = course.track_title(track.id, language())
     with st.container(border=True):
         st.markdown(f"**{t('cert_learner_heading')}**")
-        st.caption(t("cert_learner_intro", track=track.title))
+        st.caption(t("cert_learner_intro", track=title))
         # Made when clicked, on its own thread: no PDF is drawn and nothing written while the page only shows
-        st.download_button(t("cert_download_named", track=track.title),
-                           partial(certificates.issue_pdf, svc.db, user.id, course, user.id, track.id),
+        # (and in the page's language: the thread has no session to ask)
+        st.download_button(t("cert_download_named", track=title),
+                           partial(certificates.issue_pdf, svc.db, user.id, course, user.id, track.id,
+                                   language=language()),
                            file_name=f"intyg-{track.id}.pdf", mime="application/pdf", key=f"cert-download-{track.id}",
                            icon=":material/workspace_premium:", on_click="ignore")
 
@@ -259,13 +263,14 @@ def overview() -> None:
         return
     for track_found in found.tracks:
         track = track_found.track
-        st.header(track.title)
-        if track.summary:
-            st.caption(track.summary)
+        st.header(course.track_title(track.id, language()))
+        summary = course.track_summary(track.id, language())
+        if summary:
+            st.caption(summary)
         for module_id in track_found.modules:
             _module_card(found.modules[module_id], key=f"open-{track.id}-{module_id}")
         if track_found.also:
-            st.caption(t("track_also_includes", modules=", ".join(course.modules[m].title for m in track_found.also)))
+            st.caption(t("track_also_includes", modules=_titles(track_found.also)))
         _refresher_box(track_found)
         _booster_box(track_found)
         _certificate_box(track_found)
@@ -274,6 +279,11 @@ def overview() -> None:
 
 def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
+
+
+def _titles(module_ids) -> str:
+    """Modules named in a sentence, each in the page's language where it has a translation."""
+    return ", ".join(course.module_title(m, language()) for m in module_ids)
 
 
 # --- one module --------------------------------------------------------------------------------------------
@@ -625,7 +635,7 @@ def _refresher_box(found: learner.TrackOverview) -> None:
         if refresher.done:
             st.caption(t("refresher_done"))
             return
-        st.write(t("refresher_intro", modules=", ".join(course.modules[m].title for m in refresher.scope)))
+        st.write(t("refresher_intro", modules=_titles(refresher.scope)))
         st.button(t("refresher_continue") if refresher.started else t("refresher_start"), type="primary",
                   key=f"refresher-{found.track.id}", on_click=_start_topic_quiz, args=("diagnostic", found.track.id))
 
@@ -648,7 +658,7 @@ def _booster_box(found: learner.TrackOverview) -> None:
 def topic_quiz_page(kind: str, track_id: str) -> None:
     page = learner.topic_quiz_page(svc.db, course, user.id, user.id, kind, track_id, today(), language())
     st.button(t("module_back"), on_click=_open_topic_quiz, args=(None,), key="back")
-    st.title(t(f"{kind}_title", track=page.track.title))
+    st.title(t(f"{kind}_title", track=course.track_title(page.track.id, language())))
     quiz = page.quiz
     if quiz is None:
         st.info(t("topic_quiz_missing"))
@@ -660,10 +670,10 @@ def topic_quiz_page(kind: str, track_id: str) -> None:
     _partial_points(quiz)
     _confidence_summary(quiz.cbm)
     if page.waived:
-        st.success(t("diagnostic_waived", modules=", ".join(course.modules[m].title for m in page.waived)),
+        st.success(t("diagnostic_waived", modules=_titles(page.waived)),
                    icon=":material/task_alt:")
     if page.remaining:
-        st.info(t("diagnostic_remaining", modules=", ".join(course.modules[m].title for m in page.remaining)))
+        st.info(t("diagnostic_remaining", modules=_titles(page.remaining)))
     with st.expander(t("quiz_review")):
         _quiz_review(quiz)
 

@@ -10,7 +10,7 @@ from course.questions import kind_of
 from progress import talk
 from progress.db import StoreUnavailable
 from views.components.talk import render
-from views.context import current_user, services, t
+from views.context import current_user, language, services, t
 
 svc = services()
 course = svc.content.course
@@ -29,7 +29,7 @@ def _toggle_shared(module_id: str, text: str, widget_key: str) -> None:
 
 
 def _module_title(module_id: str) -> str:
-    return course.modules[module_id].title if module_id in course.modules else module_id
+    return course.module_title(module_id, language())
 
 
 def _own_reflections(summary: talk.TalkSummary) -> None:

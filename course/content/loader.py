@@ -83,6 +83,33 @@ class Course:
         base = self.base_of(module_id)
         return [base] + [m.id for m in self.modules.values() if m.translation_of == base]
 
+    def track_title(self, track_id: str, language: str = "sv") -> str:
+        """A track's title in `language` where the track has one (config/tracks.yaml, translations:), else the
+        Swedish one. The one place a page or a document asks for it."""
+        track = self.tracks[track_id]
+        translated = track.translations.get(language)
+        return translated.title if translated else track.title
+
+    def track_summary(self, track_id: str, language: str = "sv") -> str | None:
+        track = self.tracks[track_id]
+        translated = track.translations.get(language)
+        return translated.summary if translated else track.summary  # lint holds a translation whole (E410)
+
+    def module_title(self, module_id: str, language: str = "sv") -> str:
+        """A module's title in `language` where a translation exists, else the original's (`module_id` may be
+        either); an id the course no longer has is shown as it is (an old record)."""
+        if module_id not in self.modules:
+            return module_id
+        return self.variant(self.base_of(module_id), language).title
+
+    def organisation_text(self, key: str, language: str = "sv") -> str | None:
+        """One of the municipality's settings by its placeholder name without "org." (e.g. "riktlinjer.titel"),
+        in `language` where config/organisation.yaml translates it (oversattningar:), else as written."""
+        if self.organisation is None:
+            return None
+        values = placeholders.in_language(placeholders.flatten(self.organisation), self.organisation, language)
+        return values.get(f"org.{key}")
+
     def track_version(self, track_id: str) -> str:
         """A track's version: its modules' versions together (a diagnostic or booster draws from all of them)."""
         joined = ",".join(self.versions[m] for m in self.tracks[track_id].modules)
@@ -92,7 +119,9 @@ class Course:
     def rules_version(self) -> str:
         """What status depends on besides the records: the tracks, the follow-up settings, material changes."""
         material = {m.id: str(m.material_change) for m in self.modules.values() if m.material_change}
-        data = json.dumps([[t.model_dump() for t in self.tracks.values()], self.follow_up.model_dump(), material],
+        # a track's translated title is no rule: changing it counts nothing again
+        data = json.dumps([[t.model_dump(exclude={"translations"}) for t in self.tracks.values()],
+                           self.follow_up.model_dump(), material],
                           sort_keys=True, default=str)
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
@@ -254,6 +283,14 @@ def _check_tracks(track_set: TrackSet, loaded: LoadedYaml, path: str, modules: d
             problems.append(Problem(path, loaded.line_of(("tracks", index, "id")), "E501",
                                     f"Spåret '{track.id}' finns redan.", "Varje spår behöver ett eget id."))
         seen.add(track.id)
+        for language, texts in track.translations.items():
+            # like a translated module, a translated track is whole: a summary in Swedish only would be shown
+            # in Swedish under an English title
+            if track.summary and not texts.summary:
+                problems.append(Problem(path, loaded.line_of(("tracks", index, "translations", language)), "E410",
+                                        f"Spåret '{track.id}' har en sammanfattning (summary) men inte på {language}.",
+                                        f"Lägg till 'summary:' under translations: {language}:, eller ta bort "
+                                        "översättningen."))
         for position, module_id in enumerate(track.modules):
             if module_id in modules and modules[module_id][0].translation_of:
                 problems.append(Problem(path, loaded.line_of(("tracks", index, "modules", position)), "E406",
@@ -329,10 +366,16 @@ def _build_course(modules, scenarios, banks, organisation=None, values=None, tra
         for item_id in [module.id, module.quiz, *module.scenarios]:
             language_of[item_id] = module.language
 
+    def in_language(language: str) -> dict[str, str]:
+        return placeholders.in_language(values or {}, organisation, language) if organisation else values or {}
+
     def filled(model):
-        language = language_of.get(model.id, "sv")
-        local = placeholders.in_language(values or {}, organisation, language) if organisation else values or {}
-        return type(model).model_validate(placeholders.render(model.model_dump(mode="json"), local))
+        data = placeholders.render(model.model_dump(mode="json"), in_language(language_of.get(model.id, "sv")))
+        if isinstance(model, Track):  # a track's translations get the municipality's prose in their language
+            data["translations"] = {language: placeholders.render(texts.model_dump(mode="json"),
+                                                                  in_language(language))
+                                    for language, texts in model.translations.items()}
+        return type(model).model_validate(data)
 
     return Course(
         modules=MappingProxyType({k: filled(v[0]) for k, v in modules.items()}),

@@ -117,12 +117,22 @@ class Module(Strict):
                                   "learn: their completion then falls due (see follow_up.material_change_days)")
 
 
+class TrackTexts(Strict):
+    """A track's title and summary in another language (a translated module is a file of its own; a track is two
+    lines, so its translations sit beside it)."""
+
+    title: Text
+    summary: Text | None = None
+
+
 class Track(Strict):
     """A list of modules that everyone with one of `roles` must take, and when."""
 
     id: Slug
     title: Text
     summary: Text | None = None
+    # The same texts in other languages: {"en": {"title": ..., "summary": ...}}. Without, the Swedish are shown.
+    translations: dict[Literal["en"], TrackTexts] = Field(default_factory=dict)
     roles: list[Role] = Field(min_length=1)
     modules: list[Slug] = Field(min_length=1)
     onboarding_days: int | None = Field(default=None, ge=1, description="first round due this long after start")

@@ -26,26 +26,11 @@ from course.summary import sources_text
 SCOPE_UNIT = "unit"
 SCOPE_ORGANISATION = "organisation"  # the unit has too little data: the whole organisation's weakest topic
 
-# Questions for any topic and any dilemma; the fifth comes from the course's own questions on the topic.
-DISCUSSION_QUESTIONS = (
-    "Vad gör situationen svår? Vem påverkas av det du väljer: du, kollegorna, kommuninvånarna?",
-    "Vilket alternativ skulle du välja, och varför? Finns det ett bättre sätt än de som står här?",
-    "Tidningstestet: skulle du kunna berätta öppet om ditt val, för chefen eller i lokaltidningen?",
-    "Har vi varit med om något liknande här? Hur gjorde vi då, och hur gör vi nästa gång?",
-)
-COURSE_QUESTION = "Kursen frågar: ”{text}” Vad svarar ni, och varför?"
+# Questions for any topic and any dilemma (i18n's pdf_apt_question_1..4); the fifth comes from the course's own
+# questions on the topic.
+DISCUSSION_QUESTIONS = 4
 KEY_POINTS_SHOWN = 3
-RULES_AFTER = "Läs det här tillsammans när ni har pratat klart om dilemmat."
-
-HEADINGS = {
-    "title": "APT-kort: {topic}",
-    "why": "Varför det här ämnet",
-    "dilemma": "Dilemmat",
-    "choices": "Vad gör du?",
-    "questions": "Att prata om",
-    "rules": "Så säger reglerna",
-    "report": "Misstänker du att något är fel?",
-}
+DEFAULT_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -64,47 +49,78 @@ class AptCard:
     rules: tuple[tuple[str, str], ...]  # (key point, its sources)
     report_lines: tuple[str, ...]
     guidelines: str
+    language: str = "sv"  # the card's words; the dilemma and the rules are the modules' in it, where translated
 
     @property
     def why(self) -> str:
         percent = f"{self.percent:.0f} %" if self.percent is not None else "–"
-        if self.scope == SCOPE_UNIT:
-            return (f"{self.topic_title} är det ämne där {self.unit_name} hade lägst andel rätt vid första svaret "
-                    f"{self.period}: {percent} rätt av {self.answered} första svar.")
-        return (f"{self.unit_name} har ännu för få svar i kursen. Kortet tar därför upp hela kommunens svagaste "
-                f"ämne {self.period}, {self.topic_title}: {percent} rätt av {self.answered} första svar.")
+        key = "pdf_apt_why_unit" if self.scope == SCOPE_UNIT else "pdf_apt_why_organisation"
+        return pdf.words(self.language)(key, topic=self.topic_title, unit=self.unit_name, period=self.period,
+                                        percent=percent, answered=self.answered)
 
 
 def build_card(course: Course, unit_id: str, unit_name: str, topic: str, percent: float | None, answered: int,
-               scope: str = SCOPE_UNIT, period: str = "de senaste 12 månaderna") -> AptCard:
-    """The card for `unit_name` on `topic`. The dilemma is chosen by the unit, so neighbouring units with the
-    same weak topic get different scenarios, and the same unit gets the same card when it prints again."""
-    modules = [m for m in course.modules.values() if m.language == "sv" and topic in m.topics]
-    scenario = _pick_scenario(course, modules, topic, unit_id)
-    situation, choices = None, ()
+               scope: str = SCOPE_UNIT, period: str | None = None, language: str = "sv",
+               months: int = DEFAULT_MONTHS) -> AptCard:
+    """The card for `unit_name` on `topic`, in `language`. The dilemma is chosen by the unit, so neighbouring
+    units with the same weak topic get different scenarios, and the same unit gets the same card when it prints
+    again, in either language (where the module has a translation, its scenario, choices in the same order, key
+    points and questions are the translation's). `period` defaults to the last `months` months, in words."""
+    word = pdf.words(language)
+    originals = [m for m in course.modules.values() if m.language == "sv" and topic in m.topics]
+    modules = [course.variant(m.id, language) for m in originals]
+    scenario = _pick_scenario(course, originals, topic, unit_id)
+    situation, choices, shown = None, (), None
     if scenario is not None:
-        node = scenario.nodes[dilemma_node(course, scenario, topic)]
-        texts = [choice.text for choice in node.choices]
-        random.Random(zlib.crc32(f"{unit_id}/{scenario.id}".encode())).shuffle(texts)
-        situation, choices = node.text, tuple(texts)
-    questions = list(DISCUSSION_QUESTIONS)
+        node_id = dilemma_node(course, scenario, topic)
+        shown = translated_scenario(course, scenario.id, language)
+        node = shown.nodes.get(node_id) or shown.nodes[dilemma_node(course, shown, topic)]
+        order = list(range(len(node.choices)))  # shuffled as the original's: A is the same choice in each language
+        random.Random(zlib.crc32(f"{unit_id}/{scenario.id}".encode())).shuffle(order)
+        situation, choices = node.text, tuple(node.choices[i].text for i in order)
+    questions = [word(f"pdf_apt_question_{number}") for number in range(1, DISCUSSION_QUESTIONS + 1)]
     asked = _course_question(course, modules, topic)
     if asked:
-        questions.append(COURSE_QUESTION.format(text=asked))
+        questions.append(word("pdf_apt_course_question", text=asked))
     organisation = course.organisation
     report_lines: tuple[str, ...] = ()
     guidelines = ""
     if organisation is not None:
         whistle = organisation.visselblasning
-        report_lines = (f"E-tjänst: {whistle.e_tjanst}", f"E-post: {whistle.epost}", f"Telefon: {whistle.telefon}",
-                        f"Post: {whistle.postadress}", whistle.anonymt,
-                        "Du kan också alltid gå till din chef eller till chefens chef.")
-        guidelines = f"{organisation.riktlinjer.titel} (version {organisation.riktlinjer.version}): " \
-                     f"{organisation.riktlinjer.lank}"
+        report_lines = (word("pdf_apt_eservice", value=whistle.e_tjanst), word("pdf_apt_email", value=whistle.epost),
+                        word("pdf_apt_phone", value=whistle.telefon), word("pdf_apt_post", value=whistle.postadress),
+                        course.organisation_text("visselblasning.anonymt", language),
+                        word("pdf_apt_ask_manager"))
+        guidelines = word("pdf_apt_guidelines", title=course.organisation_text("riktlinjer.titel", language),
+                          version=organisation.riktlinjer.version, link=organisation.riktlinjer.lank)
     rules = tuple((point.text, sources_text(point.cite)) for point in matching_key_points(course, modules, topic))
-    return AptCard(unit_name, topic, course.topic_title(topic), scope, percent, answered, period,
-                   scenario.title if scenario else None, situation, choices, tuple(questions), rules, report_lines,
-                   guidelines)
+    return AptCard(unit_name, topic, course.topic_title(topic), scope, percent, answered,
+                   period if period is not None else word("pdf_apt_period", months=months),
+                   shown.title if shown else None, situation, choices, tuple(questions), rules, report_lines,
+                   guidelines, language)
+
+
+def in_language(card: AptCard, course: Course, unit_id: str, language: str, months: int = DEFAULT_MONTHS) -> AptCard:
+    """The same card (the unit's topic and figures) in `language`."""
+    if card.language == language:
+        return card
+    return build_card(course, unit_id, card.unit_name, card.topic, card.percent, card.answered, card.scope,
+                      language=language, months=months)
+
+
+def translated_scenario(course: Course, scenario_id: str, language: str) -> Scenario:
+    """A Swedish module's scenario in `language`: the one in the same place in the module's translation (a
+    translation lists its scenarios in the original's order), when it is about the same topics; else the
+    original."""
+    for module in course.modules.values():
+        if module.language != "sv" or scenario_id not in module.scenarios:
+            continue
+        variant = course.variant(module.id, language)
+        if variant.id != module.id and len(variant.scenarios) == len(module.scenarios):
+            candidate = course.scenarios[variant.scenarios[module.scenarios.index(scenario_id)]]
+            if set(candidate.topics) == set(course.scenarios[scenario_id].topics):
+                return candidate
+    return course.scenarios[scenario_id]
 
 
 def _pick_scenario(course: Course, modules: list[Module], topic: str, unit_id: str) -> Scenario | None:
@@ -183,23 +199,25 @@ def matching_key_points(course: Course, modules: list[Module], topic: str,
 
 
 def card_pdf(card: AptCard, organisation_name: str, generated: date | None = None) -> bytes:
-    """The card as an A4 PDF, one page for most topics (two at most)."""
-    story = [pdf.text(HEADINGS["title"].format(topic=card.topic_title), "title"),
-             pdf.text(f"{card.unit_name} · arbetsplatsträff", "small"),
-             pdf.text(HEADINGS["why"], "heading"), pdf.text(card.why)]
+    """The card as an A4 PDF in the card's language, one page for most topics (two at most)."""
+    word = pdf.words(card.language)
+    title = word("pdf_apt_title", topic=card.topic_title)
+    story = [pdf.text(title, "title"),
+             pdf.text(word("pdf_apt_meeting", unit=card.unit_name), "small"),
+             pdf.text(word("pdf_apt_why"), "heading"), pdf.text(card.why)]
     if card.situation:
-        story += [pdf.text(HEADINGS["dilemma"], "heading"), pdf.text(card.scenario_title or "", "cell"),
-                  pdf.spacer(1), pdf.text(card.situation), pdf.text(HEADINGS["choices"], "heading")]
+        story += [pdf.text(word("pdf_apt_dilemma"), "heading"), pdf.text(card.scenario_title or "", "cell"),
+                  pdf.spacer(1), pdf.text(card.situation), pdf.text(word("pdf_apt_choices"), "heading")]
         story += [pdf.text(f"{letter}. {choice}") for letter, choice in zip("ABCDEFG", card.choices)]
-    story.append(pdf.text(HEADINGS["questions"], "heading"))
+    story.append(pdf.text(word("pdf_apt_questions"), "heading"))
     story += [pdf.text(f"{number}. {question}") for number, question in enumerate(card.questions, 1)]
     if card.rules:
-        story += [pdf.text(HEADINGS["rules"], "heading"), pdf.text(RULES_AFTER, "small"), pdf.spacer(1)]
+        story += [pdf.text(word("pdf_apt_rules"), "heading"), pdf.text(word("pdf_apt_rules_after"), "small"),
+                  pdf.spacer(1)]
         for point, sources in card.rules:
             story += [pdf.text(f"• {point}"), pdf.text(sources, "small"), pdf.spacer(1)]
     if card.report_lines:
-        story += [pdf.text(HEADINGS["report"], "heading"), pdf.text("\n".join(card.report_lines))]
+        story += [pdf.text(word("pdf_apt_report"), "heading"), pdf.text("\n".join(card.report_lines))]
     if card.guidelines:
         story += [pdf.spacer(2), pdf.text(card.guidelines, "small")]
-    return pdf.build(story, HEADINGS["title"].format(topic=card.topic_title),
-                     f"{organisation_name} · Gränsfall · APT-kort", generated)
+    return pdf.build(story, title, word("pdf_apt_footer", organisation=organisation_name), generated)

@@ -1,4 +1,5 @@
-"""A certificate for a completed track: one landscape A4 page in the house style. Pure: data in, bytes out."""
+"""A certificate for a completed track: one landscape A4 page in the house style, in Swedish or English (the
+texts are i18n's pdf_cert_* keys). Pure: data in, bytes out."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate
 
 from course.documents import pdf
-from course.documents.annual import swedish_date
 from course.plain import pdf_text
 
 PAGE = landscape(A4)
@@ -31,12 +31,15 @@ class CertificateText:
     code: str  # as printed, e.g. ABCDE-FGHJK
 
 
-def verification_line(certificate: CertificateText) -> str:
-    return (f"Intygets äkthet kan kontrolleras hos {certificate.organisation}: den som ansvarar för utbildningen "
-            f"anger koden {certificate.code} under Verifiera intyg i Gränsfall.")
+def verification_line(certificate: CertificateText, language: str = "sv") -> str:
+    word = pdf.words(language)
+    return word("pdf_cert_verification", organisation=certificate.organisation, code=certificate.code,
+                page=word("page_certificates"))
 
 
-def certificate_pdf(certificate: CertificateText) -> bytes:
+def certificate_pdf(certificate: CertificateText, language: str = "sv") -> bytes:
+    """The certificate in `language` (sv or en): the facts as given, the words and the date in that language."""
+    word = pdf.words(language)
     buffer = io.BytesIO()
 
     def frame(canvas, _document):
@@ -51,25 +54,27 @@ def certificate_pdf(certificate: CertificateText) -> bytes:
     story = [pdf.spacer(6),
              pdf.text(certificate.organisation, "centred"),
              pdf.spacer(8),
-             pdf.text("Intyg", "centred_title"),
+             pdf.text(word("pdf_cert_title"), "centred_title"),
              pdf.spacer(10),
-             pdf.text("Detta intygar att", "centred"),
+             pdf.text(word("pdf_cert_certifies"), "centred"),
              pdf.spacer(3),
              pdf.text(certificate.name, "centred_title"),
              pdf.spacer(6),
-             pdf.text("har gått klart utbildningen mot mutor, jäv och otillåten påverkan", "centred"),
+             pdf.text(word("pdf_cert_completed_course"), "centred"),
              pdf.spacer(3),
              pdf.text(certificate.track, "centred_title"),
              pdf.spacer(6),
-             pdf.text(f"Klar den {swedish_date(certificate.completed_on)}", "centred"),
+             pdf.text(word("pdf_cert_completed_on", date=pdf.long_date(certificate.completed_on, language)),
+                      "centred"),
              pdf.spacer(14),
-             pdf.text(f"Kontrollkod: {certificate.code}", "centred"),
-             _small(f"Innehållsversion: {certificate.content_version}"),
+             pdf.text(word("pdf_cert_code", code=certificate.code), "centred"),
+             _small(word("pdf_cert_version", version=certificate.content_version)),
              pdf.spacer(4),
-             _small(verification_line(certificate))]
+             _small(verification_line(certificate, language))]
     document = SimpleDocTemplate(buffer, pagesize=PAGE, leftMargin=30 * mm, rightMargin=30 * mm,
                                  topMargin=22 * mm, bottomMargin=20 * mm, author="Gränsfall",
-                                 title=f"Intyg: {certificate.track}, {certificate.name}")
+                                 title=word("pdf_cert_document_title", track=certificate.track,
+                                            name=certificate.name))
     document.build(story, onFirstPage=frame, onLaterPages=frame)
     return buffer.getvalue()
 

@@ -18,6 +18,13 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from course.plain import pdf_text
+from i18n import translate
+
+# Month names written out (not the locale's: a server's locale is no choice of the reader)
+_MONTHS = {"sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+                  "november", "december"),
+           "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                  "November", "December")}
 
 ACCENT = colors.HexColor("#1f4e79")
 MUTED = colors.HexColor("#5f6b73")
@@ -37,6 +44,17 @@ STYLES = {
                               alignment=TA_CENTER),
     "cell": ParagraphStyle("cell", parent=_base["BodyText"], fontName="Helvetica", fontSize=8.5, leading=10.5),
 }
+
+
+def words(language: str):
+    """The documents' texts in `language` (i18n/*.yaml, keys pdf_*; Swedish where a key has no translation):
+    `words("en")("pdf_cert_title")`."""
+    return lambda key, **values: translate(language, key, **values)
+
+
+def long_date(day: date, language: str = "sv") -> str:
+    """A date as a reader writes it: "2 december 2026", "2 December 2026"."""
+    return f"{day.day} {_MONTHS.get(language, _MONTHS['sv'])[day.month - 1]} {day.year}"
 
 
 def text(value: object, style: str = "body") -> Paragraph:

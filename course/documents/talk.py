@@ -2,7 +2,7 @@
 
 It shows what the manager may see and nothing more: status, history, per-topic counts and shares, confident
 wrong answers counted per topic, the reflections the learner chose to share, the three talking points and lines
-for notes. Never which answer was given to which question. The page is in Swedish, like the talk.
+for notes. Never which answer was given to which question. In Swedish or English (i18n's pdf_talk_*).
 
 Long histories and many topics are cut to what fits (newest completions, weakest topics first, with a line
 saying how many more), and the whole page is then shrunk to one page if it still does not fit.
@@ -21,7 +21,6 @@ from course.documents import pdf
 from course.plain import pdf_text
 from course.rules import DONE_STATUSES
 from course.talking_points import TalkingPoint
-from i18n import translate
 
 MAX_HISTORY = 6
 MAX_TOPICS = 8
@@ -30,100 +29,105 @@ NOTE_LINES = 4
 FRAME_HEIGHT = 297 * mm - 16 * mm - 18 * mm - 14  # A4 minus pdf.build's margins and the frame's padding
 
 
-def _status(status) -> str:
-    return translate("sv", f"status_{getattr(status, 'value', status)}")
-
-
 def _percent(share: float | None) -> str:
     return "–" if share is None else f"{100 * share:.0f} %"
 
 
-def _due(row) -> str:
-    """When the module must be done; for a module already done, when its next round falls due."""
-    if row.due is None:
-        return "–"
-    return f"nästa {row.due.isoformat()}" if row.status in DONE_STATUSES else row.due.isoformat()
-
-
-def _result(entry) -> str:
-    day = entry.at.date().isoformat()
-    return f"{day}, klar via diagnos" if entry.via_diagnosis else f"{day}, {entry.score:.0f} % rätt"
-
-
 def talk_pdf(course, *, name: str, unit_name: str, title: str | None, summary,
-             points: Sequence[TalkingPoint], generated: date) -> bytes:
-    """One page. `summary` is a progress.talk.TalkSummary as the manager sees it (shared reflections only)."""
-    module_title = lambda module_id: course.modules[module_id].title if module_id in course.modules else module_id
-    story = [pdf.text(f"Inför medarbetarsamtalet: {name}", "title"),
-             pdf.text(" · ".join(part for part in (title, unit_name, f"Utskrivet {generated.isoformat()}") if part),
+             points: Sequence[TalkingPoint], generated: date, language: str = "sv") -> bytes:
+    """One page, in `language` (sv or en: the headings, the statuses and the modules' titles where they have a
+    translation; `points` come in the language they were made in). `summary` is a progress.talk.TalkSummary as
+    the manager sees it (shared reflections only)."""
+    word = pdf.words(language)
+    def module_title(module_id: str) -> str:
+        return course.module_title(module_id, language)
+
+    def status(value) -> str:
+        return word(f"status_{getattr(value, 'value', value)}")
+
+    def due(row) -> str:
+        """When the module must be done; for a module already done, when its next round falls due."""
+        if row.due is None:
+            return "–"
+        return word("pdf_talk_next_due", date=row.due.isoformat()) if row.status in DONE_STATUSES \
+            else row.due.isoformat()
+
+    def result(entry) -> str:
+        day = entry.at.date().isoformat()
+        return word("pdf_talk_via_diagnosis", date=day) if entry.via_diagnosis else \
+            word("pdf_talk_score", date=day, score=f"{entry.score:.0f}")
+
+    story = [pdf.text(word("pdf_talk_title", name=name), "title"),
+             pdf.text(" · ".join(part for part in (title, unit_name,
+                                                   word("pdf_talk_printed", date=generated.isoformat())) if part),
                       "small")]
 
     # Status and the latest completion share one table; older completions follow as one line.
     latest: dict[str, object] = {}
     for entry in summary.history:  # newest first
         latest.setdefault(entry.module_id, entry)
-    story.append(pdf.text("Status och genomfört", "heading"))
+    story.append(pdf.text(word("pdf_talk_status_heading"), "heading"))
     if summary.status:
-        story.append(pdf.table(["Modul", "Status", "Klar senast", "Senast genomförd"],
-                               [(module_title(row.module_id), _status(row.status),
-                                 _due(row), _result(latest[row.module_id]) if row.module_id in latest else "–")
+        story.append(pdf.table([word("pdf_talk_col_module"), word("pdf_talk_col_status"), word("pdf_talk_col_due"),
+                                word("pdf_talk_col_last_done")],
+                               [(module_title(row.module_id), status(row.status),
+                                 due(row), result(latest[row.module_id]) if row.module_id in latest else "–")
                                 for row in summary.status],
                                widths=[70 * mm, 26 * mm, 30 * mm, pdf.CONTENT_WIDTH - 126 * mm]))
     else:
-        story.append(pdf.text("Inga moduler är tilldelade just nu."))
+        story.append(pdf.text(word("pdf_talk_no_modules")))
     assigned = {row.module_id for row in summary.status}
     earlier = [entry for entry in summary.history
                if latest.get(entry.module_id) is not entry or entry.module_id not in assigned]
     if earlier:
         shown = earlier[:MAX_HISTORY]
-        more = f" … och {len(earlier) - len(shown)} till." if len(earlier) > len(shown) else ""
-        story.append(pdf.text("Tidigare: " + "; ".join(f"{module_title(e.module_id)} {_result(e)}" for e in shown)
-                              + more, "small"))
+        more = f" {word('pdf_talk_and_more', count=len(earlier) - len(shown))}" if len(earlier) > len(shown) else ""
+        story.append(pdf.text(word("pdf_talk_earlier", items="; ".join(f"{module_title(e.module_id)} {result(e)}"
+                                                                         for e in shown)) + more, "small"))
     elif not summary.history:
-        story.append(pdf.text("Inget genomfört ännu.", "small"))
+        story.append(pdf.text(word("pdf_talk_nothing_done"), "small"))
 
-    story.append(pdf.text("Resultat per ämne", "heading"))
+    story.append(pdf.text(word("pdf_talk_topics_heading"), "heading"))
     if summary.topics:
         weakest = sorted(summary.topics, key=lambda t: (t.share_latest, -t.misconceptions, -t.answered))
         shown = weakest[:MAX_TOPICS]
-        story.append(pdf.text("Andel rätt svar på testfrågorna, varje fråga räknad en gång: första svaret och "
-                              "senaste svaret. Svagast först.", "small"))
-        story.append(pdf.table(["Ämne", "Frågor", "Rätt första gången", "Rätt senast", "Säker men fel"],
+        story.append(pdf.text(word("pdf_talk_topics_help"), "small"))
+        story.append(pdf.table([word("pdf_talk_col_topic"), word("pdf_talk_col_questions"),
+                                word("pdf_talk_col_right_first"), word("pdf_talk_col_right_latest"),
+                                word("pdf_talk_col_sure_wrong")],
                                [(course.topic_title(t.topic), t.answered, _percent(t.share_first),
                                  _percent(t.share_latest), t.misconceptions or "–") for t in shown],
                                widths=[70 * mm, 18 * mm, 32 * mm, 25 * mm, pdf.CONTENT_WIDTH - 145 * mm]))
         rest = weakest[len(shown):]
         if rest:
             lowest = min(t.share_latest for t in rest)
-            story.append(pdf.text(f"… och {len(rest)} ämnen till, alla med minst {_percent(lowest)} rätt senast.",
-                                  "small"))
+            story.append(pdf.text(word("pdf_talk_more_topics", count=len(rest), share=_percent(lowest)), "small"))
         sure_wrong = sorted((t for t in summary.topics if t.misconceptions), key=lambda t: -t.misconceptions)
-        story.append(pdf.text("Säker men fel (en missuppfattning att prata om): " + (
+        story.append(pdf.text(word("pdf_talk_sure_wrong", topics=(
             ", ".join(f"{course.topic_title(t.topic)} ({t.misconceptions})" for t in sure_wrong)
-            if sure_wrong else "inga."), "body"))
+            if sure_wrong else word("pdf_talk_sure_wrong_none"))), "body"))
     else:
-        story.append(pdf.text("Inga testfrågor besvarade ännu."))
+        story.append(pdf.text(word("pdf_talk_no_topics")))
 
     shared = [r for r in summary.reflections if r.shared]
     if shared:
-        story.append(pdf.text("Reflektioner som delats inför samtalet", "heading"))
+        story.append(pdf.text(word("pdf_talk_reflections_heading"), "heading"))
         for item in shared:
             text = " ".join(item.text.split())
             text = text if len(text) <= REFLECTION_CHARS else text[:REFLECTION_CHARS].rsplit(" ", 1)[0] + " …"
-            story.append(pdf.text(f"{module_title(item.module_id)}: ”{text}”"))
+            story.append(pdf.text(word("pdf_talk_quote", module=module_title(item.module_id), text=text)))
 
-    story.append(pdf.text("Förslag att prata om", "heading"))
+    story.append(pdf.text(word("pdf_talk_points_heading"), "heading"))
     for number, point in enumerate(points, 1):
         story.append(pdf.markup(f"<b>{number}. {pdf_text(point.title)}</b>"))
         story.append(pdf.text(point.text, "small"))
 
-    story.append(pdf.text("Anteckningar", "heading"))
+    story.append(pdf.text(word("pdf_talk_notes_heading"), "heading"))
     lines = Table([[""] for _ in range(NOTE_LINES)], colWidths=[pdf.CONTENT_WIDTH], rowHeights=[8 * mm] * NOTE_LINES)
     lines.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5ad"))]))
     story.append(lines)
 
     page = KeepInFrame(pdf.CONTENT_WIDTH, FRAME_HEIGHT, story, mode="shrink")
     organisation = course.organisation.namn if course.organisation else "Gränsfall"
-    return pdf.build([page], title=f"Inför medarbetarsamtalet – {name}", footer=f"Gränsfall · {organisation}",
+    return pdf.build([page], title=word("pdf_talk_document_title", name=name), footer=f"Gränsfall · {organisation}",
                      generated=generated)
-

@@ -15,7 +15,7 @@ import streamlit as st
 from course.plain import md_escape
 from progress import talk
 from progress.org import PersonRecord
-from views.context import current_user, services, status_label, t, today
+from views.context import current_user, language, services, status_label, t, today
 from views.components.charts import plotly_chart
 
 
@@ -29,7 +29,7 @@ def render(person: PersonRecord, viewer_is_self: bool) -> talk.TalkSummary | Non
     except talk.NotPermitted:
         st.error(t("talk_refused"), icon=":material/block:")
         return None
-    points = talk.suggested_points(course, summary, person.title)
+    points = talk.suggested_points(course, summary, person.title, language())
 
     # name, title and unit come from the HR file: shown as the text they are, never as Markdown
     st.header(md_escape(person.name))
@@ -50,14 +50,14 @@ def render(person: PersonRecord, viewer_is_self: bool) -> talk.TalkSummary | Non
 
     # Made on the click, by the store, which checks the right again and records a manager's download (a callable
     # runs on its own thread: no st.* call and no t() in it)
-    pdf = partial(talk.pdf, svc.db, course, person.id, today(), viewer.id)
+    pdf = partial(talk.pdf, svc.db, course, person.id, today(), viewer.id, language())
     st.download_button(t("talk_pdf_download"), pdf, file_name=f"medarbetarsamtal-{person.id}.pdf",
                        mime="application/pdf", key="talk_pdf", icon=":material/print:", on_click="ignore")
     return summary
 
 
 def _module_title(course, module_id: str) -> str:
-    return course.modules[module_id].title if module_id in course.modules else module_id
+    return course.module_title(module_id, language())
 
 
 def _status_and_history(course, summary: talk.TalkSummary) -> None:
