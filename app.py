@@ -54,9 +54,22 @@ ACCESSIBLE_STYLE = """<style>
 </style>"""
 
 
+HOME = LEARNER_PAGES[0][3]  # the learner's home: the default page, which Streamlit serves at "/"
+
+
 def _page(view: str, title_key: str, icon: str, url_path: str):
-    return st.Page(f"views/{view}.py", title=t(title_key), icon=f":material/{icon}:", url_path=url_path,
-                   default=url_path == LEARNER_PAGES[0][3])
+    if url_path == HOME:  # at "/"; its own address is _to_home's
+        return st.Page(f"views/{view}.py", title=t(title_key), icon=f":material/{icon}:", default=True)
+    return st.Page(f"views/{view}.py", title=t(title_key), icon=f":material/{icon}:", url_path=url_path)
+
+
+def _to_home(home) -> st.Page:
+    """/min-utbildning (a bookmark, a link someone wrote down): Streamlit serves the default page at "/" only and
+    answered its own address with an English "Page not found". This hidden page sends it home, the query kept."""
+    def go() -> None:
+        st.switch_page(home, query_params=st.query_params.to_dict())
+
+    return st.Page(go, title=t(LEARNER_PAGES[0][1]), url_path=HOME, visibility="hidden")
 
 
 def _identify(current) -> object | None:
@@ -175,7 +188,7 @@ def main() -> None:
     statement = _page(*STATEMENT_PAGE)
     st.sidebar.text(f"{user.name} · {user.unit_name}")  # from the HR file: plain text
     auth.logout_button(current.demo)
-    _run_with_footer(st.navigation([*pages, statement]), statement)
+    _run_with_footer(st.navigation([*pages, statement, _to_home(pages[0])]), statement)
 
 
 def _signed_out_pages(demo: bool) -> None:
@@ -189,13 +202,12 @@ def _signed_out_pages(demo: bool) -> None:
             st.info(t("demo_pick_user"))
 
     statement = _page(*STATEMENT_PAGE)
-    home = st.Page(welcome, title=t("app_title"), icon=":material/home:", url_path=LEARNER_PAGES[0][3],
-                   default=True)  # the learner's home, once someone is signed in
+    home = st.Page(welcome, title=t("app_title"), icon=":material/home:", default=True)  # "/", the learner's home
     # The course's own addresses (a bookmark, a link in a reminder) show the same, hidden from the menu: without
     # them Streamlit would answer /min-enhet with its English "Page not found".
     stand_ins = [st.Page(welcome, title=t(title_key), url_path=url_path, visibility="hidden")
                  for _, title_key, _, url_path in LEARNER_PAGES[1:] + MANAGER_PAGES + ADMIN_PAGES]
-    _run_with_footer(st.navigation([home, statement, *stand_ins]), statement)
+    _run_with_footer(st.navigation([home, statement, *stand_ins, _to_home(home)]), statement)
 
 
 def _run_with_footer(page, statement) -> None:
