@@ -8,7 +8,7 @@ from course.content.loader import Course, legal_sources
 from course.content.schema import Module
 
 _PAGE = """<!doctype html>
-<html lang="sv"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="{language}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
   body {{ font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; color: #1c2833; line-height: 1.45; }}
   h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }} .lead {{ color: #455a64; }}
@@ -30,17 +30,22 @@ def sources_text(cites) -> str:
     return " · ".join(f"{cite} ({known[cite].title})" if cite in known else cite for cite in cites)
 
 
-def summary_html(course: Course, module: Module, labels: dict[str, str]) -> str:
-    """`labels`: report_heading, guidelines_heading, footer (translated by the caller)."""
+def summary_html(course: Course, module: Module, labels: dict[str, str], language: str | None = None) -> str:
+    """`labels`: report_heading, guidelines_heading, footer (translated by the caller). The guidelines' title is
+    in `language` where config/organisation.yaml translates it; without `language`, the module's own. The page's
+    lang is the module's: most of its text is the key points."""
     organisation = course.organisation
+    guidelines_title = (course.organisation_text("riktlinjer.titel", language or module.language)
+                        or organisation.riktlinjer.titel)
     whistle = organisation.visselblasning
     points = "".join(f"<li>{escape(point.text)}<br><span class='cite'>{escape(sources_text(point.cite))}</span></li>"
                       for point in module.key_points)
     report = (f"{escape(whistle.e_tjanst)} · {escape(whistle.epost)} · {escape(whistle.telefon)}<br>"
               f"{escape(whistle.postadress)}")
     return _PAGE.format(
-        title=escape(module.title), organisation=escape(organisation.namn), summary=escape(module.summary),
+        language=escape(module.language), title=escape(module.title), organisation=escape(organisation.namn),
+        summary=escape(module.summary),
         points=points, report_heading=escape(labels["report_heading"]), report=report,
         guidelines_heading=escape(labels["guidelines_heading"]), guidelines_link=escape(organisation.riktlinjer.lank),
-        guidelines_title=escape(organisation.riktlinjer.titel),
+        guidelines_title=escape(guidelines_title),
         guidelines_version=escape(organisation.riktlinjer.version), footer=escape(labels["footer"]))

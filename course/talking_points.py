@@ -60,7 +60,8 @@ def suggest(course, *, overdue: Sequence[tuple[str, date | None]] = (),
     (never pass unshared ones: the points are shown to the manager).
     """
     word = _words(language)
-    title = course.topic_title
+    def title(topic: str) -> str:
+        return course.topic_title(topic, language)
 
     def module(module_id: str) -> str:
         return course.module_title(module_id, language)

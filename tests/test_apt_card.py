@@ -90,7 +90,7 @@ def test_the_card_in_english_is_the_same_card_in_english_words(course, topic):
 
     text, pages = pdf_text(apt_card.card_pdf(english, "Gränsby kommun"))
     assert pages <= 2
-    for phrase in (f"APT card: {course.topic_title(topic)}", "Why this topic", "lowest share of correct first answers",
+    for phrase in (f"APT card: {course.topic_title(topic, 'en')}", "Why this topic", "lowest share of correct first answers",
                    "in the last 12 months", "42 % correct of 36", "The dilemma", "What do you do?", "To talk about",
                    "What the rules say", "E-service: ", "Email: visselblasning@gransby.example", "Phone: ",
                    "You can also always go to your manager", course.organisation_text("riktlinjer.titel", "en"),

@@ -136,3 +136,23 @@ def test_a_module_in_progress_shows_in_progress_in_english_too(demo_env):
         assert statuses["Mutor"] != in_progress  # not begun in either language
         continue_label = "Continue" if language == "en" else "Fortsätt"
         assert at.button(key="open-nyanstalld-grunder").proto.label.startswith(continue_label)
+
+
+def test_min_enhet_in_english_names_topics_and_modules_in_english(demo_env):
+    """The manager's page in English: the module filter and the people table give a module with a translation
+    its English title, and the topic heat map's table names the topics in English."""
+    from tests.test_app import frame_with
+
+    chef = open_app("demo-chef", lang="en")
+    chef.switch_page("views/manager.py").run()
+    assert not chef.exception, chef.exception
+    modules = chef.selectbox(key="manager_module").options
+    assert "Basics: corruption and unlawful influence" in modules and "Raising the alarm" in modules
+    assert "Att slå larm" not in modules
+    topics = set(frame_with(chef, "Topic", "First answers")["Topic"])
+    course = load_course(PROJECT_ROOT).course
+    english = {course.topic_title(topic, "en") for topic in course.topic_translations["en"]}
+    swedish = {course.topic_title(topic) for topic in course.topic_translations["en"]} - english
+    assert topics and topics <= english and not topics & swedish, topics
+    people = frame_with(chef, "Name", "Module")
+    assert "Raising the alarm" in set(people["Module"]) and "Att slå larm" not in set(people["Module"])

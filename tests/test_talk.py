@@ -115,7 +115,7 @@ def test_the_points_in_english_are_the_same_points_in_english_words(course):
     assert points[0].title == "Overdue: Raising the alarm"  # the module's English title: it has a translation
     assert points[0].text.startswith(f"The module Raising the alarm is not done. It should have been done by "
                                      f"{due.isoformat()}.")
-    assert points[1].title == "Sure but wrong: Vänskapskorruption" and "2 times" in points[1].text
+    assert points[1].title == "Sure but wrong: Cronyism" and "2 times" in points[1].text
     assert "1 of 3 questions right" in points[2].text
     several = suggest(course, overdue=[("mutor", TODAY), ("larm", TODAY)], language="en")
     assert several[0].title == "2 overdue modules" and "The modules Mutor and Raising the alarm are not done" in \
@@ -268,7 +268,7 @@ def test_the_pdf_in_english(course):
                    "2026-01-01, 90 % correct",
                    f"Earlier: Mutor {(now - timedelta(days=400)).date().isoformat()}, done by diagnostic",
                    "Results per topic",
-                   "Sure but wrong (a misconception to talk about): Vänskapskorruption (2)",
+                   "Sure but wrong (a misconception to talk about): Cronyism (2)",
                    "Reflections shared for the talk", "Raising the alarm: “Jag vet nu vart jag vänder mig.”",
                    "Suggestions to talk about", "Overdue: Raising the alarm", "Notes"):
         assert phrase in text, phrase

@@ -6,7 +6,7 @@ import streamlit as st
 
 from course.analytics import content_stats
 from progress.reports import store_counts
-from views.context import current_user, services, t
+from views.context import current_user, language, services, t
 
 svc = services()
 user = current_user()
@@ -18,7 +18,7 @@ st.success(t("admin_content_ok", **stats))
 # the figures as a table a person reads, not a JSON block; the topics by their names
 st.dataframe([{t("admin_col_what"): t(f"admin_stat_{key}"), t("admin_col_count"): value}
               for key, value in stats.items() if key != "topics"], hide_index=True, key="admin_stats")
-topic_names = sorted(svc.content.course.topic_title(topic) for topic in stats["topics"])
+topic_names = sorted(svc.content.course.topic_title(topic, language()) for topic in stats["topics"])
 st.caption(t("admin_topics", topics=", ".join(topic_names)))
 
 st.subheader(t("admin_database"))

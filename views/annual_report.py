@@ -15,7 +15,7 @@ import streamlit as st
 from course.documents.annual import annual_pdf, annual_xlsx, method, summary
 from course.plain import md_escape, plotly_text
 from progress.annual import FutureYear, build_report, file_names
-from views.context import current_user, services, t, today
+from views.context import current_user, language, services, t, today
 from views.components.charts import plotly_chart
 
 svc = services()
@@ -118,7 +118,8 @@ _coverage_table(report.by_role, t("annual_col_role"), report.year, "annual_roles
 
 st.subheader(t("annual_weakest"))
 if report.weakest:
-    st.dataframe(pd.DataFrame([{t("col_topic"): topic.title, t("annual_col_answers"): topic.answered,
+    st.dataframe(pd.DataFrame([{t("col_topic"): course.topic_title(topic.topic, language()),
+                                t("annual_col_answers"): topic.answered,
                                 f"{t('annual_col_correct')} {report.year}": 100 * topic.share,
                                 f"{t('annual_col_correct')} {report.year - 1}":
                                     None if topic.previous_share is None else 100 * topic.previous_share,

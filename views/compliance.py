@@ -12,7 +12,7 @@ import streamlit as st
 from course import itemstats, rules
 from course.plain import safe_frame
 from progress import analytics_queries as queries
-from views.context import current_user, services, t, today
+from views.context import current_user, language, services, t, today
 from views.components.charts import plotly_chart
 
 FLAG_ICONS = {itemstats.FLAG_NEGATIVE: "⛔", itemstats.FLAG_TOO_HARD: "🔴", itemstats.FLAG_TOO_EASY: "🟡",
@@ -23,6 +23,11 @@ svc = services()
 course = svc.content.course
 db_key = str(svc.db.engine.url)
 user = current_user()
+
+
+def topic_name(topic: str) -> str:
+    return course.topic_title(topic, language())
+
 
 if user is None or not user.is_admin:  # the page list hides it; the store refuses the figures to anyone else
     st.error(t("access_admins_only"))
@@ -97,7 +102,7 @@ def draw_item_statistics() -> None:
                                 for i, share in enumerate(stat.option_shares))
             rows.append({
                 t("compliance_col_question"): stat.question_id,
-                t("col_topic"): course.topic_title(stat.topic),
+                t("col_topic"): topic_name(stat.topic),
                 t("compliance_col_text"): stat.text,
                 t("compliance_col_n"): stat.n,
                 t("compliance_col_facility"): percent(stat.facility),
@@ -143,17 +148,17 @@ def draw_topic_mastery() -> None:
     if not monthly:
         st.info(t("compliance_no_tallies"))
     else:
-        present = sorted({row.topic for row in monthly}, key=course.topic_title)
+        present = sorted({row.topic for row in monthly}, key=topic_name)
         grey = [topic for topic in rules.grey_zone_topics(course) if topic in present]
         left, right = st.columns([3, 1])
         chosen = left.multiselect(t("compliance_topics"), present, default=grey or present[:5],
-                                  format_func=course.topic_title, key="compliance_topics")
+                                  format_func=topic_name, key="compliance_topics")
         by = right.radio(t("compliance_granularity"), ["month", "quarter"], horizontal=True,
                          format_func=lambda g: t(f"compliance_{g}"), key="compliance_granularity")
         rows = [row for row in monthly if row.topic in chosen]
         if by == "quarter":
             rows = queries.by_quarter(rows)
-        frame = pd.DataFrame([{t("col_topic"): course.topic_title(r.topic), t("compliance_col_period"): r.period,
+        frame = pd.DataFrame([{t("col_topic"): topic_name(r.topic), t("compliance_col_period"): r.period,
                                t("compliance_col_answered"): r.answered, t("compliance_col_correct"): r.correct,
                                t("compliance_col_share"): round(r.percent, 1)} for r in rows])
         if frame.empty:
@@ -176,7 +181,7 @@ def draw_weakest_grey_zones() -> None:
     if not ranked:
         st.info(t("compliance_no_tallies"))
     else:
-        frame = pd.DataFrame([{t("col_topic"): course.topic_title(r.topic), t("compliance_col_answered"): r.answered,
+        frame = pd.DataFrame([{t("col_topic"): topic_name(r.topic), t("compliance_col_answered"): r.answered,
                                t("compliance_col_correct"): r.correct, t("compliance_col_share"): round(r.percent, 1)}
                               for r in ranked])
         chart, table = st.columns([3, 2])

@@ -393,7 +393,7 @@ def _summary(module: Module, expanded: bool) -> None:
             st.markdown(f"- {point.text}  \n  :gray[{sources_text(point.cite)}]")
         labels = {"report_heading": t("summary_report"), "guidelines_heading": t("summary_guidelines"),
                   "footer": t("summary_footer", version=course.module_version(module.id))}
-        st.download_button(t("summary_download"), summary_html(course, module, labels),
+        st.download_button(t("summary_download"), summary_html(course, module, labels, language()),
                            file_name=f"sammanfattning-{module.id}.html", mime="text/html", key="summary-download",
                            icon=":material/download:")
 

@@ -16,7 +16,7 @@ from course.rules import STATUS_ORDER, Status
 from progress import audit, daily_counts, dashboard, status_counts, unit_page, unit_tree
 from progress.access import NotPermitted
 from progress.reports import team_misconceptions, team_status
-from views.context import current_user, services, status_label, t, today
+from views.context import current_user, language, services, status_label, t, today
 from views.components.charts import plotly_chart
 
 HEATMAP_COLOURS = ["#f4a3a3", "#fbe7a1", "#a8d5a2"]  # light red, yellow, green: #31333f text on each over 8:1
@@ -28,6 +28,7 @@ ALL = "__alla__"
 svc = services()
 course = svc.content.course
 user = current_user()
+lang = language()  # topic and module names in the page's language, where the course has them
 day = today()
 
 
@@ -97,9 +98,10 @@ chosen_unit = unit_col.selectbox(t("dash_unit"), [ALL] + [unit_id for unit_id, _
 role = role_col.selectbox(t("dash_role"), [ALL, *status_counts.TRACK_ROLES],
                           format_func=lambda r: t("dash_all_roles") if r == ALL else t(f"role_{r}"), key="dash_role")
 module_ids = sorted({m for track in course.tracks.values() for m in track.modules},
-                    key=lambda m: course.modules[m].title)
+                    key=lambda m: course.module_title(m, lang))
 module_id = module_col.selectbox(t("manager_module"), [ALL, *module_ids], key="manager_module",
-                                 format_func=lambda m: t("dash_all_modules") if m == ALL else course.modules[m].title)
+                                 format_func=lambda m: t("dash_all_modules") if m == ALL
+                                 else course.module_title(m, lang))
 periods = _periods()
 period_label = period_col.selectbox(t("dash_period"), list(periods), key="dash_period")
 start, end = periods[period_label]
@@ -175,8 +177,8 @@ def draw_topics() -> pd.DataFrame | None:
         st.subheader(t("dash_heatmap"))
         st.info(t("dash_no_answers"))
         return None
-    order = [course.topic_title(row.topic) for row in page.topics]
-    cells = pd.DataFrame([(c.group_name, course.topic_title(c.topic), 100 * c.share) for c in page.topic_cells],
+    order = [course.topic_title(row.topic, lang) for row in page.topics]
+    cells = pd.DataFrame([(c.group_name, course.topic_title(c.topic, lang), 100 * c.share) for c in page.topic_cells],
                          columns=["group_name", "topic_title", "percent"])
     # A topic per row (its name read across, not rotated), a unit per column, each cell's share written in it:
     # the colour never carries the figure alone, and light colours keep the dark text readable (over 8:1).
@@ -190,7 +192,7 @@ def draw_topics() -> pd.DataFrame | None:
     figure.update_layout(height=90 + 34 * len(grid), margin=dict(l=10, r=10, t=10, b=10),
                          coloraxis_colorbar=dict(orientation="h", thickness=12, y=-0.02, yanchor="top",
                                                  title_side="top", ticksuffix=" %"))
-    table = pd.DataFrame([(course.topic_title(row.topic), row.answered, row.correct, round(100 * row.share))
+    table = pd.DataFrame([(course.topic_title(row.topic, lang), row.answered, row.correct, round(100 * row.share))
                           for row in page.topics],
                          columns=[t("col_topic"), t("dash_first_answers"), t("dash_correct"), t("dash_share_correct")])
     _chart_with_table(t("dash_heatmap"), figure, table, "amnen")
@@ -207,7 +209,7 @@ def draw_overdue() -> pd.DataFrame:
         return pd.DataFrame()
     table = pd.DataFrame({t("col_name"): [o.name for o in page.overdue],
                           t("col_unit"): [o.unit_name for o in page.overdue],
-                          t("col_module"): [course.modules[o.module_id].title for o in page.overdue],
+                          t("col_module"): [course.module_title(o.module_id, lang) for o in page.overdue],
                           t("col_due"): [o.due for o in page.overdue],
                           t("dash_days_late"): [o.days_late for o in page.overdue]})
     st.dataframe(table, hide_index=True, key="overdue_table")
@@ -247,7 +249,7 @@ st.subheader(t("manager_people_table"))
 if rows:
     people = pd.DataFrame([row.__dict__ for row in rows])
     people["status_label"] = people["status"].map(status_label)
-    people["module_title"] = people["module_id"].map(lambda m: course.modules[m].title)
+    people["module_title"] = people["module_id"].map(lambda m: course.module_title(m, lang))
     people["last_completed_at"] = pd.to_datetime(people["last_completed_at"]).dt.date
     people = people.sort_values(["status", "due"], key=lambda c: c.map(STATUS_ORDER.index) if c.name == "status" else c)
     demo_user = f"&as={quote(user.id, safe='')}" if svc.demo else ""  # in demo mode the user is in the URL
@@ -272,7 +274,8 @@ misconceptions = pd.DataFrame([row.__dict__ for row in team_misconceptions(svc.d
 if misconceptions.empty:
     st.info(t("manager_no_misconceptions"))
 else:
-    table = misconceptions.assign(topic=misconceptions["topic"].map(course.topic_title)).rename(
+    named_topics = misconceptions["topic"].map(lambda topic: course.topic_title(topic, lang))
+    table = misconceptions.assign(topic=named_topics).rename(
         columns={"name": t("col_name"), "topic": t("col_topic"), "count": t("col_misconceptions")})
     st.dataframe(table[[t("col_name"), t("col_topic"), t("col_misconceptions")]], hide_index=True,
                  key="misconceptions_table")

@@ -60,7 +60,7 @@ def _own_answers() -> None:
                 continue
             rows.append({t("talk_col_date"): answer.answered_at.date(),
                          t("talk_col_module"): _module_title(answer.module_id),
-                         t("col_topic"): course.topic_title(question.topic),
+                         t("col_topic"): course.topic_title(question.topic, language()),
                          t("talk_col_question"): question.text,
                          t("talk_col_your_answer"): kind_of(question).response_text(question, answer.selected),
                          t("talk_col_right"): bool(answer.correct),

@@ -52,6 +52,8 @@ class Course:
     tracks: Mapping[str, Track] = field(default_factory=lambda: MappingProxyType({}))
     follow_up: FollowUp = field(default_factory=FollowUp)
     topic_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # language -> topic -> name (topics.yaml, translations:); a topic without one is shown by its Swedish name
+    topic_translations: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
 
     def module_version(self, module_id: str) -> str:
         return self.versions[module_id]
@@ -125,9 +127,11 @@ class Course:
                           sort_keys=True, default=str)
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
-    def topic_title(self, topic: str) -> str:
-        """A topic's display name (topics are slugs such as 'gavor-och-representation')."""
-        return self.topic_titles.get(topic) or topic.replace("-", " ").capitalize()
+    def topic_title(self, topic: str, language: str = "sv") -> str:
+        """A topic's display name in `language` (topics are slugs such as 'gavor-och-representation'): its
+        translation in topics.yaml where there is one, else the Swedish name, else the slug made readable."""
+        translated = self.topic_translations.get(language, {}).get(topic)
+        return translated or self.topic_titles.get(topic) or topic.replace("-", " ").capitalize()
 
     def tracks_for(self, roles) -> list[Track]:
         return [track for track in self.tracks.values() if set(track.roles) & set(roles)]
@@ -194,26 +198,40 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None,
     problems += _check_legal_sources()
     if organisation is not None:
         problems += _check_translated_prose(modules, scenarios, banks, organisation)
-    topic_titles, topic_problems = _load_topic_titles(root, modules, scenarios, banks)
+    topic_titles, topic_translations, topic_problems = _load_topic_titles(root, modules, scenarios, banks)
     problems += topic_problems
     problems.sort()
     if problems:
         return LoadResult(None, problems, files)
     course = _build_course(modules, scenarios, banks, organisation, values, track_set)
-    return LoadResult(dataclasses.replace(course, topic_titles=MappingProxyType(topic_titles)), [], files)
+    translations = MappingProxyType({language: MappingProxyType(names)
+                                     for language, names in topic_translations.items()})
+    return LoadResult(dataclasses.replace(course, topic_titles=MappingProxyType(topic_titles),
+                                          topic_translations=translations), [], files)
 
 
-def _load_topic_titles(root: Path, modules, scenarios, banks) -> tuple[dict[str, str], list[Problem]]:
-    """topics.yaml (optional): a display name per topic slug; when it exists, every topic used needs one."""
+def _load_topic_titles(root: Path, modules, scenarios, banks) -> tuple[dict[str, str], dict[str, dict[str, str]],
+                                                                         list[Problem]]:
+    """topics.yaml (optional): a display name per topic slug; when it exists, every topic used needs one. Names
+    in other languages (translations:) are optional, like a track's: without one the Swedish name is shown."""
     path = root / "topics.yaml"
     if not path.exists():
-        return {}, []
+        return {}, {}, []
     loaded = load_yaml(path)
     problems = [Problem("topics.yaml", p.line, p.code, p.message, p.hint) for p in loaded.problems]
     try:
-        titles = dict(TopicSet.model_validate(loaded.data or {}).topics)
+        topic_set = TopicSet.model_validate(loaded.data or {})
     except ValidationError as error:
-        return {}, problems + schema_problems(error, loaded, "topics.yaml", TopicSet)
+        return {}, {}, problems + schema_problems(error, loaded, "topics.yaml", TopicSet)
+    titles = dict(topic_set.topics)
+    translations = {language: dict(names) for language, names in topic_set.translations.items()}
+    for language, names in translations.items():
+        for topic in names:
+            if topic not in titles:  # a misspelt slug would otherwise never be shown, silently
+                problems.append(Problem("topics.yaml", loaded.line_of(("translations", language, topic)), "E705",
+                                        f"Översättningen ({language}) namnger ämnet '{topic}', som inte finns "
+                                        "under topics:.",
+                                        f"Rätta stavningen eller lägg till '{topic}: <namn>' under topics:."))
     used: list[tuple[str, str, LoadedYaml, tuple]] = []
     for module, module_yaml, module_path in modules.values():
         used += [(t, module_path, module_yaml, ("topics", i)) for i, t in enumerate(module.topics)]
@@ -227,7 +245,7 @@ def _load_topic_titles(root: Path, modules, scenarios, banks) -> tuple[dict[str,
                                     f"Ämnet '{topic}' har inget namn i topics.yaml.",
                                     f"Lägg till '{topic}: <namn som chefer och rapporter visar>' under topics: "
                                     "i topics.yaml."))
-    return titles, problems
+    return titles, translations, problems
 
 
 def _by_id(items: list[tuple[Any, LoadedYaml, str]]) -> dict[str, tuple[Any, LoadedYaml, str]]:

@@ -154,9 +154,11 @@ class FollowUp(Strict):
 
 
 class TopicSet(Strict):
-    """topics.yaml: the display name of each topic slug."""
+    """topics.yaml: the display name of each topic slug, and the same names in other languages."""
 
     topics: dict[Slug, Text] = Field(min_length=1)
+    # {"en": {"jav-anmalan": "Declaring a conflict of interest", ...}}; a topic left out is shown in Swedish
+    translations: dict[Literal["en"], dict[Slug, Text]] = Field(default_factory=dict)
 
 
 class TrackSet(Strict):

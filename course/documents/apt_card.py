@@ -94,7 +94,7 @@ def build_card(course: Course, unit_id: str, unit_name: str, topic: str, percent
         guidelines = word("pdf_apt_guidelines", title=course.organisation_text("riktlinjer.titel", language),
                           version=organisation.riktlinjer.version, link=organisation.riktlinjer.lank)
     rules = tuple((point.text, sources_text(point.cite)) for point in matching_key_points(course, modules, topic))
-    return AptCard(unit_name, topic, course.topic_title(topic), scope, percent, answered,
+    return AptCard(unit_name, topic, course.topic_title(topic, language), scope, percent, answered,
                    period if period is not None else word("pdf_apt_period", months=months),
                    shown.title if shown else None, situation, choices, tuple(questions), rules, report_lines,
                    guidelines, language)

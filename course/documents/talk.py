@@ -95,7 +95,7 @@ def talk_pdf(course, *, name: str, unit_name: str, title: str | None, summary,
         story.append(pdf.table([word("pdf_talk_col_topic"), word("pdf_talk_col_questions"),
                                 word("pdf_talk_col_right_first"), word("pdf_talk_col_right_latest"),
                                 word("pdf_talk_col_sure_wrong")],
-                               [(course.topic_title(t.topic), t.answered, _percent(t.share_first),
+                               [(course.topic_title(t.topic, language), t.answered, _percent(t.share_first),
                                  _percent(t.share_latest), t.misconceptions or "–") for t in shown],
                                widths=[70 * mm, 18 * mm, 32 * mm, 25 * mm, pdf.CONTENT_WIDTH - 145 * mm]))
         rest = weakest[len(shown):]
@@ -104,7 +104,7 @@ def talk_pdf(course, *, name: str, unit_name: str, title: str | None, summary,
             story.append(pdf.text(word("pdf_talk_more_topics", count=len(rest), share=_percent(lowest)), "small"))
         sure_wrong = sorted((t for t in summary.topics if t.misconceptions), key=lambda t: -t.misconceptions)
         story.append(pdf.text(word("pdf_talk_sure_wrong", topics=(
-            ", ".join(f"{course.topic_title(t.topic)} ({t.misconceptions})" for t in sure_wrong)
+            ", ".join(f"{course.topic_title(t.topic, language)} ({t.misconceptions})" for t in sure_wrong)
             if sure_wrong else word("pdf_talk_sure_wrong_none"))), "body"))
     else:
         story.append(pdf.text(word("pdf_talk_no_topics")))

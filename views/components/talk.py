@@ -91,7 +91,7 @@ def _topics(course, summary: talk.TalkSummary) -> None:
         return
     st.caption(t("talk_topics_help"))
     first, latest = t("talk_first_answer"), t("talk_latest_answer")
-    shares = pd.DataFrame([{"topic": course.topic_title(topic.topic), "answer": label, "share": 100 * share}
+    shares = pd.DataFrame([{"topic": course.topic_title(topic.topic, language()), "answer": label, "share": 100 * share}
                            for topic in summary.topics
                            for label, share in ((first, topic.share_first), (latest, topic.share_latest))])
     figure = px.bar(shares, x="share", y="topic", color="answer", orientation="h", barmode="group",
@@ -101,7 +101,7 @@ def _topics(course, summary: talk.TalkSummary) -> None:
                          legend_title_text="", yaxis={"autorange": "reversed"})
     chart, table = st.columns([3, 2])
     plotly_chart(chart, figure, key="talk_topics_chart")
-    table.dataframe(pd.DataFrame([{t("col_topic"): course.topic_title(topic.topic),
+    table.dataframe(pd.DataFrame([{t("col_topic"): course.topic_title(topic.topic, language()),
                                    t("talk_col_questions"): topic.answered,
                                    first: round(100 * topic.share_first), latest: round(100 * topic.share_latest),
                                    t("col_misconceptions"): topic.misconceptions} for topic in summary.topics]),
@@ -114,7 +114,7 @@ def _topics(course, summary: talk.TalkSummary) -> None:
     if not summary.misconceptions:
         st.success(t("talk_no_misconceptions"))
         return
-    st.markdown("\n".join(t("talk_misconception_line", topic=course.topic_title(topic.topic),
+    st.markdown("\n".join(t("talk_misconception_line", topic=course.topic_title(topic.topic, language()),
                             count=topic.misconceptions) for topic in summary.misconceptions))
 
 
