@@ -426,12 +426,12 @@ def scenario_part(page: learner.ModulePage) -> None:
     st.markdown(node.text)
     if node.is_ending:
         ENDING_STYLE[node.ending](t(f"scenario_ending_{node.ending}"))
-        left, right = st.columns(2)
-        if page.next_part is not None:
-            left.button(t("scenario_next_part"), type="primary", key="next-part", on_click=_open_module,
-                        args=(module.id, page.next_part))
-        right.button(t("scenario_again"), key="again", on_click=_start,
-                     args=(module.id, "scenario", scenario.id, page.current))
+        with st.container(horizontal=True):  # side by side at the start of the line, the way on first
+            if page.next_part is not None:
+                st.button(t("scenario_next_part"), type="primary", key="next-part", on_click=_open_module,
+                          args=(module.id, page.next_part))
+            st.button(t("scenario_again"), key="again", on_click=_start,
+                      args=(module.id, "scenario", scenario.id, page.current))
         return
     attempt_id = played.attempt.id
     widget_key = f"choice-{attempt_id}-{state.step_no}"
