@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 from sqlalchemy import create_engine, text
 
 from course.content.loader import load_course
@@ -97,3 +98,16 @@ def add_english_translation(root: Path) -> None:
                                                                                   "id: prov-en-fragor")
     (root / "quizzes/prov-en-fragor.yaml").write_text(re.sub(r"id: (prov-q\d)", r"id: \1-en", quiz),
                                                       encoding="utf-8")
+
+
+def open_app(user: str | None = None, **params) -> AppTest:
+    """A new session of the app (in the mode the test's environment sets) as `user`, from an address with
+    `params`; its first run done and free of exceptions."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    if user:
+        at.query_params["as"] = user
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from course.content.loader import load_course
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, open_app
 
 APP = str(PROJECT_ROOT / "app.py")
 
@@ -20,17 +20,6 @@ def course():
     result = load_course(PROJECT_ROOT)
     assert result.ok, [p.as_text() for p in result.problems]
     return result.course
-
-
-def open_app(user: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if user:
-        at.query_params["as"] = user
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def quiz_part(module_id: str) -> str:

@@ -9,7 +9,7 @@ import sqlite3
 from streamlit.testing.v1 import AppTest
 
 from i18n import table, translate
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, open_app
 
 
 def test_swedish_and_english_have_the_same_keys():
@@ -38,17 +38,6 @@ def test_a_missing_key_shows_itself_instead_of_crashing():
 
 
 # --- the language chosen, stored with the person (progress.preferences) ---------------------------------------
-
-def open_app(user: str, **params) -> AppTest:
-    """A new session of the app in demo mode as `user`, from an address with `params`."""
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
-    at.query_params["as"] = user
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
 
 def greeting(at: AppTest) -> str:
     return at.title[0].value  # the learner's page: "Hej Nora!" or "Hello Nora!"
