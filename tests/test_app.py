@@ -398,6 +398,26 @@ def test_the_yearly_round_opens_two_weeks_before_it_falls_due(demo_env, course):
     assert at.button(key="refresher-medarbetare")  # and the refresher can be started now
 
 
+def test_a_certificate_on_offer_beside_an_open_refresher_says_which_round_it_is_for(demo_env, course):
+    open_app("demo-medarbetare")
+    track = course.tracks["medarbetare"]
+    with sqlite3.connect(demo_env) as connection:  # the module he did first this round falls due in a week
+        latest = {module: completed for module, completed in connection.execute(
+            "SELECT module_id, max(completed_at) FROM completions WHERE person_id = 'demo-medarbetare' "
+            "GROUP BY module_id")}
+        first = min(latest[m] for m in track.modules)
+        shift = (date.fromisoformat(first[:10]) - (date.today() - timedelta(days=358))).days
+        for table, columns in (("completions", ("started_at", "completed_at")), ("attempts", ("started_at",
+                                                                                            "finished_at"))):
+            for column in columns:
+                connection.execute(f"UPDATE {table} SET {column} = datetime({column}, '{-shift} days') "
+                                   "WHERE person_id = 'demo-medarbetare'")
+    at = open_app("demo-medarbetare")
+    assert at.button(key="refresher-medarbetare")  # one module's next round is open: the refresher asks for it
+    assert "cert-download-medarbetare" in {button.key for button in at.get("download_button")}  # still done
+    assert any("Intyget gäller den omgång du redan har gått" in caption.value for caption in at.caption)
+
+
 def test_booster_is_offered_three_to_five_weeks_after_a_track_is_done(demo_env, course):
     open_app("demo-medarbetare")
     with sqlite3.connect(demo_env) as connection:  # he finished everything 25 days ago

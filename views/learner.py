@@ -245,6 +245,9 @@ def _certificate_box(found: learner.TrackOverview) -> None:
     with st.container(border=True):
         st.markdown(f"**{t('cert_learner_heading')}**")
         st.caption(t("cert_learner_intro", track=title))
+        if found.refresher is not None and not found.refresher.done:
+            # the refresher box above asks for a new round: say what this certificate is, and what comes next
+            st.caption(t("cert_learner_refresher_open"))
         # Made when clicked, on its own thread: no PDF is drawn and nothing written while the page only shows
         # (and in the page's language: the thread has no session to ask)
         st.download_button(t("cert_download_named", track=title),
