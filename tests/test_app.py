@@ -355,14 +355,19 @@ def test_broken_content_is_shown_to_an_admin_and_closed_for_others(logged_in_env
     assert not employee.code and not employee.button
 
 
+def move_history_back(connection: sqlite3.Connection, person_id: str, days: int) -> None:
+    """The person's completions and attempts as if they had happened `days` earlier."""
+    for table, columns in (("completions", ("started_at", "completed_at")),
+                           ("attempts", ("started_at", "finished_at"))):
+        for column in columns:
+            connection.execute(f"UPDATE {table} SET {column} = datetime({column}, '-{days} days') "
+                               "WHERE person_id = ?", (person_id,))
+
+
 def test_refresher_starts_with_a_diagnostic_that_passes_what_the_learner_knows(demo_env, course):
     open_app("demo-medarbetare")  # seeds the demo; Milad has completed his modules before
     with sqlite3.connect(demo_env) as connection:  # a year and more has passed: everything is due again
-        for table, columns in (("completions", ("started_at", "completed_at")), ("attempts", ("started_at",
-                                                                                            "finished_at"))):
-            for column in columns:
-                connection.execute(f"UPDATE {table} SET {column} = datetime({column}, '-400 days') "
-                                   "WHERE person_id = 'demo-medarbetare'")
+        move_history_back(connection, "demo-medarbetare", 400)
     at = open_app("demo-medarbetare")
     at.button(key="refresher-medarbetare").click().run()
     for _ in range(40):
@@ -386,11 +391,7 @@ def test_the_yearly_round_opens_two_weeks_before_it_falls_due(demo_env, course):
         latest = connection.execute("SELECT max(completed_at) FROM completions WHERE person_id = "
                                     "'demo-medarbetare'").fetchone()[0]
         shift = (date.fromisoformat(latest[:10]) - (date.today() - timedelta(days=358))).days
-        for table, columns in (("completions", ("started_at", "completed_at")), ("attempts", ("started_at",
-                                                                                            "finished_at"))):
-            for column in columns:
-                connection.execute(f"UPDATE {table} SET {column} = datetime({column}, '{-shift} days') "
-                                   "WHERE person_id = 'demo-medarbetare'")
+        move_history_back(connection, "demo-medarbetare", shift)
     at = open_app("demo-medarbetare")
     renewals = [card for card in module_cards(at) if "Dags att repetera" in card]
     assert renewals, "a module done a year ago shows that its next round is open"
@@ -407,11 +408,7 @@ def test_a_certificate_on_offer_beside_an_open_refresher_says_which_round_it_is_
             "GROUP BY module_id")}
         first = min(latest[m] for m in track.modules)
         shift = (date.fromisoformat(first[:10]) - (date.today() - timedelta(days=358))).days
-        for table, columns in (("completions", ("started_at", "completed_at")), ("attempts", ("started_at",
-                                                                                            "finished_at"))):
-            for column in columns:
-                connection.execute(f"UPDATE {table} SET {column} = datetime({column}, '{-shift} days') "
-                                   "WHERE person_id = 'demo-medarbetare'")
+        move_history_back(connection, "demo-medarbetare", shift)
     at = open_app("demo-medarbetare")
     assert at.button(key="refresher-medarbetare")  # one module's next round is open: the refresher asks for it
     assert "cert-download-medarbetare" in {button.key for button in at.get("download_button")}  # still done
