@@ -146,6 +146,21 @@ def test_a_decision_needs_two_choices(content):
     assert "minst två" in problem.message and problem.hint
 
 
+def test_a_first_decision_that_gives_its_answer_away_by_length(content):
+    """E206 (issue 12): the one choice at the start that can still end well may not stand out by its length."""
+    relative = "scenarios/prov-gava.yaml"
+    edit(content, relative, "        next: slut\n        feedback: Fel.", "        next: slut_svag\n        feedback: Fel.")
+    edit(content, relative, "  slut:\n", "  slut_svag:\n    text: Det gick illa.\n    ending: svag\n  slut:\n")
+    assert load_course(content).ok  # the wrong choice (43 characters) is longer than the right one
+    line = edit(content, relative, "      - text: Skicka tillbaka\n",
+                "      - text: Skicka tillbaka vinet med ett vänligt brev, anteckna gåvan och berätta för din chef\n")
+    (problem,) = problems(content, "E206")
+    assert (problem.path, problem.line) == (relative, line) and "längden" in problem.message and problem.hint
+    # two choices that can end well: neither gives the other away
+    edit(content, relative, "    ending: svag\n", "    ending: bra\n")
+    assert load_course(content).ok
+
+
 def test_question_without_correct_option(content):
     text = (content / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8")
     question_line = text.splitlines().index("  - id: prov-q3") + 1

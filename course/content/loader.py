@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -500,12 +501,48 @@ def _check_scenario(scenario: Scenario, loaded: LoadedYaml, path: str) -> list[P
         for target in targets:
             reverse[target].append(source)
     can_finish = _reachable_many([n for n, node in nodes.items() if node.is_ending], reverse)
+    if scenario.start in nodes:
+        problems += _check_giveaway(scenario, edges, loaded, path)
     for node_id in nodes:
         if node_id not in can_finish:
             problems.append(Problem(path, loaded.line_of(("nodes", node_id)), "E203",
                                     f"Från noden '{node_id}' går det inte att nå något slut.",
                                     "Någon väg härifrån måste leda till en nod med 'ending:'."))
     return problems
+
+
+GIVEAWAY_LENGTH = 1.4  # the one good choice at the start this many times as long as every other gives it away
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+
+def _shown_length(text: str) -> int:
+    """About as long as the text is on screen: a placeholder ({org.namn}) stands for a name of ~12 characters."""
+    return len(_PLACEHOLDER.sub("x" * 12, " ".join(text.split())))
+
+
+def _check_giveaway(scenario: Scenario, edges: dict[str, list[str]], loaded: LoadedYaml,
+                    path: str) -> list[Problem]:
+    """The first decision must not give its answer away by length (issue 12): when only one choice can still
+    lead to the scenario's best ending, it may not be much longer than the longest of the others."""
+    nodes = scenario.nodes
+    start = nodes[scenario.start]
+    outcomes = [node.ending for node in nodes.values() if node.is_ending]
+    best = next((outcome for outcome in ("bra", "delvis", "svag") if outcome in outcomes), None)
+    if best is None or len(start.choices) < 2:
+        return []
+    good = [index for index, choice in enumerate(start.choices)
+            if choice.next in nodes and any(nodes[n].ending == best for n in _reachable(choice.next, edges))]
+    if len(good) != 1:
+        return []
+    lengths = [_shown_length(choice.text) for choice in start.choices]
+    longest_other = max(length for index, length in enumerate(lengths) if index != good[0])
+    if lengths[good[0]] <= GIVEAWAY_LENGTH * longest_other:
+        return []
+    return [Problem(path, loaded.line_of(("nodes", scenario.start, "choices", good[0], "text")), "E206",
+                    f"Det enda val i första beslutet som kan leda till ett {best}-slut är "
+                    f"{lengths[good[0]] / longest_other:.1f} gånger så långt som de andra; längden avslöjar svaret.",
+                    "Korta det, eller ge ett annat alternativ ett skäl som en rimlig kollega kunde ha, "
+                    f"så att det bästa valet är högst {GIVEAWAY_LENGTH:g} gånger så långt.")]
 
 
 def _reachable(start: str, edges: dict[str, list[str]]) -> set[str]:
