@@ -9,6 +9,7 @@ click), in one transaction, naming the step it answers; the page itself only rea
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
@@ -449,27 +450,70 @@ def scenario_part(page: learner.ModulePage) -> None:
 
 # --- the quiz ----------------------------------------------------------------------------------------------
 
+# What each question type's widget (question_types.QuestionKind.widget) needs in the view: how it is drawn, how
+# the picked options are read back (in display order), and what to say when the answer is missing or incomplete.
+# Whether an answer is complete is the type's own rule (validate); the view only says so.
+
+def _draw_radio(question, order: tuple[int, ...], widget_key: str) -> None:
+    st.radio(t("quiz_single_hint"), range(len(order)), index=None, key=widget_key,
+             format_func=lambda j: question.options[order[j]].text)
+
+
+def _draw_checkboxes(question, order: tuple[int, ...], widget_key: str) -> None:
+    st.caption(t("quiz_multiple_hint"))
+    for j, option_index in enumerate(order):
+        st.checkbox(question.options[option_index].text, key=f"{widget_key}-{j}")
+
+
+def _draw_order(question, order: tuple[int, ...], widget_key: str) -> None:
+    # picked one by one, each goes last: the list shows the order so far
+    st.multiselect(t("quiz_order_hint"), range(len(order)), key=widget_key,
+                   format_func=lambda j: question.options[order[j]].text, placeholder=t("quiz_order_placeholder"))
+
+
+def _read_radio(widget_key: str, count: int) -> list[int]:
+    picked = st.session_state.get(widget_key)
+    return [] if picked is None else [picked]
+
+
+def _read_checkboxes(widget_key: str, count: int) -> list[int]:
+    return [j for j in range(count) if st.session_state.get(f"{widget_key}-{j}")]
+
+
+def _read_order(widget_key: str, count: int) -> list[int]:
+    return list(st.session_state.get(widget_key) or [])  # the steps in the order picked: the order is the answer
+
+
+@dataclass(frozen=True)
+class _Widget:
+    draw: Callable
+    read: Callable[[str, int], list[int]]
+    nothing_picked: str  # the hint when nothing is picked
+    incomplete: str  # the hint when something is picked but the type does not take it as an answer
+
+
+WIDGETS = {"radio": _Widget(_draw_radio, _read_radio, "quiz_pick_first", "quiz_pick_first"),
+           "checkboxes": _Widget(_draw_checkboxes, _read_checkboxes, "quiz_pick_first", "quiz_pick_first"),
+           "order": _Widget(_draw_order, _read_order, "quiz_order_first", "quiz_order_all")}
+
+
 @_callback
-def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], widget: str,
-                     widget_key: str, levels: dict[str, int]) -> None:
-    if widget == "checkboxes":
-        shown = [j for j in range(len(order)) if st.session_state.get(f"{widget_key}-{j}")]
-    elif widget == "order":  # the steps in the order picked: the order is the answer
-        shown = list(st.session_state.get(widget_key) or [])
-        if shown and len(shown) < len(order):
-            st.session_state[FORM_HINT] = t("quiz_order_all")
-            return
-    else:
-        picked = st.session_state.get(widget_key)
-        shown = [] if picked is None else [picked]
-    if not shown:
-        st.session_state[FORM_HINT] = t("quiz_order_first" if widget == "order" else "quiz_pick_first")
+def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], widget_key: str,
+                     levels: dict[str, int]) -> None:
+    question = course.questions[question_id]
+    kind = question_types.kind_of(question)
+    widget = WIDGETS[kind.widget]
+    shown = widget.read(widget_key, len(order))
+    selected = [order[j] for j in shown]  # back from display order to the content's option indexes
+    try:
+        kind.validate(question, selected)
+    except question_types.InvalidResponse:
+        st.session_state[FORM_HINT] = t(widget.incomplete if shown else widget.nothing_picked)
         return
     confidence = levels.get(st.session_state.get(f"{widget_key}-confidence")) if levels else None
     if levels and confidence is None:
         st.session_state[FORM_HINT] = t("quiz_confidence_first")
         return
-    selected = [order[j] for j in shown]  # back from display order to the content's option indexes
     _save(lambda: svc.attempts.record_answer(attempt_id, step_no, question_id, selected, confidence),
           ("step", attempt_id, step_no))
 
@@ -490,12 +534,13 @@ def _explain(question, response) -> None:
             paragraphs.append(f"{icon} **{index + 1}. {option.text}**{suffix}  \n{option.explanation}")
             continue
         marks = []
-        if option.correct:
+        key = kind.is_key(question, index)
+        if key:
             marks.append(t("quiz_correct_option"))
         if index in response:
             marks.append(t("quiz_your_option"))
-        icon = ":green[:material/check:]" if option.correct else (":red[:material/close:]" if index in response
-                                                                 else ":gray[:material/remove:]")
+        icon = ":green[:material/check:]" if key else (":red[:material/close:]" if index in response
+                                                      else ":gray[:material/remove:]")
         suffix = f" *({', '.join(marks)})*" if marks else ""
         paragraphs.append(f"{icon} **{option.text}**{suffix}  \n{option.explanation}")
     st.markdown("\n\n".join(paragraphs))
@@ -592,20 +637,9 @@ def _quiz_runner(quiz: learner.QuizPlay) -> None:
     question = questions[current.question_id]
     st.progress(step_no / len(quiz.drawn), text=t("quiz_question", number=step_no + 1, total=len(quiz.drawn)))
     st.markdown(f"#### {question.text}")
-    widget = question_types.kind_of(question).widget
     widget_key = f"q-{attempt_id}-{step_no}"
     with st.form(f"quiz-form-{attempt_id}-{step_no}"):
-        if widget == "checkboxes":
-            st.caption(t("quiz_multiple_hint"))
-            for j, option_index in enumerate(current.option_order):
-                st.checkbox(question.options[option_index].text, key=f"{widget_key}-{j}")
-        elif widget == "order":  # picked one by one, each goes last: the list shows the order so far
-            st.multiselect(t("quiz_order_hint"), range(len(current.option_order)), key=widget_key,
-                           format_func=lambda j: question.options[current.option_order[j]].text,
-                           placeholder=t("quiz_order_placeholder"))
-        else:
-            st.radio(t("quiz_single_hint"), range(len(current.option_order)), index=None, key=widget_key,
-                     format_func=lambda j: question.options[current.option_order[j]].text)
+        WIDGETS[question_types.kind_of(question).widget].draw(question, current.option_order, widget_key)
         # the labels themselves are the options (sure first), mapped back to a level when the answer is saved
         levels = ({t(f"confidence_{level}"): level for level in question_types.CONFIDENCE_LEVELS[::-1]}
                   if quiz.asks_confidence else {})
@@ -613,8 +647,7 @@ def _quiz_runner(quiz: learner.QuizPlay) -> None:
             st.radio(t("quiz_confidence"), list(levels), index=None, horizontal=True, key=f"{widget_key}-confidence")
         _form_hint()
         st.form_submit_button(t("quiz_answer"), type="primary", on_click=_answer_question,
-                              args=(attempt_id, step_no, question.id, current.option_order, widget, widget_key,
-                                    levels))
+                              args=(attempt_id, step_no, question.id, current.option_order, widget_key, levels))
 
 
 # --- the refresher's diagnostic and the spaced booster -------------------------------------------------------
