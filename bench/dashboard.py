@@ -201,7 +201,7 @@ def _seed(db: Database, course, args, where: str) -> None:
     print(f"Skapar {args.employees} anställda med {args.years} års historik i {where} ...", file=sys.stderr)
     units, titles = large_organisation(args.employees)
     started = time.perf_counter()
-    seed(db, course, args.employees, args.years, today=TODAY, progress=True, units=units, titles=titles,
+    seed(db, course, args.employees, args.years, today=TODAY, show_progress=True, units=units, titles=titles,
          keep_steps=False)
     print(f"Seedat på {time.perf_counter() - started:.0f} s (belastning {os.getloadavg()[0]:.1f})", file=sys.stderr)
 

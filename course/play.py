@@ -183,27 +183,6 @@ def is_misconception(correct: bool | None, confidence: int | None) -> bool:
     return correct is False and confidence == 3
 
 
-@dataclass(frozen=True)
-class QuizScore:
-    correct: int  # questions answered right (full credit)
-    answered: int
-    total: int
-    pass_mark: int
-    points: Fraction = Fraction(0)  # the sum of the answers' credit: partial credit counts here
-
-    @property
-    def finished(self) -> bool:
-        return self.answered >= self.total
-
-    @property
-    def percent(self) -> float:
-        return score_percent(self.points, self.total)
-
-    @property
-    def passed(self) -> bool:
-        return self.finished and passes(self.points, self.total, self.pass_mark)
-
-
 def passes(points: Fraction | int, total: int, pass_mark: int) -> bool:
     """Exactly at the pass mark passes. Exact arithmetic: 4 of 5 at 80 % must pass, and float rounding
     (0.8 * 5 = 4.000000000000001) must not decide that; partial credit is a Fraction for the same reason."""
@@ -218,11 +197,3 @@ def quiz_points(questions: Mapping[str, Question], answers: Iterable[tuple[str, 
     """The credit of each (question id, stored response), added up as its type scores it."""
     return sum((kind_of(questions[question_id]).credit(questions[question_id], response)
                 for question_id, response in answers), Fraction(0))
-
-
-def score_quiz(bank: QuestionBank, drawn: Sequence[DrawnQuestion], answers: Mapping[str, Sequence[int]],
-               pass_mark: int) -> QuizScore:
-    questions = questions_by_id(bank)
-    given = [(d.question_id, answers[d.question_id]) for d in drawn if d.question_id in answers]
-    correct = sum(1 for question_id, response in given if is_correct(questions[question_id], response))
-    return QuizScore(correct, len(given), len(drawn), pass_mark, quiz_points(questions, given))

@@ -19,7 +19,8 @@ COURSE_NAME = "utbildningen om mutor och jäv"
 @dataclass(frozen=True)
 class MailTexts:
     """The words of the reminders in one language, beside the code that puts them together as one letter (the
-    app's own strings are in i18n/). Every language fills every field, with the same {placeholders}."""
+    app's own strings are in i18n/). Every language fills every field, with the same {placeholders}: each text
+    stands in Swedish and English side by side in _SV_EN, so a translation is read and changed beside its source."""
 
     subject_overdue: str  # {due}
     subject_soon: str  # {due}
@@ -44,59 +45,51 @@ class MailTexts:
     organisation: str  # when config/organisation.yaml names none
 
 
-TEXTS: Mapping[str, MailTexts] = {
-    "sv": MailTexts(
-        subject_overdue=f"Påminnelse: {COURSE_NAME} skulle ha varit klar {{due}}",
-        subject_soon=f"Påminnelse: {COURSE_NAME} ska vara klar {{due}}",
-        hello="Hej {name}!",
-        intro="Det här är en påminnelse från {org}s utbildning om mutor och jäv.",
-        late_heading="De här modulerna är försenade. Gör dem så snart du kan:",
-        late_item="{title} – skulle ha varit klar {due}",
-        soon_heading="De här modulerna ska du göra snart:",
-        soon_item="{title} – ska vara klar {due}",
-        link="Du gör utbildningen här: {url}",
-        no_link="Du hittar utbildningen på intranätet.",
-        duration="En modul tar 10–20 minuter, och du kan göra en paus när du vill.",
-        regards="Vänliga hälsningar",
-        footer="Det här mejlet skickas automatiskt. Har du frågor om utbildningen, prata med din chef.",
-        people=("{n} person", "{n} personer"),
-        digest_subject=("Veckosammanfattning vecka {week}: {counted} har försenad utbildning om mutor och jäv",) * 2,
-        digest_intro="Här är veckans sammanfattning från {org}s utbildning om mutor och jäv.",
-        digest_count=("{counted} i dina enheter har moduler som är försenade:",) * 2,
-        digest_advice="Påminn dem gärna, eller ta upp det i nästa medarbetarsamtal. De får själva en påminnelse per "
+# Every text in Swedish and in English, side by side: (sv, en). A count's texts are (one, many) in each language.
+_SV_EN = {
+    "subject_overdue": (f"Påminnelse: {COURSE_NAME} skulle ha varit klar {{due}}",
+                        # in English at most 69 characters with the date: one header line (Python's folder puts a
+                        # 70-77 character subject on a line of its own, which its parser reads back with a leading
+                        # space)
+                        "Your training on bribery and conflicts of interest was due {due}"),
+    "subject_soon": (f"Påminnelse: {COURSE_NAME} ska vara klar {{due}}",
+                     "Your training on bribery and conflicts of interest is due {due}"),
+    "hello": ("Hej {name}!", "Hello {name}!"),
+    "intro": ("Det här är en påminnelse från {org}s utbildning om mutor och jäv.",
+              "This is a reminder from {org}'s training on bribery and conflicts of interest."),
+    "late_heading": ("De här modulerna är försenade. Gör dem så snart du kan:",
+                     "These modules are overdue. Please do them as soon as you can:"),
+    "late_item": ("{title} – skulle ha varit klar {due}", "{title} – was due {due}"),
+    "soon_heading": ("De här modulerna ska du göra snart:", "These modules are due soon:"),
+    "soon_item": ("{title} – ska vara klar {due}", "{title} – due {due}"),
+    "link": ("Du gör utbildningen här: {url}", "You take the training here: {url}"),
+    "no_link": ("Du hittar utbildningen på intranätet.", "You will find the training on the intranet."),
+    "duration": ("En modul tar 10–20 minuter, och du kan göra en paus när du vill.",
+                 "A module takes 10–20 minutes, and you can take a break whenever you like."),
+    "regards": ("Vänliga hälsningar", "Kind regards"),
+    "footer": ("Det här mejlet skickas automatiskt. Har du frågor om utbildningen, prata med din chef.",
+               "This e-mail is sent automatically. If you have questions about the training, talk to your manager."),
+    "people": (("{n} person", "{n} personer"), ("{n} person", "{n} people")),
+    "digest_subject": (
+        ("Veckosammanfattning vecka {week}: {counted} har försenad utbildning om mutor och jäv",) * 2,
+        ("Weekly summary, week {week}: {counted} has overdue training on bribery and conflicts of interest",
+         "Weekly summary, week {week}: {counted} have overdue training on bribery and conflicts of interest")),
+    "digest_intro": ("Här är veckans sammanfattning från {org}s utbildning om mutor och jäv.",
+                     "Here is this week's summary from {org}'s training on bribery and conflicts of interest."),
+    "digest_count": (("{counted} i dina enheter har moduler som är försenade:",) * 2,
+                     ("{counted} in your units has overdue modules:", "{counted} in your units have overdue modules:")),
+    "digest_advice": ("Påminn dem gärna, eller ta upp det i nästa medarbetarsamtal. De får själva en påminnelse per "
                       "e-post.",
-        digest_link="Hela bilden för dina enheter finns under Min enhet: {url}",
-        digest_footer="Det här mejlet skickas automatiskt en gång i veckan när någon i dina enheter är försenad.",
-        organisation="kommunen"),
-    "en": MailTexts(
-        # at most 69 characters with the date: one header line (Python's folder puts a 70-77 character subject
-        # on a line of its own, which its parser reads back with a leading space)
-        subject_overdue="Your training on bribery and conflicts of interest was due {due}",
-        subject_soon="Your training on bribery and conflicts of interest is due {due}",
-        hello="Hello {name}!",
-        intro="This is a reminder from {org}'s training on bribery and conflicts of interest.",
-        late_heading="These modules are overdue. Please do them as soon as you can:",
-        late_item="{title} – was due {due}",
-        soon_heading="These modules are due soon:",
-        soon_item="{title} – due {due}",
-        link="You take the training here: {url}",
-        no_link="You will find the training on the intranet.",
-        duration="A module takes 10–20 minutes, and you can take a break whenever you like.",
-        regards="Kind regards",
-        footer="This e-mail is sent automatically. If you have questions about the training, talk to your manager.",
-        people=("{n} person", "{n} people"),
-        digest_subject=("Weekly summary, week {week}: {counted} has overdue training on bribery and conflicts of "
-                        "interest",
-                        "Weekly summary, week {week}: {counted} have overdue training on bribery and conflicts of "
-                        "interest"),
-        digest_intro="Here is this week's summary from {org}'s training on bribery and conflicts of interest.",
-        digest_count=("{counted} in your units has overdue modules:", "{counted} in your units have overdue modules:"),
-        digest_advice="Feel free to remind them, or bring it up at the next appraisal talk. They also get a reminder "
-                      "by e-mail themselves.",
-        digest_link="The full picture for your units is under My unit: {url}",
-        digest_footer="This e-mail is sent automatically once a week when someone in your units is overdue.",
-        organisation="the municipality"),
+                      "Feel free to remind them, or bring it up at the next appraisal talk. They also get a reminder "
+                      "by e-mail themselves."),
+    "digest_link": ("Hela bilden för dina enheter finns under Min enhet: {url}",
+                    "The full picture for your units is under My unit: {url}"),
+    "digest_footer": ("Det här mejlet skickas automatiskt en gång i veckan när någon i dina enheter är försenad.",
+                      "This e-mail is sent automatically once a week when someone in your units is overdue."),
+    "organisation": ("kommunen", "the municipality"),
 }
+TEXTS: Mapping[str, MailTexts] = {language: MailTexts(**{name: pair[index] for name, pair in _SV_EN.items()})
+                                  for index, language in enumerate(("sv", "en"))}
 
 
 def _language(language: str | None) -> str:

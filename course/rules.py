@@ -240,6 +240,8 @@ MIN_ANSWERS_YEAR_TOPIC = 20  # the annual report's topics over a whole year, for
 MIN_GROUP_NAMED = 10  # the annual summary names the best and worst förvaltning only among groups this large
 ADMINISTRATION_KINDS = ("förvaltning", "bolag", "nämnd")  # what a person's "förvaltning" can be (unit kinds)
 PASSED = "godkand"  # a quiz attempt's outcome when it reached the pass mark
+FAILED = "underkand"  # a quiz attempt's outcome when it did not
+TOPIC_QUIZ_DONE = "klar"  # a diagnostic's or booster's outcome once every question is answered (no pass mark)
 TOPIC_QUIZZES = ("diagnostic", "booster")  # drawn across a track's topics
 _TRACK_OWNER = "track:"  # what a topic quiz's attempt belongs to: a track, written where a module id would be
 
@@ -549,3 +551,27 @@ def may_start_topic_quiz(kind: str, offered_refresher: Refresher | None, offered
     if kind == "diagnostic":
         return offered_refresher is not None and not offered_refresher.done
     return kind == "booster" and offered_booster is not None and offered_booster.offered
+
+
+def share(part: int, whole: int) -> float | None:
+    """`part` of `whole` as a share, 0–1 (a percent is 0–100: 100 * share). None when `whole` is 0: nothing was
+    counted, which is drawn "–", never 0 %. The one answer for every share in the code."""
+    return part / whole if whole else None
+
+
+REPORT_PERIODS = ("12m", "this_year", "last_year", "3y")  # the periods a manager's dashboard can show, in order
+
+
+def report_period(today: date, period: str) -> tuple[date, date]:
+    """The first and last day (both counted) of a dashboard period ending `today`: the last 12 months or 3 years
+    in calendar months (as APT's periods, add_months: 12 months ago is the same day a year back), this calendar
+    year so far, or last calendar year."""
+    if period == "12m":
+        return add_months(today, -12), today
+    if period == "3y":
+        return add_months(today, -36), today
+    if period == "this_year":
+        return date(today.year, 1, 1), today
+    if period == "last_year":
+        return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+    raise ValueError(f"unknown period {period!r}; one of {REPORT_PERIODS}")

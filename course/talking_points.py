@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Sequence
 
+from course import rules
 from course.rules import MIN_ANSWERS_PERSON_TOPIC
 from i18n import translate
 
@@ -34,11 +35,11 @@ class PersonTopicResult:
 
     @property
     def share_first(self) -> float | None:
-        return self.correct_first / self.answered if self.answered else None
+        return rules.share(self.correct_first, self.answered)
 
     @property
     def share_latest(self) -> float | None:
-        return self.correct_latest / self.answered if self.answered else None
+        return rules.share(self.correct_latest, self.answered)
 
 
 @dataclass(frozen=True)

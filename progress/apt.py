@@ -11,14 +11,15 @@ from datetime import date
 
 from course import rules
 from course.content.loader import Course
-from course.documents.apt_card import SCOPE_ORGANISATION, SCOPE_UNIT, AptCard, build_card
+from course.documents.apt_card import (DEFAULT_MONTHS, PERIOD_MONTHS, SCOPE_ORGANISATION, SCOPE_UNIT, AptCard,
+                                       build_card)
 from progress import analytics_queries as queries
 from progress.access import Viewer
 from progress.db import Database
 from progress.unit_tree import UnitChoice
 
-PERIOD_MONTHS = (3, 6, 12, 24)  # the periods a manager can choose
-DEFAULT_MONTHS = 12
+# What the page uses; the periods it offers are the card's rule (course.documents.apt_card), passed on.
+__all__ = ["DEFAULT_MONTHS", "PERIOD_MONTHS", "AptChoice", "card_for"]
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ ModuleProgress = rules.ModuleProgress
 
 Kind = Literal["scenario", "quiz", "diagnostic", "booster"]
 TOPIC_QUIZZES = rules.TOPIC_QUIZZES  # drawn across a track's topics; always ask how sure the learner is
-PASSED, FAILED, DONE = rules.PASSED, "underkand", "klar"
 
 
 def utcnow() -> datetime:
@@ -277,9 +276,9 @@ class Attempts:
         attempt.score_percent = play.score_percent(points, len(drawn))
         if attempt.kind == "quiz":
             module = self.course.modules[attempt.module_id]
-            attempt.outcome = PASSED if play.passes(points, len(drawn), module.pass_mark) else FAILED
+            attempt.outcome = rules.PASSED if play.passes(points, len(drawn), module.pass_mark) else rules.FAILED
             return
-        attempt.outcome = DONE
+        attempt.outcome = rules.TOPIC_QUIZ_DONE
         if attempt.kind == "diagnostic":
             self._waive_mastered(session, attempt, steps)
 

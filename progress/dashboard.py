@@ -191,8 +191,8 @@ class TopicCell:
     correct: int
 
     @property
-    def share(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
+    def share(self) -> float | None:
+        return rules.share(self.correct, self.answered)
 
 
 def topic_heatmap(db: Database, scope: Scope, start: date, end: date) -> list[TopicCell]:

@@ -36,10 +36,11 @@ class Refusal(enum.Enum):
 
 
 class SignInRefused(Exception):
+    """The sign-in is refused: `reason` says why; `email` is the address the provider gave (empty when none)."""
+
     def __init__(self, reason: Refusal, email: str = ""):
         super().__init__(reason.value)
-        self.reason = reason
-        self.email = email
+        self.reason, self.email = reason, email
 
 
 @dataclass(frozen=True)

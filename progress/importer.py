@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -690,16 +690,11 @@ def _person_row(number: int, record: dict, rows_with_id: list[int], parsed: Pars
     def bad(message: str) -> None:
         problems.append(ImportProblem("", number, message))
 
-    person_id = _text(record["anstallningsid"])
-    if not person_id:
-        bad("Anställnings-id saknas. Varje person behöver sitt id från personalsystemet.")
-    elif len(rows_with_id) > 1:
-        bad(f"Anställnings-id {person_id} finns på flera rader (rad {_and(rows_with_id)}). Varje person får bara "
-            "finnas på en rad.")
+    person_id, name = _id_and_name(record, "anstallningsid", rows_with_id, bad,
+                                   "Anställnings-id saknas. Varje person behöver sitt id från personalsystemet.",
+                                   "Anställnings-id {id} finns på flera rader (rad {rows}). Varje person får bara "
+                                   "finnas på en rad.")
     parsed.person_ids.add(person_id)
-    name = _text(record["namn"])
-    if not name:
-        bad("Namn saknas.")
     email = _text(record["epost"])
     if email and not EMAIL.match(email):
         bad(f"E-postadressen \"{email}\" ser inte ut som en e-postadress (till exempel namn@kommun.se).")
@@ -734,6 +729,21 @@ def _person_row(number: int, record: dict, rows_with_id: list[int], parsed: Pars
     parsed.people.append(Row(number, person_id, values, _text(record.get("chef")) or None))
 
 
+def _id_and_name(record: dict, id_column: str, rows_with_id: list[int], bad: Callable[[str], None], missing: str,
+                 repeated: str) -> tuple[str, str]:
+    """A person's or a unit's id and name, which every row needs: `missing` when the id is empty, `repeated` (its
+    {id} and {rows} filled in) when other rows have the same id."""
+    row_id = _text(record[id_column])
+    if not row_id:
+        bad(missing)
+    elif len(rows_with_id) > 1:
+        bad(repeated.format(id=row_id, rows=_and(rows_with_id)))
+    name = _text(record["namn"])
+    if not name:
+        bad("Namn saknas.")
+    return row_id, name
+
+
 def _roles(cell: str, bad) -> tuple[str, ...]:
     names = [name.strip() for name in re.split(r"[,;]", cell) if name.strip()]
     if not names:
@@ -757,16 +767,10 @@ def _unit_row(number: int, record: dict, rows_with_id: list[int], parsed: Parsed
     def bad(message: str) -> None:
         problems.append(ImportProblem(UNITS_SHEET, number, message))
 
-    unit_id = _text(record["enhet"])
-    if not unit_id:
-        bad("Enhetens id saknas.")
-    elif len(rows_with_id) > 1:
-        bad(f"Enheten {unit_id} finns på flera rader (rad {_and(rows_with_id)}). Varje enhet får bara finnas på "
-            "en rad.")
+    unit_id, name = _id_and_name(record, "enhet", rows_with_id, bad, "Enhetens id saknas.",
+                                 "Enheten {id} finns på flera rader (rad {rows}). Varje enhet får bara finnas på en "
+                                 "rad.")
     parsed.unit_ids.add(unit_id)
-    name = _text(record["namn"])
-    if not name:
-        bad("Namn saknas.")
     kind = UNIT_KINDS.get(_header_key(record["typ"]))
     if kind is None:
         bad(f"Typen \"{_text(record['typ'])}\" finns inte. Giltiga typer: {', '.join(UNIT_KINDS.values())}.")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Collection, Mapping
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -399,10 +399,7 @@ def start_part(attempts: Attempts, viewer_id: Viewer, person_id: str, module_id:
     """Start (or resume) a part of a module (or of its translation): only a part of this round of a module of the
     person's tracks. Raises NotPermitted otherwise."""
     course = attempts.course
-    with attempts.db.read() as session:
-        records = _read(session, viewer_id, person_id, today)
-    if not rules.may_open_module(course, records.roles, module_id):
-        raise NotPermitted(module_id)
+    records = _records_to_open(attempts, viewer_id, person_id, today, rules.may_open_module, module_id)
     module = course.modules[module_id]
     if (kind, item_id) not in rules.parts(module, _module_progress(course, records, module, today)):
         raise NotPermitted(f"{module_id}/{item_id}")
@@ -414,13 +411,21 @@ def start_topic_quiz(attempts: Attempts, viewer_id: Viewer, person_id: str, kind
     """Start (or resume) the refresher's diagnostic, over the modules that are due again, or the booster, over the
     whole track: only while it is on offer (rules.may_start_topic_quiz). Raises NotPermitted otherwise."""
     course = attempts.course
-    with attempts.db.read() as session:
-        records = _read(session, viewer_id, person_id, today)
-    if not rules.may_open_track(course, records.roles, track_id):
-        raise NotPermitted(track_id)
+    records = _records_to_open(attempts, viewer_id, person_id, today, rules.may_open_track, track_id)
     track = course.tracks[track_id]
     refresher, booster = _track(course, records, track, _progress(course, records, language, today), today)
     if not rules.may_start_topic_quiz(kind, refresher, booster):
         raise NotPermitted(f"{kind}:{track_id}")
     scope = refresher.scope if kind == "diagnostic" else tuple(track.modules)
     return attempts.start_topic_quiz(person_id, kind, track_id, scope, language)
+
+
+def _records_to_open(attempts: Attempts, viewer_id: Viewer, person_id: str, today: date,
+                     may_open: Callable[[Course, Collection[str], str], bool], item_id: str) -> _Records:
+    """The person's records, as the viewer may read them, once `may_open` (rules.may_open_module or
+    may_open_track) says the module or track is one of theirs; NotPermitted otherwise."""
+    with attempts.db.read() as session:
+        records = _read(session, viewer_id, person_id, today)
+    if not may_open(attempts.course, records.roles, item_id):
+        raise NotPermitted(item_id)
+    return records

@@ -34,12 +34,11 @@ TLS_MODES = ("starttls", "ssl", "none")
 SMTP_TIMEOUT_SECONDS = 30
 
 
-class SettingsError(ValueError):
-    """The SMTP settings are missing or wrong. The message is for people."""
-
-
 @dataclass(frozen=True)
 class SmtpSettings:
+    """Where and how the mails are sent, from the COURSE_SMTP_* variables (from_env: a SettingsError, below, says
+    what is missing or wrong)."""
+
     host: str
     port: int
     tls: str
@@ -65,6 +64,10 @@ class SmtpSettings:
                                 "t.ex. utbildning@kommun.se.")
         return cls(host, int(port_text), tls, environ.get("COURSE_SMTP_USER") or None,
                    environ.get("COURSE_SMTP_PASSWORD") or None, sender)
+
+
+class SettingsError(ValueError):
+    """The SMTP settings are missing or wrong. The message is for people."""
 
 
 @dataclass

@@ -13,6 +13,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
+from typing import Iterator
 
 from sqlalchemy import delete, func, insert, select
 
@@ -28,23 +29,31 @@ from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Comp
 # Written by the seed: demo mode runs only over a database that carries it (see is_demo_database).
 DEMO_MARK = ("made_by", "demo-seed")
 
-# (id, name, kind, parent)
-UNITS = [
-    ("ks", "Kommunstyrelsen", "nämnd", None),
-    ("kansli", "Kommunledningskontoret", "förvaltning", "ks"),
-    ("sbf", "Samhällsbyggnadsförvaltningen", "förvaltning", "ks"),
-    ("sbf-bygglov", "Bygglovsenheten", "enhet", "sbf"),
-    ("sbf-miljo", "Miljö- och hälsoskyddsenheten", "enhet", "sbf"),
-    ("vof", "Vård- och omsorgsförvaltningen", "förvaltning", "ks"),
-    ("vof-hemtjanst-norr", "Hemtjänst Norr", "enhet", "vof"),
-    ("vof-hemtjanst-syd", "Hemtjänst Syd", "enhet", "vof"),
-    ("buf", "Barn- och utbildningsförvaltningen", "förvaltning", "ks"),
-    ("buf-skola", "Gränsbyskolan", "enhet", "buf"),
-    ("tkf", "Tekniska förvaltningen", "förvaltning", "ks"),
-    ("tkf-upphandling", "Upphandlingsenheten", "enhet", "tkf"),
-    ("bostad", "Gränsby Bostäder AB", "bolag", "ks"),
-    ("bn", "Bygg- och miljönämnden", "nämnd", None),
+# Gränsby's organisation as a tree: (id, name, kind, the units under it)
+ORGANISATION = [
+    ("ks", "Kommunstyrelsen", "nämnd", [
+        ("kansli", "Kommunledningskontoret", "förvaltning", []),
+        ("sbf", "Samhällsbyggnadsförvaltningen", "förvaltning", [
+            ("sbf-bygglov", "Bygglovsenheten", "enhet", []),
+            ("sbf-miljo", "Miljö- och hälsoskyddsenheten", "enhet", [])]),
+        ("vof", "Vård- och omsorgsförvaltningen", "förvaltning", [
+            ("vof-hemtjanst-norr", "Hemtjänst Norr", "enhet", []),
+            ("vof-hemtjanst-syd", "Hemtjänst Syd", "enhet", [])]),
+        ("buf", "Barn- och utbildningsförvaltningen", "förvaltning", [("buf-skola", "Gränsbyskolan", "enhet", [])]),
+        ("tkf", "Tekniska förvaltningen", "förvaltning", [("tkf-upphandling", "Upphandlingsenheten", "enhet", [])]),
+        ("bostad", "Gränsby Bostäder AB", "bolag", [])]),
+    ("bn", "Bygg- och miljönämnden", "nämnd", []),
 ]
+
+
+def _flatten(tree: list, parent: str | None = None) -> Iterator[tuple[str, str, str, str | None]]:
+    """(id, name, kind, parent) of every unit in `tree`, each before the units under it."""
+    for unit_id, name, kind, under in tree:
+        yield unit_id, name, kind, parent
+        yield from _flatten(under, unit_id)
+
+
+UNITS = list(_flatten(ORGANISATION))  # (id, name, kind, parent), parents first: the rows of the units table
 # The units where generated employees work, with their job title there (the municipality's name is in
 # config/organisation.yaml).
 TITLES = {"sbf-bygglov": "Bygglovshandläggare", "sbf-miljo": "Miljöinspektör", "vof-hemtjanst-norr": "Undersköterska",
@@ -68,7 +77,7 @@ LAST_NAMES = ["Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Lars
 
 
 def seed(db: Database, course: Course, employees: int = 120, history_years: int = 2, random_seed: int = 7,
-         today: date | None = None, progress: bool = False, units: list[tuple] | None = None,
+         today: date | None = None, show_progress: bool = False, units: list[tuple] | None = None,
          titles: dict[str, str] | None = None, keep_steps: bool = True) -> int:
     """Fill an empty database; returns the number of people. The history is written in batches of people, one
     transaction each on SQLite, and in one transaction on PostgreSQL (see _PostgresWriter).
@@ -122,7 +131,7 @@ def seed(db: Database, course: Course, employees: int = 120, history_years: int 
     for role in roles:
         roles_of.setdefault(role["person_id"], []).append(role["role"])
     _make_history(db, course, history, {person_id: tuple(sorted(held)) for person_id, held in roles_of.items()},
-                  rng, today, history_years, progress, keep_steps)
+                  rng, today, history_years, show_progress, keep_steps)
     return len(people)
 
 
@@ -359,7 +368,7 @@ class _History:
                 first_step, first_no = self.step_id, 0
                 self.step_id += len(codes)
                 if not self.keep_steps:  # only the answer that completes the round
-                    completes = finish and kind == "quiz" and outcome == "godkand"
+                    completes = finish and kind == "quiz" and outcome == rules.PASSED
                     first_step, first_no = self.step_id - 1, len(codes) - 1
                     encoded = self.plays.encode(codes[-1:]) if completes else None
                 self.rows.append((self.attempt_id, person_id, module.id, kind, item_id, attempt_no, version, seed,
@@ -368,7 +377,7 @@ class _History:
                 self.attempt_id += 1
                 last_started = clock
                 clock += seconds
-                if open_attempt or kind == "scenario" or outcome == "godkand":
+                if open_attempt or kind == "scenario" or outcome == rules.PASSED:
                     break
         if not finish:
             return last_started, None
@@ -414,7 +423,7 @@ class _History:
         if open_attempt:
             return codes, encoded, seconds, None, None, seed
         percent, passed = self.plays.scores(pass_mark, len(codes), points)
-        return codes, encoded, seconds, "godkand" if passed else "underkand", percent, seed
+        return codes, encoded, seconds, rules.PASSED if passed else rules.FAILED, percent, seed
 
     def tally_rows(self) -> list[tuple]:
         """(unit, role, topic, month, answered, right): every person under EVERYONE and under each role."""
@@ -515,15 +524,40 @@ class _Writer:
     STATE_COLUMNS = "person_id, module_id, last_completed_at, last_score, last_waived_at, last_started_at"
     TALLY_COLUMNS = "unit_id, role, topic, month, answered, correct"
 
+    # Each database's SQL in the statements that make a batch's attempts and steps from seed_plays: MOMENT, a moment
+    # ({}: seconds since 1970) as its DateTime columns hold one; PLAY_STEPS, the steps of a play `p` as rows `j`;
+    # STEP_POSITION, a step's place in its play (from 0); STEP_CODE, its code (template id << SECONDS_BITS | seconds).
+    MOMENT: str
+    PLAY_STEPS: str
+    STEP_POSITION: str
+    STEP_CODE: str
+
     def next_ids(self) -> tuple[int, int]:
         """The first free attempt and step ids (the seed writes its own ids, in bulk)."""
         return tuple(self.cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
                      for table in ("attempts", "steps"))
 
+    def _expand_statements(self) -> tuple[str, str]:
+        """INSERT ... SELECT of the attempts and of the steps in seed_plays, in id order."""
+        moment, position, code = self.MOMENT, self.STEP_POSITION, self.STEP_CODE
+        attempts = (f"INSERT INTO attempts ({self.ATTEMPT_COLUMNS}) SELECT id, person_id, module_id, kind, item_id, "
+                    f"attempt_no, content_version, seed, {moment.format('started')}, {moment.format('finished')}, "
+                    f"outcome, score FROM seed_plays ORDER BY id")
+        steps = (f"INSERT INTO steps ({self.STEP_COLUMNS}) SELECT p.first_step + {position}, p.id, "
+                 f"p.first_no + {position}, t.item, t.response, t.correct, t.confidence, "
+                 f"'a' || p.id || '-s' || (p.first_no + {position}), "
+                 f"{moment.format(f'p.started + ({code} & {SECONDS_MASK})')} "
+                 f"FROM seed_plays p CROSS JOIN {self.PLAY_STEPS} CROSS JOIN seed_templates t "  # in this order
+                 f"WHERE p.play IS NOT NULL AND t.id = ({code} >> {SECONDS_BITS})")
+        return attempts, steps
+
 
 class _SqliteWriter(_Writer):
     """One connection of the engine, for the seed: no foreign-key checks (every row refers to one written before
     it), no sync per commit, a large page cache; set back when done."""
+
+    MOMENT = "strftime('%Y-%m-%d %H:%M:%S', {}, 'unixepoch') || '.000000'"
+    PLAY_STEPS, STEP_POSITION, STEP_CODE = "json_each(p.play) j", "j.key", "j.value"
 
     def __init__(self, db: Database):
         self.raw = db.engine.raw_connection()
@@ -554,16 +588,8 @@ class _SqliteWriter(_Writer):
                                 state_rows)
 
     def expand(self) -> None:
-        moment = "strftime('%Y-%m-%d %H:%M:%S', {}, 'unixepoch') || '.000000'"
-        self.cursor.execute(f"INSERT INTO attempts ({self.ATTEMPT_COLUMNS}) SELECT id, person_id, module_id, kind, "
-                            f"item_id, attempt_no, content_version, seed, {moment.format('started')}, "
-                            f"{moment.format('finished')}, outcome, score FROM seed_plays ORDER BY id")
-        self.cursor.execute(
-            f"INSERT INTO steps ({self.STEP_COLUMNS}) SELECT p.first_step + j.key, p.id, p.first_no + j.key, t.item, "
-            f"t.response, t.correct, t.confidence, 'a' || p.id || '-s' || (p.first_no + j.key), "
-            f"{moment.format(f'p.started + (j.value & {SECONDS_MASK})')} "
-            f"FROM seed_plays p CROSS JOIN json_each(p.play) j CROSS JOIN seed_templates t "  # in this order
-            f"WHERE p.play IS NOT NULL AND t.id = j.value >> {SECONDS_BITS}")
+        for statement in self._expand_statements():
+            self.cursor.execute(statement)
         self.cursor.execute("DELETE FROM seed_plays")
         self.cursor.execute("COMMIT")
 
@@ -595,6 +621,8 @@ class _PostgresWriter(_Writer):
     schema back as it was."""
 
     TABLES = ("attempts", "steps", "completions", "module_states", "topic_tallies")
+    MOMENT = "timestamp '1970-01-01' + ({}) * interval '1 second'"
+    PLAY_STEPS, STEP_POSITION, STEP_CODE = "LATERAL unnest(p.play) WITH ORDINALITY AS j(code, n)", "j.n - 1", "j.code"
 
     def __init__(self, db: Database):
         self.raw = db.engine.raw_connection()
@@ -649,16 +677,8 @@ class _PostgresWriter(_Writer):
         self._copy("module_states", self.STATE_COLUMNS, state_rows)
 
     def expand(self) -> None:
-        moment = "timestamp '1970-01-01' + ({}) * interval '1 second'"
-        self.cursor.execute(f"INSERT INTO attempts ({self.ATTEMPT_COLUMNS}) SELECT id, person_id, module_id, kind, "
-                            f"item_id, attempt_no, content_version, seed, {moment.format('started')}, "
-                            f"{moment.format('finished')}, outcome, score FROM seed_plays")
-        self.cursor.execute(
-            f"INSERT INTO steps ({self.STEP_COLUMNS}) SELECT p.first_step + j.n - 1, p.id, p.first_no + j.n - 1, "
-            f"t.item, t.response, t.correct, t.confidence, 'a' || p.id || '-s' || (p.first_no + j.n - 1), "
-            f"{moment.format(f'p.started + (j.v & {SECONDS_MASK})')} "
-            f"FROM seed_plays p CROSS JOIN LATERAL unnest(p.play) WITH ORDINALITY AS j(v, n) "
-            f"JOIN seed_templates t ON t.id = (j.v >> {SECONDS_BITS})")
+        for statement in self._expand_statements():
+            self.cursor.execute(statement)
         self.cursor.execute("TRUNCATE seed_plays")
 
     def finish(self, tally_rows) -> None:
@@ -718,7 +738,8 @@ def seed_command(args) -> int:
                       file=sys.stderr)
                 return 1
             wipe(db)
-        count = seed(db, result.course, args.employees, args.history_years, args.random_seed, progress=True)
+        count = seed(db, result.course, args.employees, args.history_years, args.random_seed,
+                     show_progress=True)
         where = db.engine.url.render_as_string(hide_password=True)
     print(f"Klart: {count} personer i {where}", file=sys.stderr)
     return 0

@@ -87,16 +87,24 @@ def test_pass_mark_boundary(correct, total, mark, expected):
     assert play.passes(correct, total, mark) is expected
 
 
-def test_score_quiz_counts_only_answered_questions(fixture_course):
+def test_a_quiz_is_scored_by_its_question_types_as_the_store_scores_it(fixture_course):
+    """Each answer's credit comes from its question's type; the quiz passes on the points of all drawn questions,
+    and only a quiz with every drawn question answered is finished (Attempts._finish_quiz, rules.quiz_finished)."""
     bank = fixture_course.banks["prov-fragor"]
     drawn = play.draw_quiz(bank, seed=3)
     questions = play.questions_by_id(bank)
-    answers = {d.question_id: questions[d.question_id].correct_indexes for d in drawn[:4]}
-    partial = play.score_quiz(bank, drawn, answers, 80)
-    assert (partial.correct, partial.answered, partial.finished, partial.passed) == (4, 4, False, False)
-    answers[drawn[4].question_id] = frozenset({9})
-    done = play.score_quiz(bank, drawn, answers, 80)
-    assert done.finished and done.passed and done.percent == 80.0
+    kinds = {d.question_id: question_types.kind_of(questions[d.question_id]) for d in drawn}
+    right = [(d.question_id, kinds[d.question_id].correct_response(questions[d.question_id])) for d in drawn]
+    wrong = [(question_id, kinds[question_id].sample_responses(questions[question_id])[1])
+             for question_id, _ in right]
+    assert all(kinds[q].is_correct(questions[q], r) for q, r in right)
+    assert not any(kinds[q].is_correct(questions[q], r) for q, r in wrong)
+
+    assert not rules.quiz_finished(None, answered=4, drawn=len(drawn))
+    points = play.quiz_points(questions, right[:4] + wrong[4:])
+    assert points == 4 and play.score_percent(points, len(drawn)) == 80.0 and play.passes(points, len(drawn), 80)
+    points = play.quiz_points(questions, right[:3] + wrong[3:])
+    assert play.score_percent(points, len(drawn)) == 60.0 and not play.passes(points, len(drawn), 80)
 
 
 def test_module_complete_needs_every_scenario_and_a_passed_quiz(fixture_course):

@@ -64,7 +64,7 @@ def test_every_seeded_record_is_one_the_app_could_have_written(db):
 
     from sqlalchemy import select
 
-    from course import play
+    from course import play, rules
     from course.content.loader import load_course
     from progress import states, tallies
     from progress.attempts import AttemptRecord, Attempts
@@ -122,15 +122,16 @@ def test_every_seeded_record_is_one_the_app_could_have_written(db):
                 points = play.quiz_points(course.questions, [(s.item, json.loads(s.response)) for s in mine])
                 module = course.modules[attempt.module_id]
                 assert len(mine) == len(drawn) and attempt.score_percent == play.score_percent(points, len(drawn))
-                assert attempt.outcome == ("godkand" if play.passes(points, len(drawn), module.pass_mark)
-                                           else "underkand")
+                assert attempt.outcome == (rules.PASSED if play.passes(points, len(drawn), module.pass_mark)
+                                           else rules.FAILED)
         kinds[(attempt.kind, attempt.finished_at is None)] += 1
     assert all(kinds[(kind, still_open)] for kind in ("scenario", "quiz") for still_open in (True, False))
     by_id = {attempt.id: attempt for attempt in rows}
     for completion in completions:
         trigger = step_by_id[completion.trigger_step_id]
         attempt = by_id[trigger.attempt_id]
-        assert attempt.kind == "quiz" and attempt.outcome == "godkand" and trigger.step_no == len(steps[attempt.id]) - 1
+        assert attempt.kind == "quiz" and attempt.outcome == rules.PASSED
+        assert trigger.step_no == len(steps[attempt.id]) - 1
         assert completion.completed_at == trigger.answered_at and completion.score_percent == attempt.score_percent
         assert course.base_of(attempt.module_id) == completion.module_id and attempt.person_id == completion.person_id
 

@@ -25,8 +25,8 @@ from pydantic import ValidationError
 
 from course import questions as question_types
 from course.content import placeholders
-from course.content.schema import (KINDS, FollowUp, Module, Organisation, Question, QuestionBank, Scenario, Strict,
-                                   TopicSet, Track, TrackSet)
+from course.content.schema import (FOLDER_MODELS, FollowUp, Module, Organisation, Question, QuestionBank, Scenario,
+                                   Strict, TopicSet, Track, TrackSet)
 from course.content.problems import (LEGAL_SOURCES_FILE, LegalSource, Problem,  # noqa: F401
                                      legal_sources, schema_problems, settings_path, shown_path)
 from course.content.yamlload import LoadedYaml, load_yaml
@@ -158,9 +158,9 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None,
     values = placeholders.flatten(organisation) if organisation else None
     track_set, tracks_yaml, tracks_path, track_problems = _load_settings(root, tracks_file, "tracks.yaml", TrackSet)
     problems += track_problems
-    parsed: dict[str, list[tuple[Strict, LoadedYaml, str]]] = {kind: [] for kind in KINDS}
+    parsed: dict[str, list[tuple[Strict, LoadedYaml, str]]] = {kind: [] for kind in FOLDER_MODELS}
     files = 0
-    for kind, model in KINDS.items():
+    for kind, model in FOLDER_MODELS.items():
         for path in sorted((root / kind).glob("*.y*ml")):
             files += 1
             relative = path.relative_to(root).as_posix()

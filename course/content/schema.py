@@ -228,4 +228,4 @@ class Organisation(Strict):
 
 
 # The folder a file lives in says what it is.
-KINDS: dict[str, type[Strict]] = {"modules": Module, "scenarios": Scenario, "quizzes": QuestionBank}
+FOLDER_MODELS: dict[str, type[Strict]] = {"modules": Module, "scenarios": Scenario, "quizzes": QuestionBank}

@@ -18,20 +18,43 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 
+from course import rules
 from course.documents import pdf
 from course.rules import ADMINISTRATION_KINDS, MIN_ANSWERS_YEAR_TOPIC, MIN_GROUP_NAMED
 from course.plain import safe_workbook
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
           "november", "december")
-ROLE_TITLES = {"medarbetare": "Medarbetare", "chef": "Chef", "fortroendevald": "Förtroendevald",
-               "upphandlare": "Upphandlare", "myndighetsutovare": "Myndighetsutövare", "admin": "Administratör"}
 WEAKEST_SHOWN = 5
 PREVIOUS_COLOUR = colors.HexColor("#a9bcd0")
 
 
+class YearOnYear:
+    """A part of a whole, counted in the year and in the year before: `share` and `previous_share` are 0–1, None
+    when nothing was counted (rules.share); `change_points` is the change between them in percentage points."""
+
+    def counts(self) -> tuple[int, int, int, int]:
+        """(part, whole) of the year, then (part, whole) of the year before."""
+        raise NotImplementedError
+
+    @property
+    def share(self) -> float | None:
+        part, whole, _, _ = self.counts()
+        return rules.share(part, whole)
+
+    @property
+    def previous_share(self) -> float | None:
+        _, _, part, whole = self.counts()
+        return rules.share(part, whole)
+
+    @property
+    def change_points(self) -> float | None:
+        now, before = self.share, self.previous_share
+        return None if now is None or before is None else 100 * (now - before)
+
+
 @dataclass(frozen=True)
-class Coverage:
+class Coverage(YearOnYear):
     """People counted in one group on the year's day and on last year's, and how many of them were done."""
 
     key: str
@@ -42,21 +65,12 @@ class Coverage:
     previous_people: int
     previous_done: int
 
-    @property
-    def share(self) -> float | None:
-        return self.done / self.people if self.people else None
-
-    @property
-    def previous_share(self) -> float | None:
-        return self.previous_done / self.previous_people if self.previous_people else None
-
-    @property
-    def change_points(self) -> float | None:
-        return _points(self.share, self.previous_share)
+    def counts(self) -> tuple[int, int, int, int]:
+        return self.done, self.people, self.previous_done, self.previous_people
 
 
 @dataclass(frozen=True)
-class YearTopicResult:
+class YearTopicResult(YearOnYear):
     """First answers on one topic in the year and the year before."""
 
     topic: str
@@ -67,17 +81,8 @@ class YearTopicResult:
     previous_correct: int
     ranked: bool  # enough answers this year to be ranked among the weakest
 
-    @property
-    def share(self) -> float | None:
-        return self.correct / self.answered if self.answered else None
-
-    @property
-    def previous_share(self) -> float | None:
-        return self.previous_correct / self.previous_answered if self.previous_answered else None
-
-    @property
-    def change_points(self) -> float | None:
-        return _points(self.share, self.previous_share)
+    def counts(self) -> tuple[int, int, int, int]:
+        return self.correct, self.answered, self.previous_correct, self.previous_answered
 
 
 @dataclass(frozen=True)
@@ -104,10 +109,6 @@ class AnnualReport:
     @property
     def complete_year(self) -> bool:
         return self.as_of == date(self.year, 12, 31)
-
-
-def _points(share: float | None, previous: float | None) -> float | None:
-    return None if share is None or previous is None else 100 * (share - previous)
 
 
 # --- words and numbers in Swedish ---------------------------------------------------------------------------

@@ -30,7 +30,8 @@ SCOPE_ORGANISATION = "organisation"  # the unit has too little data: the whole o
 # questions on the topic.
 DISCUSSION_QUESTIONS = 4
 KEY_POINTS_SHOWN = 3
-DEFAULT_MONTHS = 12
+PERIOD_MONTHS = (3, 6, 12, 24)  # the periods a manager can choose the weakest topic over
+DEFAULT_MONTHS = 12  # one of them: the last year
 
 
 @dataclass(frozen=True)

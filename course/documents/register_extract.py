@@ -9,6 +9,7 @@ from datetime import date
 from typing import Sequence
 
 from course.documents import pdf
+from course.rules import FAILED, PASSED, TOPIC_QUIZ_DONE
 
 ACTIONS = {  # the audit log's actions (progress.audit), in words
     "visa_medarbetarsamtal": "visade medarbetarsamtalet", "ladda_ner_medarbetarsamtal": "laddade ner samtalet",
@@ -17,8 +18,8 @@ ACTIONS = {  # the audit log's actions (progress.audit), in words
     "registerutdrag": "tog ut ett registerutdrag", "gallring": "gallring", "radering": "radering",
     "export_granskningslogg": "exporterade granskningsloggen", "verifiera_intyg": "verifierade ett intyg",
     "inloggning_nekad": "inloggning nekad"}
-KINDS = {"scenario": "scenario", "quiz": "quiz", "diagnostic": "diagnos", "booster": "repetition"}
-OUTCOMES = {"godkand": "godkänd", "underkand": "underkänd", "klar": "klar", "bra": "bra", "delvis": "delvis",
+ATTEMPT_KINDS = {"scenario": "scenario", "quiz": "quiz", "diagnostic": "diagnos", "booster": "repetition"}
+OUTCOMES = {PASSED: "godkänd", FAILED: "underkänd", TOPIC_QUIZ_DONE: "klar", "bra": "bra", "delvis": "delvis",
             "svag": "svag"}
 MAX_ROWS = 400  # per table: the JSON has every row; the PDF says how many more there are
 
@@ -92,7 +93,7 @@ def register_extract_pdf(extract: dict, organisation=None, course=None, generate
 
     attempts = {row["id"]: row for row in tables.get("attempts", [])}
     _section(story, "Försök", ["Modul", "Slag", "Påbörjat", "Avslutat", "Utfall", "Resultat"],
-             [[module(row["module_id"]), KINDS.get(row["kind"], row["kind"]), _moment(row["started_at"]),
+             [[module(row["module_id"]), ATTEMPT_KINDS.get(row["kind"], row["kind"]), _moment(row["started_at"]),
                _moment(row["finished_at"]) or "pågår", OUTCOMES.get(row["outcome"], row["outcome"] or "–"),
                "–" if row["score_percent"] is None else f"{row['score_percent']:.0f} %"]
               for row in attempts.values()], [0.3, 0.12, 0.17, 0.17, 0.12, 0.12])

@@ -91,12 +91,13 @@ def _topics(course, summary: talk.TalkSummary) -> None:
         return
     st.caption(t("talk_topics_help"))
     first, latest = t("talk_first_answer"), t("talk_latest_answer")
-    shares = pd.DataFrame([{"topic": course.topic_title(topic.topic, language()), "answer": label, "share": 100 * share}
-                           for topic in summary.topics
-                           for label, share in ((first, topic.share_first), (latest, topic.share_latest))])
-    figure = px.bar(shares, x="share", y="topic", color="answer", orientation="h", barmode="group",
+    percents = pd.DataFrame([{"topic": course.topic_title(topic.topic, language()), "answer": label,
+                              "percent": 100 * share}
+                             for topic in summary.topics
+                             for label, share in ((first, topic.share_first), (latest, topic.share_latest))])
+    figure = px.bar(percents, x="percent", y="topic", color="answer", orientation="h", barmode="group",
                     range_x=[0, 100], color_discrete_map={first: "#b0bec5", latest: "#1f4e79"},
-                    labels={"share": t("talk_share_correct"), "topic": t("col_topic"), "answer": ""})
+                    labels={"percent": t("talk_share_correct"), "topic": t("col_topic"), "answer": ""})
     figure.update_layout(height=120 + 34 * len(summary.topics), margin=dict(l=10, r=10, t=10, b=10),
                          legend_title_text="", yaxis={"autorange": "reversed"})
     chart, table = st.columns([3, 2])
