@@ -10,8 +10,8 @@ and the code that implements them, moodle/moodle question/classes/statistics/que
 - Discrimination index D = 100 × Cov(x, y) / sqrt(Var(x) · Var(y)), the product-moment correlation of the
   question's score with the rest of the quiz, with sample (n − 1) variances; Moodle leaves it empty when either
   variance is zero (everyone right, or everyone wrong).
-- The share choosing each option: the "analysis of responses" of the report, per option of the question in its
-  original order (a multiple-choice question's shares need not add up to 100 %).
+- The percent choosing each option: the "analysis of responses" of the report, per option of the question in its
+  original order (a multiple-choice question's percents need not add up to 100).
 
 Which attempts: Moodle's default is each person's first attempt, because later attempts come after feedback
 and "probably do not satisfy the assumptions that underlie item analysis". Here it matters more than in most
@@ -32,6 +32,9 @@ Scores are 0 or 1 here (a question is right or wrong, i.e. given full credit: an
 credit counts in the quiz's score, not in its item statistics; certainty-based marking is a separate signal), so
 every sum is an integer: the database can add them up (progress.analytics_queries), and this module turns the sums
 into the indexes exactly, with no second pass over the rows.
+
+What the analytics page counts about a bank (questions asked, flagged, on the chart) is `BankStatistics`, and the
+banks it offers, in order, are `banks_in_order`: the page only draws them.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from course.content.loader import Course
 from course.content.schema import Question
 from course.questions import kind_of
 
@@ -75,9 +79,49 @@ class ItemStat:
     n: int
     facility: float | None  # %, None without attempts
     discrimination: float | None  # %, None when it is undefined (n < 2 or no spread)
-    option_shares: tuple[float, ...]  # % of the attempts that chose each option (put it in place), original order
+    option_percents: tuple[float, ...]  # % of the attempts that chose each option (put it in place), original order
     correct_options: frozenset[int]
     flags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def plotted(self) -> bool:
+        """A point on the facility × discrimination chart: it needs both indexes (none without a spread)."""
+        return self.facility is not None and self.discrimination is not None
+
+
+@dataclass(frozen=True)
+class BankStatistics:
+    """One bank's item statistics and the figures the analytics page shows above them."""
+
+    items: tuple[ItemStat, ...]  # every question of the bank, in the bank's order (n = 0 when nobody was asked)
+
+    @property
+    def questions(self) -> int:
+        return len(self.items)
+
+    @property
+    def asked(self) -> tuple[ItemStat, ...]:
+        """The questions somebody answered in the chosen attempts."""
+        return tuple(item for item in self.items if item.n)
+
+    @property
+    def most_attempts(self) -> int:
+        """The largest number of attempts any question of the bank had (0 without any)."""
+        return max((item.n for item in self.items), default=0)
+
+    @property
+    def flagged(self) -> int:
+        """How many questions are worth an author's look (`is_flagged`)."""
+        return sum(1 for item in self.items if is_flagged(item))
+
+    @property
+    def plotted(self) -> tuple[ItemStat, ...]:
+        return tuple(item for item in self.items if item.plotted)
+
+    @property
+    def not_plotted(self) -> int:
+        """Questions answered but left off the chart: everyone right or everyone wrong, or a single attempt."""
+        return len(self.asked) - len(self.plotted)
 
 
 def sums_from_answers(answers: Iterable[tuple[object, str, bool]]) -> dict[str, ItemSums]:
@@ -116,7 +160,7 @@ def discrimination_index(sums: ItemSums) -> float | None:
     return 100.0 * covariance / math.sqrt(variance_x * variance_y)
 
 
-def option_shares(question: Question, response_counts: Mapping[str, int]) -> tuple[float, ...]:
+def option_percents(question: Question, response_counts: Mapping[str, int]) -> tuple[float, ...]:
     """% counting each option, as the question's type counts a response (chosen; for an ordering question, put
     in its right place); `response_counts` maps a stored response (JSON list of option indexes, original order)
     to how many attempts gave it. A response naming an option the question no longer has is ignored."""
@@ -159,9 +203,16 @@ def item_statistics(questions: Iterable[Question], sums: Mapping[str, ItemSums],
         facility = facility_index(item)
         discrimination = discrimination_index(item)
         result.append(ItemStat(question.id, question.topic, question.text, item.n, facility, discrimination,
-                               option_shares(question, responses.get(question.id, {})), _key(question),
+                               option_percents(question, responses.get(question.id, {})), _key(question),
                                flags_for(item.n, facility, discrimination)))
     return result
+
+
+def banks_in_order(course: Course) -> list[str]:
+    """The banks item statistics are offered for: every module's quiz, the originals (Swedish) first, then by
+    title."""
+    language_of = {module.quiz: module.language for module in course.modules.values()}
+    return sorted(language_of, key=lambda bank: (language_of[bank] != "sv", course.banks[bank].title))
 
 
 def _key(question: Question) -> frozenset[int]:

@@ -1,5 +1,6 @@
 """Queries for the compliance analytics and the APT card. The database adds up; course.itemstats turns the sums
-into Moodle's indexes; the views only shape and draw.
+into Moodle's indexes; the views only shape and draw. The analytics page asks one function per tab:
+`bank_statistics`, `topic_mastery` and `weakest_topics` (its defaults here too: `default_period`).
 
 - Item statistics: per question of one bank, the sums n, Σx, Σx², Σy, Σy², Σxy over the chosen attempts
   (x = this question right or not, y = the rest of the attempt), and the count of each stored response. Both are
@@ -20,7 +21,7 @@ from typing import Iterable, Sequence
 
 from sqlalchemy import Select, and_, case, func, select
 
-from course import itemstats
+from course import itemstats, rules
 from course.rules import MIN_ANSWERS_UNIT_TOPIC
 from course.content.loader import Course
 from progress.access import (NotPermitted, Viewer, is_admin_in, manages_anyone, manages_unit,
@@ -43,12 +44,12 @@ class TopicAnswers:
     period: date | None = None
 
     @property
-    def share(self) -> float:
-        return self.correct / self.answered if self.answered else 0.0
+    def share(self) -> float | None:
+        return rules.share(self.correct, self.answered)  # never None from the queries: a row has an answer
 
     @property
-    def percent(self) -> float:
-        return 100.0 * self.share
+    def percent(self) -> float | None:
+        return None if self.share is None else 100.0 * self.share
 
 
 # -- item statistics ---------------------------------------------------------------------------------------
@@ -125,7 +126,25 @@ def item_statistics(db: Database, viewer_id: Viewer, course: Course, bank_id: st
                                      _response_counts(db, bank_id, start, end, first_only))
 
 
+def bank_statistics(db: Database, viewer_id: Viewer, course: Course, bank_id: str, start: date | None = None,
+                    end: date | None = None, first_only: bool = True) -> itemstats.BankStatistics:
+    """What the analytics page shows for one bank: every question's statistics and the counts above them (how
+    many questions, asked, flagged, plotted). Admins only."""
+    return itemstats.BankStatistics(tuple(item_statistics(db, viewer_id, course, bank_id, start, end, first_only)))
+
+
 # -- topics ------------------------------------------------------------------------------------------------
+
+PERIOD_DAYS = 365  # the analytics page's period until the admin picks another: the last year
+MONTH, QUARTER = "month", "quarter"
+GRANULARITIES = (MONTH, QUARTER)  # how topic mastery over time can be counted, the default first
+TOPICS_SHOWN = 5  # the mastery chart's first topics when the course names no grey zones
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The analytics page's first and last day (both counted) until the admin picks others."""
+    return today - timedelta(days=PERIOD_DAYS), today
+
 
 def _month_range(start: date | None, end: date | None) -> list:
     conditions = []
@@ -163,6 +182,31 @@ def by_quarter(rows: Iterable[TopicAnswers]) -> list[TopicAnswers]:
                                                                                      key=lambda i: (i[0][1], i[0][0]))]
 
 
+@dataclass(frozen=True)
+class TopicMastery:
+    """Topic mastery over time across the organisation: the monthly rows, the topics they have (by title) and
+    the ones the chart shows until the admin picks others (the course's grey zones, else the first few)."""
+
+    monthly: tuple[TopicAnswers, ...]
+    topics: tuple[str, ...]
+    shown_first: tuple[str, ...]
+
+    def rows(self, chosen: Iterable[str], granularity: str = MONTH) -> list[TopicAnswers]:
+        """The rows of the `chosen` topics, month by month or folded into quarters (`GRANULARITIES`)."""
+        wanted = set(chosen)
+        rows = [row for row in self.monthly if row.topic in wanted]
+        return by_quarter(rows) if granularity == QUARTER else rows
+
+
+def topic_mastery(db: Database, viewer_id: Viewer, course: Course, start: date | None = None,
+                  end: date | None = None, language: str = "sv") -> TopicMastery:
+    """What the analytics page's mastery tab shows, topics ordered by their title in `language`. Admins only."""
+    monthly = topic_mastery_by_month(db, viewer_id, start, end)
+    topics = sorted({row.topic for row in monthly}, key=lambda topic: course.topic_title(topic, language))
+    grey = [topic for topic in rules.grey_zone_topics(course) if topic in topics]
+    return TopicMastery(tuple(monthly), tuple(topics), tuple(grey or topics[:TOPICS_SHOWN]))
+
+
 def _require_topics(db: Database, viewer_id: Viewer, unit_id: str | None, organisation_for_managers: bool,
                     today: date | None = None) -> None:
     """A unit's topics: an admin, or a manager of the unit; the whole organisation: an admin (or, for the one
@@ -187,6 +231,14 @@ def topic_shares(db: Database, viewer_id: Viewer, start: date | None = None, end
     `min_answered` answers are left out."""
     _require_topics(db, viewer_id, unit_id, organisation_for_managers=False)
     return _topic_shares(db, start, end, unit_id=unit_id, topics=topics, min_answered=min_answered)
+
+
+def weakest_topics(db: Database, viewer_id: Viewer, course: Course, start: date | None = None,
+                   end: date | None = None, every_topic: bool = False) -> list[TopicAnswers]:
+    """The organisation's grey-zone topics, weakest first: every topic when asked, or when the course names no
+    grey zones; each with at least MIN_ANSWERS_UNIT_TOPIC answers (topic_shares). Admins only."""
+    topics = None if every_topic else (rules.grey_zone_topics(course) or None)
+    return topic_shares(db, viewer_id, start, end, topics=topics)
 
 
 def _topic_shares(db: Database, start: date | None, end: date | None, *, unit_id: str | None,

@@ -15,8 +15,9 @@ from typing import Callable
 from sqlalchemy import func, select
 
 from course.content.loader import Course
-from course.documents.annual import ROLE_TITLES, AnnualReport, Coverage, YearTopicResult
+from course.documents.annual import AnnualReport, Coverage, YearTopicResult
 from course.rules import DONE_STATUSES, MIN_ANSWERS_YEAR_TOPIC, Status
+from i18n import translate  # the report is in Swedish; a role's name is i18n's role_* text, as on every page
 from progress import reports, unit_tree
 from progress.access import SYSTEM, Viewer, require_admin
 from progress.db import Database
@@ -57,7 +58,7 @@ def build_report(db: Database, viewer_id: Viewer, course: Course, year: int, tod
     names = dict(administration_of.values())
     by_administration = sorted(_merge(current["administration"], previous["administration"], names.get),
                                key=lambda group: group.name.lower())
-    by_role = sorted(_merge(current["role"], previous["role"], lambda role: ROLE_TITLES.get(role, role)),
+    by_role = sorted(_merge(current["role"], previous["role"], lambda role: translate("sv", f"role_{role}")),
                      key=lambda group: ROLE_ORDER.index(group.key) if group.key in ROLE_ORDER else 99)
     (total,) = _merge(current["total"], previous["total"], lambda _: "Hela organisationen")
     completions, waivers = _done_in_year(db, year, as_of)
@@ -66,6 +67,11 @@ def build_report(db: Database, viewer_id: Viewer, course: Course, year: int, tod
     return AnnualReport(organisation, year, as_of, previous_as_of, today, total, tuple(by_administration),
                         tuple(by_role), _topics(db, course, year, as_of), completions, waivers,
                         previous_completions, previous_waivers)
+
+
+def completions_change(report: AnnualReport) -> int:
+    """How many more modules were completed in the report's year than in the year before (negative: fewer)."""
+    return report.completions - report.previous_completions
 
 
 def _administrations(db: Database) -> dict[str, tuple[str, str]]:

@@ -156,6 +156,32 @@ def find(db: Database, viewer_id: Viewer, code: str) -> CertificateRecord | None
     return found
 
 
+@dataclass(frozen=True)
+class CheckedCertificate:
+    """What an admin's check of a code shows: the certificate, its track's name in the page's language, and
+    whether the track's content has changed since it was issued."""
+
+    record: CertificateRecord
+    track_title: str  # shown_track_title
+    outdated: bool  # rules.certificate_outdated: the track is still there, on another content version
+
+
+def check(db: Database, viewer_id: Viewer, course: Course, code: str,
+          language: str = "sv") -> CheckedCertificate | None:
+    """`find`, with what the check page shows beside the record; None when the code is unknown. For admins; in
+    the audit log."""
+    record = find(db, viewer_id, code)
+    if record is None:
+        return None
+    return CheckedCertificate(record, shown_track_title(course, record, language), outdated(course, record))
+
+
+def outdated(course: Course, record: CertificateRecord) -> bool:
+    """The track was changed since the certificate was issued (a track that is gone has nothing to compare)."""
+    current = course.track_version(record.track_id) if record.track_id in course.tracks else None
+    return rules.certificate_outdated(current, record.content_version)
+
+
 def for_person(db: Database, viewer_id: Viewer, person_id: str) -> list[CertificateRecord]:
     """The person's certificates, for the person themselves."""
     _require_self(db, viewer_id, person_id, date.today())

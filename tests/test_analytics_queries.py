@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import insert
 
+from course import rules
 from progress import unit_tree
 from progress import analytics_queries as queries
 from progress.access import SYSTEM, NotPermitted
@@ -93,3 +95,57 @@ def test_managed_units_are_the_subtree_in_tree_order(db):
     assert [u.id for u in unit_tree.managed_unit_choices(db, "chef-top")][:2] == ["kommun", "annan"]
     with pytest.raises(NotPermitted):  # chef-y is named on a unit but is not in the staff list
         unit_tree.managed_unit_choices(db, "chef-y")
+
+
+class GreyCourse:
+    """A course whose grey zones are two topics, with English titles (what topic_mastery reads of a course)."""
+
+    TITLES = {"bisysslor": "Secondary employment", "gavor-och-representation": "Gifts and hospitality",
+              "sociala-medier": "Social media", "vanskapskorruption": "Cronyism"}
+
+    def __init__(self, grey=("sociala-medier", "rabatter-och-lan", "bisysslor")):
+        self.modules = {rules.GREY_ZONE_MODULE: SimpleNamespace(topics=list(grey))} if grey else {}
+
+    def topic_title(self, topic: str, language: str = "sv") -> str:
+        return self.TITLES[topic] if language == "en" else topic
+
+
+def test_the_analytics_page_s_default_period_is_the_last_year():
+    assert queries.default_period(date(2025, 6, 2)) == (date(2024, 6, 2), date(2025, 6, 2))
+    assert queries.GRANULARITIES[0] == queries.MONTH  # month by month until the admin asks for quarters
+
+
+def test_topic_mastery_shows_the_grey_zones_first_else_the_first_few(db):
+    fill(db)
+    mastery = queries.topic_mastery(db, SYSTEM, GreyCourse(), language="en")
+    assert mastery.monthly == tuple(queries.topic_mastery_by_month(db, SYSTEM))
+    assert mastery.topics == ("vanskapskorruption", "gavor-och-representation", "bisysslor", "sociala-medier")
+    assert mastery.shown_first == ("sociala-medier", "bisysslor")  # the grey zones answered, as the module has them
+    assert queries.topic_mastery(db, SYSTEM, GreyCourse(grey=()), language="en").shown_first == mastery.topics
+    assert queries.topic_mastery(db, SYSTEM, GreyCourse(grey=("rabatter-och-lan",)), language="en").shown_first \
+        == mastery.topics  # no grey zone was answered: the first few topics
+    assert mastery.rows(["bisysslor"]) == [row for row in mastery.monthly if row.topic == "bisysslor"]
+    assert [(r.period, r.answered, r.correct) for r in mastery.rows(["bisysslor"], queries.QUARTER)] == [
+        (date(2025, 1, 1), 40, 30)]
+    assert mastery.rows([]) == []
+
+
+def test_the_weakest_topics_are_the_grey_zones_unless_every_topic_is_asked_for(db):
+    fill(db)
+    grey = queries.weakest_topics(db, SYSTEM, GreyCourse())
+    assert [r.topic for r in grey] == ["sociala-medier", "bisysslor"]
+    every = queries.weakest_topics(db, SYSTEM, GreyCourse(), every_topic=True)
+    assert every == queries.topic_shares(db, SYSTEM)
+    assert queries.weakest_topics(db, SYSTEM, GreyCourse(grey=())) == every  # a course without grey zones
+
+
+def test_the_analytics_page_s_figures_are_for_admins(db, fixture_course):
+    fill(db)
+    with db.engine.begin() as connection:
+        connection.execute(insert(Person), [{"id": "chef-x", "name": "chef-x", "unit_id": "kommun",
+                                             "start_date": date(2020, 1, 1)}])
+    for call in (lambda: queries.topic_mastery(db, "chef-x", GreyCourse()),
+                 lambda: queries.weakest_topics(db, "chef-x", GreyCourse()),
+                 lambda: queries.bank_statistics(db, "chef-x", fixture_course, "prov-fragor")):
+        with pytest.raises(NotPermitted):
+            call()

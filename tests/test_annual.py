@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import insert
 
 from course.documents.annual import annual_pdf, annual_xlsx, method, summary
-from progress.annual import FutureYear, build_report, report_day
+from progress.annual import FutureYear, build_report, completions_change, report_day
 from progress.access import SYSTEM
 from progress.models import Attempt, Completion, Person, PersonRole, Step, TopicTally, Unit, Waiver
 from tests.test_app import open_app
@@ -107,6 +107,7 @@ def test_coverage_per_administration_and_role_with_last_year(report):
     assert a.overdue == 2  # a2 (completion too old) and a3 (nothing before the year's end)
     assert report.completions == 3 and report.waivers == 1  # a1, b1, c2 in 2025; b2's waiver
     assert report.previous_completions == 2 and report.previous_waivers == 0  # a1, a4 in 2024
+    assert completions_change(report) == 1  # the page's change: one more module completed than in 2024
 
 
 def test_weakest_topics_from_first_answers_of_everyone(report):

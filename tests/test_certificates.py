@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from progress import certificates
-from progress.access import SYSTEM
+from progress.access import SYSTEM, NotPermitted
 from progress.certificates import ALPHABET, NotComplete, find, format_code, issue, normalise
 from progress.db import Database, make_engine
 from progress.models import Attempt, Certificate, Completion, Person, PersonRole, Step, Unit
@@ -98,6 +98,23 @@ def test_a_code_is_found_as_typed_and_an_unknown_one_is_not(db, fixture_course):
     other = "".join(ALPHABET[(ALPHABET.index(c) + 1) % len(ALPHABET)] for c in code)
     assert find(db, SYSTEM, other) is None
     assert find(db, SYSTEM, code[:9]) is None and find(db, SYSTEM, "") is None
+
+
+def test_a_check_says_what_the_page_shows_and_whether_the_track_has_changed_since(db, fixture_course):
+    add_people(db)
+    record = issue(db, SYSTEM, fixture_course, "p-klar", "alla", TODAY)
+    checked = certificates.check(db, SYSTEM, fixture_course, format_code(record.code).lower())
+    assert checked == certificates.CheckedCertificate(record, "Provspår", False)
+    assert certificates.check(db, SYSTEM, fixture_course, "ABCDE-FGHJK") is None
+    with db.engine.begin() as connection:  # issued on an earlier version of the track
+        connection.execute(update(Certificate).values(content_version="tidigare"))
+    assert certificates.check(db, SYSTEM, fixture_course, record.code).outdated
+    with db.engine.begin() as connection:  # a track that is gone: nothing to compare, its name as issued
+        connection.execute(update(Certificate).values(track_id="borttaget", track_title="Gammalt spår"))
+    gone = certificates.check(db, SYSTEM, fixture_course, record.code)
+    assert not gone.outdated and gone.track_title == "Gammalt spår"
+    with pytest.raises(NotPermitted):
+        certificates.check(db, "p-klar", fixture_course, record.code)
 
 
 def test_pdf_shows_name_track_date_version_and_code(db, fixture_course):

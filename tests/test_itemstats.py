@@ -26,7 +26,7 @@ q4: x = 0 0 0 1 0 0, y = 3 3 2 1 3 1.  Σx = 1, Σx² = 1, Σy = 13, Σy² = 33,
     Flags: negative discrimination, too hard (F < 20 %).
 All four: too few attempts (6 < 30).
 
-Option shares. q1 (single choice, option 0 right): A B C E chose 0, F chose 1, D chose 2:
+Option percents. q1 (single choice, option 0 right): A B C E chose 0, F chose 1, D chose 2:
     66.67 %, 16.67 %, 16.67 %.
 q2 (multiple choice, options 0 and 2 right): A B E chose [0, 2], C [0], D [1], F [0, 1]:
     option 0: A B E C F = 5/6 = 83.33 %; option 1: D F = 2/6 = 33.33 %; option 2: A B E = 3/6 = 50 %.
@@ -84,7 +84,7 @@ def test_sums_from_the_rows_are_the_hand_computed_ones():
     assert sums["q4"] == itemstats.ItemSums(n=6, sum_x=1, sum_xx=1, sum_y=13, sum_yy=33, sum_xy=1)
 
 
-def test_facility_discrimination_shares_and_flags_match_the_hand_computed_values():
+def test_facility_discrimination_option_percents_and_flags_match_the_hand_computed_values():
     stats = {s.question_id: s for s in itemstats.item_statistics(QUESTIONS, itemstats.sums_from_answers(answers()),
                                                                  RESPONSES)}
     for qid, (facility, discrimination) in EXPECTED.items():
@@ -94,8 +94,8 @@ def test_facility_discrimination_shares_and_flags_match_the_hand_computed_values
             assert stats[qid].discrimination is None
         else:
             assert stats[qid].discrimination == pytest.approx(discrimination)
-    assert [round(s, 2) for s in stats["q1"].option_shares] == [66.67, 16.67, 16.67]
-    assert [round(s, 2) for s in stats["q2"].option_shares] == [83.33, 33.33, 50.0]
+    assert [round(s, 2) for s in stats["q1"].option_percents] == [66.67, 16.67, 16.67]
+    assert [round(s, 2) for s in stats["q2"].option_percents] == [83.33, 33.33, 50.0]
     assert stats["q1"].flags == (itemstats.FLAG_FEW,)
     assert stats["q2"].flags == (itemstats.FLAG_FEW,)
     assert stats["q3"].flags == (itemstats.FLAG_TOO_EASY, itemstats.FLAG_FEW)
@@ -128,7 +128,7 @@ def test_thresholds_at_their_boundaries():
 def test_no_attempts_and_one_attempt_give_no_index():
     stats = itemstats.item_statistics([question("q9", {0})], {}, {})
     assert stats[0].n == 0 and stats[0].facility is None and stats[0].discrimination is None
-    assert stats[0].option_shares == (0.0, 0.0, 0.0)
+    assert stats[0].option_percents == (0.0, 0.0, 0.0)
     one = itemstats.sums_from_answers([("A", "q9", True), ("A", "q8", False)])
     assert itemstats.discrimination_index(one["q9"]) is None and itemstats.facility_index(one["q9"]) == 100.0
 
@@ -188,7 +188,7 @@ def test_the_queries_give_the_hand_computed_values(db, fixture_course):
         assert stats[qid].n == 6
         assert stats[qid].facility == pytest.approx(facility)
         assert stats[qid].discrimination == (None if discrimination is None else pytest.approx(discrimination))
-    assert [round(s, 2) for s in stats["prov-q1"].option_shares] == [66.67, 16.67, 16.67]
+    assert [round(s, 2) for s in stats["prov-q1"].option_percents] == [66.67, 16.67, 16.67]
     assert stats["prov-q5"].n == 0 and itemstats.FLAG_FEW in stats["prov-q5"].flags  # in the bank, never drawn
     assert stats["prov-q4"].flags == (itemstats.FLAG_NEGATIVE, itemstats.FLAG_TOO_HARD, itemstats.FLAG_FEW)
 
@@ -218,3 +218,42 @@ def test_a_question_is_flagged_for_a_flag_on_enough_attempts():
     assert not itemstats.is_flagged(stat(itemstats.FLAG_NEGATIVE, itemstats.FLAG_FEW))  # a hint, not counted
     assert itemstats.is_flagged(stat(itemstats.FLAG_TOO_EASY))
     assert itemstats.is_flagged(stat(itemstats.FLAG_NEGATIVE))
+
+
+def test_a_bank_s_figures_count_its_questions_asked_flagged_and_plotted():
+    """What the analytics page shows above a bank's chart: the hand data set plus a question nobody was asked."""
+    enough = itemstats.ItemStat("q5", "t", "Fråga?", 40, 95.0, 10.0, (95.0, 5.0, 0.0), frozenset({0}),
+                                itemstats.flags_for(40, 95.0, 10.0))
+    unasked = itemstats.item_statistics([question("q6", {0})], {}, {})[0]
+    bank = itemstats.BankStatistics(tuple(itemstats.item_statistics(
+        QUESTIONS, itemstats.sums_from_answers(answers()), RESPONSES)) + (enough, unasked))
+    assert bank.questions == 6 and [s.question_id for s in bank.asked] == ["q1", "q2", "q3", "q4", "q5"]
+    assert bank.most_attempts == 40
+    assert bank.flagged == 1  # q5, too easy on enough attempts; q3 and q4's flags on six attempts are hints
+    assert [s.question_id for s in bank.plotted] == ["q1", "q2", "q4", "q5"]  # q3: everyone right, no index
+    assert bank.not_plotted == 1 and not unasked.plotted
+    empty = itemstats.BankStatistics(())
+    assert (empty.questions, empty.most_attempts, empty.flagged, empty.asked) == (0, 0, 0, ())
+
+
+@pytest.fixture(scope="module")
+def real_course():
+    from tests.conftest import PROJECT_ROOT, loaded
+
+    return loaded(PROJECT_ROOT)
+
+
+def test_the_banks_are_offered_originals_first_then_by_title(real_course):
+    banks = itemstats.banks_in_order(real_course)
+    assert sorted(banks) == sorted({module.quiz for module in real_course.modules.values()})
+    language = {module.quiz: module.language for module in real_course.modules.values()}
+    originals = [bank for bank in banks if language[bank] == "sv"]
+    assert banks[:len(originals)] == originals and len(originals) < len(banks)  # the English versions last
+    assert originals == sorted(originals, key=lambda bank: real_course.banks[bank].title)
+
+
+def test_the_bank_s_statistics_through_the_store(db, fixture_course):
+    hand_data_set(db)
+    bank = queries.bank_statistics(db, SYSTEM, fixture_course, BANK)
+    assert bank.items == tuple(queries.item_statistics(db, SYSTEM, fixture_course, BANK))
+    assert bank.most_attempts == 6 and bank.flagged == 0 and bank.not_plotted == 1  # prov-q3: everyone right

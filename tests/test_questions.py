@@ -152,9 +152,9 @@ def test_partial_credit_decides_the_pass_exactly():
 
 def test_item_statistics_count_a_step_put_in_its_right_place(ordering_course):
     question = ordering_course.questions["prov-ordning"]
-    shares = itemstats.option_shares(question, {json.dumps([0, 1, 2, 3]): 1, json.dumps([1, 0, 2, 3]): 1,
-                                                json.dumps([3, 2, 1, 0]): 2})
-    assert shares == (25.0, 25.0, 50.0, 50.0)
+    percents = itemstats.option_percents(question, {json.dumps([0, 1, 2, 3]): 1, json.dumps([1, 0, 2, 3]): 1,
+                                                    json.dumps([3, 2, 1, 0]): 2})
+    assert percents == (25.0, 25.0, 50.0, 50.0)
     (stat,) = itemstats.item_statistics([question], {}, {})
     assert stat.correct_options == frozenset({0, 1, 2, 3})
 

@@ -18,7 +18,8 @@ import streamlit as st
 from course.plain import safe_frame, safe_workbook
 from progress import audit
 from progress.access import NotPermitted
-from views.context import current_user, services, t, today
+from views.components.admin_page import admin_or_stop
+from views.context import services, t, today
 
 SHOWN_LIMIT = 5000  # on the page; an export takes up to EXPORT_LIMIT
 EXPORT_LIMIT = 100_000
@@ -27,11 +28,7 @@ ACTIONS = (audit.VIEW_TALK, audit.VIEW_TALK_PDF, audit.VIEW_ANSWERS, audit.EXPOR
            audit.ERASURE, audit.AUDIT_EXPORT, audit.CERTIFICATE_CHECK, audit.SIGN_IN_REFUSED)
 
 svc = services()
-user = current_user()
-
-if user is None or not user.is_admin:  # the page list hides it; the store refuses the log to anyone else
-    st.error(t("access_admins_only"))
-    st.stop()
+user = admin_or_stop()  # the store refuses the log to anyone else too
 
 
 def _frame(records: list[audit.AuditRecord], labels: dict[str, str], actions: dict[str, str],

@@ -16,15 +16,12 @@ from course.documents.register_extract import register_extract_pdf
 from course.plain import md_escape
 from progress import privacy
 from progress.db import StoreUnavailable
-from views.context import current_user, services, t, today
+from views.components.admin_page import admin_or_stop
+from views.context import services, t, today
 
 svc = services()
 course = svc.content.course
-user = current_user()
-
-if user is None or not user.is_admin:  # the page list hides it; the store refuses every function to others
-    st.error(t("access_admins_only"))
-    st.stop()
+user = admin_or_stop()  # the store refuses every function to others too
 
 MESSAGES = (privacy.UnknownPerson, privacy.AlreadyErased, privacy.CannotEraseSelf)  # Swedish, for people
 

@@ -12,12 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from course.graph import Labels, first_words, render_svg, scenario_graph
-from views.context import current_user, services, t
+from views.components.admin_page import admin_or_stop
+from views.context import services, t
 
-user = current_user()
-if user is None or not user.is_admin:  # the page list hides it; this keeps it from anyone else
-    st.error(t("access_admins_only"))
-    st.stop()
+admin_or_stop()  # this keeps it from anyone else
 
 course = services().content.course
 st.title(t("graph_heading"))
