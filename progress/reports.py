@@ -2,7 +2,8 @@
 those rows into a status; the view only shapes and draws.
 
 `team_status` and `team_misconceptions` take the viewer and derive whom they cover from the store (the units the
-viewer manages, at every depth, while employed); `status_rows` is the unchecked building block for store
+viewer manages, at every depth, while employed); `scope_status` and `scope_misconceptions` cover a dashboard
+Scope (unit_tree.scope_for: its units and its role). `status_rows` is the unchecked building block for store
 functions that have checked the right themselves (views never call it)."""
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from course.content.loader import Course
 from progress.access import Viewer, require_admin, require_employed
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit, Waiver
-from progress.unit_tree import managed_units_query
+from progress.status_counts import has_role
+from progress.unit_tree import Scope, checked, managed_units_query, unit_filter
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,22 @@ def team_status(db: Database, course: Course, viewer_id: Viewer, today: date,
     return status_rows(db, course, today, manager_id=viewer_id, unit_ids=unit_ids)
 
 
+def scope_status(db: Database, course: Course, scope: Scope) -> list[StatusRow]:
+    """Status per person and assigned module on the scope's day for the people the dashboard's figures cover:
+    in the scope's units, with its role when it has one; the viewer excluded, as in team_status. NotPermitted
+    for a scope that unit_tree.scope_for did not make (it has checked the viewer)."""
+    checked(scope)
+    return _status_rows(db, course, scope.today, unit_filter(Person.unit_id, scope), _scope_people(scope))
+
+
+def _scope_people(scope: Scope) -> list:
+    """The conditions on Person, beside the unit filter, that narrow a scope: its role, the viewer left out."""
+    conditions = [has_role(scope.role)] if scope.role else []
+    if isinstance(scope.viewer_id, str):  # access.SYSTEM is no person
+        conditions.append(Person.id != scope.viewer_id)
+    return conditions
+
+
 def status_rows(db: Database, course: Course, today: date, *, manager_id: str | None = None,
                 person_ids: list[str] | None = None, unit_ids: list[str] | None = None) -> list[StatusRow]:
     """Unchecked: for store functions that have checked the right. Status per person and assigned module on
@@ -51,7 +69,6 @@ def status_rows(db: Database, course: Course, today: date, *, manager_id: str | 
     have left (an end date before today) are out. Records made after `today` are not counted, so a past day
     gives the status as it was then (the annual report's year end).
     One row per person and module, so use it for lists; the dashboard counts in the database instead."""
-    until = datetime.combine(today + timedelta(days=1), time())
     if manager_id is not None:
         people_filter = Person.unit_id.in_(managed_units_query(manager_id).scalar_subquery())
         extra = [Person.id != manager_id]
@@ -61,6 +78,12 @@ def status_rows(db: Database, course: Course, today: date, *, manager_id: str | 
         people_filter, extra = Person.id.in_(person_ids), []
     else:
         people_filter, extra = Person.id.is_not(None), []
+    return _status_rows(db, course, today, people_filter, extra)
+
+
+def _status_rows(db: Database, course: Course, today: date, people_filter, extra: list) -> list[StatusRow]:
+    """status_rows for the people `people_filter` selects (their records are read by it), narrowed by `extra`."""
+    until = datetime.combine(today + timedelta(days=1), time())
     scope = select(Person.id).where(people_filter)
     with db.read() as session:
         people = session.execute(
@@ -136,13 +159,26 @@ def team_misconceptions(db: Database, course: Course, viewer_id: Viewer, unit_id
     narrowed = [Person.unit_id.in_(unit_ids)] if unit_ids is not None else []
     with db.read() as session:
         require_employed(session, viewer_id, today)
-        rows = session.execute(
-            select(Attempt.person_id, Person.name, Step.item, func.count())
-            .join(Attempt, Step.attempt_id == Attempt.id).join(Person, Person.id == Attempt.person_id)
-            .where(Person.unit_id.in_(units), *narrowed, Person.id != viewer_id, Step.correct.is_(False),
-                   Step.confidence == 3, Person.start_date <= today,
-                   or_(Person.end_date.is_(None), Person.end_date >= today))
-            .group_by(Attempt.person_id, Person.name, Step.item)).all()
+        return _misconceptions(session, course, today, [Person.unit_id.in_(units), *narrowed, Person.id != viewer_id])
+
+
+def scope_misconceptions(db: Database, course: Course, scope: Scope) -> list[MisconceptionRow]:
+    """team_misconceptions for the people a dashboard Scope covers (its units, its role), the viewer excluded.
+    NotPermitted for a scope that unit_tree.scope_for did not make."""
+    checked(scope)
+    with db.read() as session:
+        return _misconceptions(session, course, scope.today,
+                               [unit_filter(Person.unit_id, scope), *_scope_people(scope)])
+
+
+def _misconceptions(session, course: Course, today: date, people: list) -> list[MisconceptionRow]:
+    """Sure-but-wrong answers per person and topic by the people employed on `today` whom `people` select."""
+    rows = session.execute(
+        select(Attempt.person_id, Person.name, Step.item, func.count())
+        .join(Attempt, Step.attempt_id == Attempt.id).join(Person, Person.id == Attempt.person_id)
+        .where(*people, Step.correct.is_(False), Step.confidence == 3, Person.start_date <= today,
+               or_(Person.end_date.is_(None), Person.end_date >= today))
+        .group_by(Attempt.person_id, Person.name, Step.item)).all()
     counts: dict[tuple[str, str, str], int] = {}
     for person_id, name, question_id, count in rows:
         question = course.questions.get(question_id)

@@ -245,6 +245,24 @@ def test_the_dashboard_filters_and_exports_what_it_shows(demo_env, course, downl
     assert any("Ingen i urvalet" in info.value for info in chef.info)  # no elected officials in a bygglov unit
 
 
+def test_the_role_filter_applies_to_the_people_table_and_the_talking_points(demo_env):
+    """Issue 11: with a role chosen the figures counted that role only, while the people table and the talking
+    points below them still listed everyone in her units."""
+    chef = open_app("demo-chef")
+    chef.switch_page("views/manager.py").run()
+    everyone = set(frame_with(chef, "Namn", "Status")["Namn"])
+    chef.selectbox(key="dash_role").select("chef").run()
+    assert not chef.exception, chef.exception
+    with sqlite3.connect(demo_env) as connection:
+        chefs = {name for (name,) in connection.execute(
+            "SELECT p.name FROM people p JOIN person_roles r ON r.person_id = p.id WHERE r.role = 'chef' "
+            "AND p.unit_id IN ('sbf', 'sbf-bygglov', 'sbf-miljo') AND p.id != 'demo-chef'")}
+    listed = set(frame_with(chef, "Namn", "Status")["Namn"])
+    assert listed == chefs and chefs < everyone  # the unit chefs under her, not their staff
+    talking_points = frame_with(chef, "Säkra men fel svar")
+    assert set(talking_points["Namn"]) <= chefs
+
+
 def test_as_parameter_is_refused_outside_demo_mode(demo_env, monkeypatch):
     monkeypatch.setenv("COURSE_AUTH", "oidc")
     at = open_app("demo-admin")

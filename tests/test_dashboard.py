@@ -5,29 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-import pytest
 
-from course.content.loader import load_course
 from progress import dashboard, status_counts, unit_tree
 from progress.access import SYSTEM
 from progress.reports import status_rows
 from progress.seed import seed
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, SEEDED_DAY
 
-TODAY = date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module")
-def real_course():
-    result = load_course(PROJECT_ROOT)
-    assert result.ok
-    return result.course
-
-
-@pytest.fixture
-def seeded(db, real_course):
-    seed(db, real_course, employees=100, history_years=3, today=TODAY)
-    return db
+TODAY = SEEDED_DAY  # the `seeded` store's (tests/conftest.py)
 
 
 def test_status_counts_equal_the_rule_person_by_person(seeded, real_course):

@@ -252,3 +252,16 @@ def test_the_grey_zones_and_a_changed_certificate_are_rules_of_the_engine(fixtur
     assert rules.grey_zone_topics(real_course()) == tuple(real_course().modules[rules.GREY_ZONE_MODULE].topics)
     assert rules.certificate_outdated("v2", "v1") and not rules.certificate_outdated("v1", "v1")
     assert not rules.certificate_outdated(None, "v1")  # a track that is gone: nothing to compare
+
+
+def test_the_dashboard_s_periods_count_calendar_months_as_apt_does():
+    """Min enhet's "last 12 months" and "last 3 years" go back in calendar months (rules.add_months, as APT's
+    periods), not 365 days a year: a leap day in the period does not shift the start by a day."""
+    assert rules.report_period(date(2024, 3, 1), "12m") == (date(2023, 3, 1), date(2024, 3, 1))
+    assert rules.report_period(date(2024, 3, 1), "3y") == (date(2021, 3, 1), date(2024, 3, 1))  # 3 x 365: 2 March
+    assert rules.report_period(date(2028, 2, 29), "12m") == (date(2027, 2, 28), date(2028, 2, 29))
+    assert rules.report_period(TODAY, "this_year") == (date(2026, 1, 1), TODAY)
+    assert rules.report_period(TODAY, "last_year") == (date(2025, 1, 1), date(2025, 12, 31))
+    assert [rules.report_period(TODAY, p)[1] <= TODAY for p in rules.REPORT_PERIODS] == [True] * 4
+    with pytest.raises(ValueError):
+        rules.report_period(TODAY, "13m")

@@ -1,10 +1,12 @@
-"""Min enhet: the manager's dashboard. Every figure is counted by the database (progress.dashboard); this page
-only filters, draws and exports. Each chart has its table beside it, and what is shown can be downloaded."""
+"""Min enhet: the manager's dashboard. Every table and figure comes from one store call (progress.unit_page,
+counted by the database in progress.dashboard), for the scope and filters chosen here; this page only draws and
+exports. Each chart has its table beside it, and what is shown can be downloaded."""
 
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from urllib.parse import quote
 
 import pandas as pd
@@ -12,10 +14,9 @@ import plotly.express as px
 import streamlit as st
 
 from course.plain import md_escape, plotly_text, safe_frame, safe_workbook
-from course.rules import STATUS_ORDER, Status
+from course.rules import REPORT_PERIODS, STATUS_ORDER, Status, report_period
 from progress import audit, daily_counts, dashboard, status_counts, unit_page, unit_tree
 from progress.access import NotPermitted
-from progress.reports import team_misconceptions, team_status
 from views.context import current_user, language, services, status_label, t, today
 from views.components.charts import plotly_chart
 
@@ -32,11 +33,15 @@ lang = language()  # topic and module names in the page's language, where the co
 day = today()
 
 
-def _periods() -> dict[str, tuple[date, date]]:
-    return {t("dash_period_12m"): (day - timedelta(days=365), day),
-            t("dash_period_this_year"): (date(day.year, 1, 1), day),
-            t("dash_period_last_year"): (date(day.year - 1, 1, 1), date(day.year - 1, 12, 31)),
-            t("dash_period_3y"): (day - timedelta(days=3 * 365), day)}
+@dataclass(frozen=True)
+class Filters:
+    """What the manager chose above the figures; None: all of them."""
+
+    unit_id: str | None
+    role: str | None
+    module_id: str | None
+    start: date
+    end: date
 
 
 def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
@@ -81,51 +86,46 @@ def _chart_with_table(title: str, figure, table: pd.DataFrame, key: str) -> None
                           key=f"{key}_csv", icon=":material/download:")
 
 
-st.title(t("manager_heading", name=md_escape(user.name)))
-units = unit_tree.load_units(svc.db)  # a few hundred rows; read on every view, so an import shows at once
-roots = unit_tree.managed_roots(units, user.id)
-if not roots:
-    st.info(t("manager_no_units"))
-    st.stop()
-
-# --- filters ---------------------------------------------------------------------------------------------------
-options = [(unit.id, "\u2003" * unit.depth + unit.name) for unit in unit_tree.unit_choices(units, roots)]
-names = dict(options)
-unit_col, role_col, module_col, period_col = st.columns(4)
-chosen_unit = unit_col.selectbox(t("dash_unit"), [ALL] + [unit_id for unit_id, _ in options],
+def draw_filters(units, roots: list[str]) -> Filters:
+    """The unit, role, module and period to show, side by side."""
+    options = [(unit.id, "\u2003" * unit.depth + unit.name) for unit in unit_tree.unit_choices(units, roots)]
+    names = dict(options)
+    unit_col, role_col, module_col, period_col = st.columns(4)
+    unit_id = unit_col.selectbox(t("dash_unit"), [ALL] + [unit_id for unit_id, _ in options],
                                  format_func=lambda u: t("dash_all_units") if u == ALL else names[u],
                                  key="dash_unit")
-role = role_col.selectbox(t("dash_role"), [ALL, *status_counts.TRACK_ROLES],
-                          format_func=lambda r: t("dash_all_roles") if r == ALL else t(f"role_{r}"), key="dash_role")
-module_ids = sorted({m for track in course.tracks.values() for m in track.modules},
-                    key=lambda m: course.module_title(m, lang))
-module_id = module_col.selectbox(t("manager_module"), [ALL, *module_ids], key="manager_module",
-                                 format_func=lambda m: t("dash_all_modules") if m == ALL
-                                 else course.module_title(m, lang))
-periods = _periods()
-period_label = period_col.selectbox(t("dash_period"), list(periods), key="dash_period")
-start, end = periods[period_label]
-
-try:  # whom the figures cover is the store's decision, from who the user is: a unit elsewhere is refused
-    scope = unit_tree.scope_for(svc.db, user.id, None if chosen_unit == ALL else chosen_unit,
-                                None if role == ALL else role, day, units=units)
-except NotPermitted:
-    st.error(t("access_refused"), icon=":material/block:")
-    st.stop()
-module_filter = None if module_id == ALL else module_id
-
-people_count = dashboard.people_count(svc.db, scope)
-few_enough = people_count <= PEOPLE_LIST_LIMIT  # lists of people are shown for a unit, not for thousands
-with st.spinner(t("dash_counting")):
-    page = unit_page.unit_page(svc.db, course, scope, module_filter, start, end, day, list_people=few_enough)
-    daily_counts.make_ahead(svc.db, course, day)  # tomorrow's counts, in the background: no wait after midnight
-
-if not page.assignments:
-    st.info(t("dash_nobody"))
-    st.stop()
+    role = role_col.selectbox(t("dash_role"), [ALL, *status_counts.TRACK_ROLES],
+                              format_func=lambda r: t("dash_all_roles") if r == ALL else t(f"role_{r}"),
+                              key="dash_role")
+    module_id = module_col.selectbox(t("manager_module"), [ALL, *unit_page.module_choices(course, lang)],
+                                     key="manager_module",
+                                     format_func=lambda m: t("dash_all_modules") if m == ALL
+                                     else course.module_title(m, lang))
+    period = period_col.selectbox(t("dash_period"), REPORT_PERIODS, key="dash_period",
+                                  format_func=lambda p: t(f"dash_period_{p}"))
+    start, end = report_period(day, period)
+    return Filters(None if unit_id == ALL else unit_id, None if role == ALL else role,
+                   None if module_id == ALL else module_id, start, end)
 
 
-def draw_totals() -> None:
+def _scope(units, filters: Filters):
+    """Whom the figures cover is the store's decision, from who the user is: a unit elsewhere is refused."""
+    try:
+        return unit_tree.scope_for(svc.db, user.id, filters.unit_id, filters.role, day, units=units)
+    except NotPermitted:
+        st.error(t("access_refused"), icon=":material/block:")
+        st.stop()
+
+
+def _count(scope, filters: Filters, list_people: bool) -> unit_page.UnitPage:
+    with st.spinner(t("dash_counting")):
+        page = unit_page.unit_page(svc.db, course, scope, filters.module_id, filters.start, filters.end, day,
+                                   list_people=list_people)
+        daily_counts.make_ahead(svc.db, course, day)  # tomorrow's counts, in the background: no wait after midnight
+    return page
+
+
+def draw_totals(page: unit_page.UnitPage) -> None:
     first, second, third = st.columns(3)
     first.metric(t("dash_assignments"), f"{page.assignments:,}".replace(",", "\u202f"),
                  help=t("dash_assignments_help"))
@@ -133,7 +133,7 @@ def draw_totals() -> None:
     third.metric(t("manager_overdue"), f"{page.overdue_count:,}".replace(",", "\u202f"))
 
 
-def draw_completion_by_unit() -> pd.DataFrame:
+def draw_completion_by_unit(page: unit_page.UnitPage) -> pd.DataFrame:
     labels = [status_label(s) for s in STATUS_ORDER]
     table = pd.DataFrame([[row.name, *row.counts] for row in page.by_unit], columns=[t("col_unit"), *labels])
     bars = table.melt(id_vars=t("col_unit"), var_name=t("col_status"), value_name=t("col_count"))
@@ -152,7 +152,7 @@ def draw_completion_by_unit() -> pd.DataFrame:
     return table
 
 
-def draw_completions_over_time() -> pd.DataFrame:
+def draw_completions_over_time(page: unit_page.UnitPage) -> pd.DataFrame:
     table = pd.DataFrame(page.by_month, columns=[t("dash_month"), t("dash_completed_modules")])
     figure = px.line(table, x=t("dash_month"), y=t("dash_completed_modules"), markers=True)
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
@@ -161,7 +161,7 @@ def draw_completions_over_time() -> pd.DataFrame:
     return table
 
 
-def draw_scores() -> pd.DataFrame:
+def draw_scores(page: unit_page.UnitPage) -> pd.DataFrame:
     table = pd.DataFrame([(b.label, b.count) for b in page.scores], columns=[t("col_score"), t("dash_completions")])
     figure = px.bar(table, x=t("col_score"), y=t("dash_completions"), color_discrete_sequence=["#1f4e79"])
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10))
@@ -170,21 +170,21 @@ def draw_scores() -> pd.DataFrame:
     return table
 
 
-def draw_topics() -> pd.DataFrame | None:
+def draw_topics(page: unit_page.UnitPage) -> pd.DataFrame | None:
     """Units by topics, share of correct first answers; the weakest topics first."""
     st.caption(t("dash_heatmap_help"))
-    if not page.topic_cells:
+    heat_map = page.heat_map
+    if not heat_map.topics:
         st.subheader(t("dash_heatmap"))
         st.info(t("dash_no_answers"))
         return None
-    order = [course.topic_title(row.topic, lang) for row in page.topics]
-    cells = pd.DataFrame([(c.group_name, course.topic_title(c.topic, lang), 100 * c.share) for c in page.topic_cells],
-                         columns=["group_name", "topic_title", "percent"])
     # A topic per row (its name read across, not rotated), a unit per column, each cell's share written in it:
     # the colour never carries the figure alone, and light colours keep the dark text readable (over 8:1).
-    grid = cells.pivot_table(index="topic_title", columns="group_name", values="percent", aggfunc="sum")
-    grid = grid.loc[[title for title in order if title in grid.index]]
-    figure = px.imshow(grid.rename(columns=plotly_text), color_continuous_scale=HEATMAP_COLOURS, zmin=40, zmax=100,
+    grid = pd.DataFrame(heat_map.percent, dtype=float,
+                        index=pd.Index([course.topic_title(topic, lang) for topic in heat_map.topics],
+                                       name="topic_title"),
+                        columns=pd.Index([plotly_text(name) for name in heat_map.groups], name="group_name"))
+    figure = px.imshow(grid, color_continuous_scale=HEATMAP_COLOURS, zmin=40, zmax=100,
                        aspect="auto", text_auto=".0f",
                        labels={"x": t("col_unit"), "y": t("col_topic"), "color": t("dash_share_correct")})
     figure.update_xaxes(side="top", title_text="")
@@ -199,7 +199,7 @@ def draw_topics() -> pd.DataFrame | None:
     return table
 
 
-def draw_overdue() -> pd.DataFrame:
+def draw_overdue(page: unit_page.UnitPage, people_count: int, few_enough: bool) -> pd.DataFrame:
     st.subheader(t("dash_overdue_list"))
     if not few_enough:
         st.info(t("dash_choose_unit_for_overdue", count=people_count, overdue=page.overdue_count))
@@ -219,7 +219,8 @@ def draw_overdue() -> pd.DataFrame:
     return table
 
 
-def draw_workbook(unit_table, time_table, score_table, topic_table, overdue_table) -> None:
+def draw_workbook(page: unit_page.UnitPage, unit_table, time_table, score_table, topic_table,
+                  overdue_table) -> None:
     sheets = {t("manager_completion_chart"): unit_table, t("dash_over_time"): time_table,
               t("dash_scores"): score_table}
     if topic_table is not None:
@@ -233,31 +234,20 @@ def draw_workbook(unit_table, time_table, score_table, topic_table, overdue_tabl
                        icon=":material/table_view:", type="primary")
 
 
-draw_totals()
-draw_workbook(draw_completion_by_unit(), draw_completions_over_time(), draw_scores(), draw_topics(),
-              draw_overdue())
-
-# the people, when there are few enough to read
-st.divider()
-if not few_enough:
-    st.info(t("dash_choose_unit_for_people", count=people_count))
-    st.stop()
-narrowed = None if chosen_unit == ALL else scope.unit_ids
-rows = [row for row in team_status(svc.db, course, user.id, day, unit_ids=narrowed)
-        if module_filter is None or row.module_id == module_filter]
-st.subheader(t("manager_people_table"))
-if rows:
-    people = pd.DataFrame([row.__dict__ for row in rows])
+def draw_people(page: unit_page.UnitPage) -> None:
+    """Everyone the figures cover (but the user) and each module they must take, the talk page a click away."""
+    st.subheader(t("manager_people_table"))
+    if not page.people:
+        return
+    people = pd.DataFrame([line.__dict__ for line in page.people])
     people["status_label"] = people["status"].map(status_label)
     people["module_title"] = people["module_id"].map(lambda m: course.module_title(m, lang))
-    people["last_completed_at"] = pd.to_datetime(people["last_completed_at"]).dt.date
-    people = people.sort_values(["status", "due"], key=lambda c: c.map(STATUS_ORDER.index) if c.name == "status" else c)
     demo_user = f"&as={quote(user.id, safe='')}" if svc.demo else ""  # in demo mode the user is in the URL
     people["talk"] = [f"medarbetarsamtal?person={quote(person_id, safe='')}{demo_user}"  # an id is not a URL
                       for person_id in people["person_id"]]
     labels = {"name": t("col_name"), "unit_name": t("col_unit"), "module_title": t("col_module"),
-              "status_label": t("col_status"), "due": t("col_due"), "last_completed_at": t("col_completed"),
-              "last_score": t("col_score")}
+              "status_label": t("col_status"), "due": t("col_due"), "completed": t("col_completed"),
+              "score": t("col_score")}
     # the talk page's link beside the name, pinned: at the end of eight columns it was off the screen at 1280 px.
     # Streamlit opens a table's links in a new tab, so the link says so (WCAG G201).
     st.dataframe(people.rename(columns=labels)
@@ -268,14 +258,41 @@ if rows:
                                                                     help=t("dash_talk_new_tab"),
                                                                     display_text=t("dash_talk_open"))})
 
-st.subheader(t("manager_talking_points"))
-st.caption(t("manager_talking_points_help"))
-misconceptions = pd.DataFrame([row.__dict__ for row in team_misconceptions(svc.db, course, user.id, narrowed, day)])
-if misconceptions.empty:
-    st.info(t("manager_no_misconceptions"))
-else:
-    named_topics = misconceptions["topic"].map(lambda topic: course.topic_title(topic, lang))
-    table = misconceptions.assign(topic=named_topics).rename(
-        columns={"name": t("col_name"), "topic": t("col_topic"), "count": t("col_misconceptions")})
-    st.dataframe(table[[t("col_name"), t("col_topic"), t("col_misconceptions")]], hide_index=True,
-                 key="misconceptions_table")
+
+def draw_talking_points(page: unit_page.UnitPage) -> None:
+    """Sure-but-wrong answers per person and topic: what to bring up in the medarbetarsamtal."""
+    st.subheader(t("manager_talking_points"))
+    st.caption(t("manager_talking_points_help"))
+    if not page.misconceptions:
+        st.info(t("manager_no_misconceptions"))
+        return
+    table = pd.DataFrame({t("col_name"): [row.name for row in page.misconceptions],
+                          t("col_topic"): [course.topic_title(row.topic, lang) for row in page.misconceptions],
+                          t("col_misconceptions"): [row.count for row in page.misconceptions]})
+    st.dataframe(table, hide_index=True, key="misconceptions_table")
+
+
+st.title(t("manager_heading", name=md_escape(user.name)))
+units = unit_tree.load_units(svc.db)  # a few hundred rows; read on every view, so an import shows at once
+roots = unit_tree.managed_roots(units, user.id)
+if not roots:
+    st.info(t("manager_no_units"))
+    st.stop()
+filters = draw_filters(units, roots)
+scope = _scope(units, filters)
+people_count = dashboard.people_count(svc.db, scope)
+few_enough = people_count <= PEOPLE_LIST_LIMIT  # lists of people are shown for a unit, not for thousands
+page = _count(scope, filters, list_people=few_enough)
+if not page.assignments:
+    st.info(t("dash_nobody"))
+    st.stop()
+
+draw_totals(page)
+draw_workbook(page, draw_completion_by_unit(page), draw_completions_over_time(page), draw_scores(page),
+              draw_topics(page), draw_overdue(page, people_count, few_enough))
+st.divider()  # the people, when there are few enough to read
+if not few_enough:
+    st.info(t("dash_choose_unit_for_people", count=people_count))
+    st.stop()
+draw_people(page)
+draw_talking_points(page)
