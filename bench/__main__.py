@@ -71,13 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         if not 1 <= args.learners <= 500 or not 1 <= args.seconds <= 600:
             print("--learners 1..500, --seconds 1..600", file=sys.stderr)
             return 2
-        try:
-            return profile.profile(args.learners, args.seconds, args.workload, args.database, args.raw)
-        except KeyboardInterrupt:
-            return 130
-        except (servers.BenchError, TimeoutError, OSError) as error:
-            print(f"profile failed: {type(error).__name__}: {error}", file=sys.stderr)
-            return 1
+        return servers.exit_code("profile", lambda: profile.profile(args.learners, args.seconds, args.workload,
+                                                                    args.database, args.raw))
     if argv[:1] == ["soak"]:
         args = _soak_parser().parse_args(argv[1:])
         if args.quick:
@@ -88,19 +83,18 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         started = datetime.now().isoformat(timespec="seconds")
         load_start = [round(x, 2) for x in os.getloadavg()]
-        try:
+
+        def soak_each() -> int:
             for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
                 log = Path(f"{args.log}.{database}.jsonl") if args.log else None
                 result = soak.soak(database, args.learners, args.seconds, double_send_rate=args.double_send,
                                    keep=args.keep, log_path=log)
                 result.print()
                 results.append(result)
-        except KeyboardInterrupt:
-            print("\ninterrupted; servers stopped, databases dropped", file=sys.stderr)
-            return 130
-        except (servers.BenchError, TimeoutError, OSError) as error:
-            print(f"soak failed: {type(error).__name__}: {error}", file=sys.stderr)
-            return 1
+            return 0
+
+        if code := servers.exit_code("soak", soak_each, "interrupted; servers stopped, databases dropped"):
+            return code
         if results:
             runner.save_results(Path(args.json), {"soak": {
                 "started": started, "machine": servers.machine(), "load_average_start": load_start,

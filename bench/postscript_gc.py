@@ -36,14 +36,10 @@ import contextlib
 import json
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,9 +48,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from bench.servers import CLK_TCK, BenchError, cpu_seconds, free_port
+from bench.measure import Rounds, settled_cpu_seconds
+from bench.servers import HOST, BenchError, StreamlitServer, cpu_seconds, exit_code, rss_mb, stop_on_sigterm
 
-HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_PAGE = BENCH_DIR / "pages" / "trivial_page.py"
 
@@ -62,135 +58,19 @@ DEFAULT_PAGE = BENCH_DIR / "pages" / "trivial_page.py"
 RERUN_TIMEOUT_S = 30.0  # one rerun round trip (includes queueing behind others)
 FIRST_RUN_TIMEOUT_S = 120.0  # first run imports pandas/plotly and builds the heap
 CONNECT_TIMEOUT_S = 15.0
-SHUTDOWN_TIMEOUT_S = 10.0
 
 
-def read_rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+class GcServer(StreamlitServer):
+    """The page with ``--runner.postScriptGC`` on or off, run from a scratch folder (`workdir`): the project's
+    .streamlit/config.toml must not leak into the comparison (the flags below win anyway)."""
 
-
-# Plain urllib opener that ignores *_proxy environment variables, so the
-# health check can only ever go to the loopback server.
-_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class StreamlitServer:
-    def __init__(
-        self,
-        label: str,
-        post_script_gc: bool,
-        page: Path,
-        heap_objects: int,
-        workdir: Path,
-    ) -> None:
-        self.label = label
+    def __init__(self, label: str, post_script_gc: bool, page: Path, heap_objects: int, workdir: Path) -> None:
+        options = ("--server.headless", "true", "--browser.gatherUsageStats", "false",
+                   "--server.fileWatcherType", "none", "--server.runOnSave", "false", "--logger.level", "warning",
+                   "--runner.postScriptGC", "true" if post_script_gc else "false")
+        super().__init__(label, page, {"BENCH_HEAP_OBJECTS": str(heap_objects)}, workdir, cwd=workdir,
+                         options=options)
         self.post_script_gc = post_script_gc
-        self.page = page
-        self.heap_objects = heap_objects
-        self.workdir = workdir
-        self.port: int | None = None
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / f"server-{label.replace(' ', '_')}.log"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://{HOST}:{self.port}/_stcore/stream"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def _command(self, port: int) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(self.page),
-            "--server.address",
-            HOST,
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-            "--server.runOnSave",
-            "false",
-            "--logger.level",
-            "warning",
-            "--runner.postScriptGC",
-            "true" if self.post_script_gc else "false",
-        ]
-
-    def start(self) -> None:
-        self.port = free_port()
-        env = dict(os.environ, BENCH_HEAP_OBJECTS=str(self.heap_objects))
-        with open(self.log_path, "ab") as log:
-            # cwd is a scratch dir: the project's .streamlit/config.toml must
-            # not leak into the comparison (the CLI flags above win anyway).
-            # start_new_session: Ctrl-C in the terminal reaches only us; we
-            # stop the servers ourselves in stop().
-            self.proc = subprocess.Popen(
-                self._command(self.port),
-                cwd=self.workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def wait_ready(self, timeout: float) -> None:
-        assert self.proc is not None
-        url = f"http://{HOST}:{self.port}/_stcore/health"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchError(
-                    f"server '{self.label}' exited with code {self.proc.returncode}"
-                    f" during startup; log tail:\n{self.log_tail()}"
-                )
-            try:
-                with _NO_PROXY_OPENER.open(url, timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
-        raise BenchError(
-            f"server '{self.label}' not healthy after {timeout:.0f}s; log tail:\n"
-            f"{self.log_tail()}"
-        )
-
-    def stop(self) -> None:
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        # Signal only the process we started, by its pid.
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=SHUTDOWN_TIMEOUT_S)
-
-    def log_tail(self, n: int = 25) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return "\n".join(lines[-n:])
 
 
 # --------------------------------------------------------------------------
@@ -289,20 +169,8 @@ class RoundResult:
 
 
 @dataclass
-class ConfigStats:
+class ConfigStats(Rounds):
     rounds: list[RoundResult] = field(default_factory=list)
-
-    @property
-    def reruns(self) -> int:
-        return sum(r.reruns for r in self.rounds)
-
-    @property
-    def window_s(self) -> float:
-        return sum(r.window_s for r in self.rounds)
-
-    @property
-    def rate(self) -> float:
-        return self.reruns / self.window_s if self.window_s else 0.0
 
     @property
     def cpu_ms_per_rerun(self) -> float:
@@ -328,30 +196,18 @@ class ConfigStats:
         lats = [x for r in self.rounds for x in r.latencies]
         return users / statistics.fmean(lats) if lats else float("nan")
 
-    def latency_ms(self, q: float) -> float:
-        lats = sorted(x for r in self.rounds for x in r.latencies)
-        if not lats:
-            return float("nan")
-        return 1000 * lats[min(len(lats) - 1, int(q * len(lats)))]
-
-
-async def settled_cpu_seconds(pid: int, max_wait: float = 3.0) -> float:
-    """Server CPU time once it has gone idle.
-
-    With GC on, the collection runs *after* script_finished has been queued
-    for the client, so the last reruns' collections may still be running when
-    the client has seen them finish. Wait (bounded) until the CPU counter
-    stops moving so that their cost is included.
-    """
-    deadline = time.monotonic() + max_wait
-    prev = cpu_seconds(pid)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        cur = cpu_seconds(pid)
-        if cur - prev <= 1.0 / CLK_TCK:  # at most one clock tick: idle
-            return cur
-        prev = cur
-    return cpu_seconds(pid)
+    def as_dict(self, users: int) -> dict:
+        """One configuration's figures in the JSON result."""
+        return {
+            "reruns_per_s": self.rate,
+            "reruns_per_s_little": self.little_rate(users),
+            "cpu_ms_per_rerun": self.cpu_ms_per_rerun,
+            "server_cpu_util": self.cpu_util,
+            "client_cpu_util": self.client_cpu_util,
+            "latency_p50_ms": self.latency_ms(0.5),
+            "latency_p95_ms": self.latency_ms(0.95),
+            "per_round_reruns_per_s": [r.rate for r in self.rounds],
+        }
 
 
 async def measure_round(
@@ -521,26 +377,8 @@ def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
         "heap_objects": args.heap_objects,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
-        "on": {
-            "reruns_per_s": on.rate,
-            "reruns_per_s_little": on.little_rate(args.users),
-            "cpu_ms_per_rerun": on.cpu_ms_per_rerun,
-            "server_cpu_util": on.cpu_util,
-            "client_cpu_util": on.client_cpu_util,
-            "latency_p50_ms": on.latency_ms(0.5),
-            "latency_p95_ms": on.latency_ms(0.95),
-            "per_round_reruns_per_s": per_round_on,
-        },
-        "off": {
-            "reruns_per_s": off.rate,
-            "reruns_per_s_little": off.little_rate(args.users),
-            "cpu_ms_per_rerun": off.cpu_ms_per_rerun,
-            "server_cpu_util": off.cpu_util,
-            "client_cpu_util": off.client_cpu_util,
-            "latency_p50_ms": off.latency_ms(0.5),
-            "latency_p95_ms": off.latency_ms(0.95),
-            "per_round_reruns_per_s": per_round_off,
-        },
+        "on": on.as_dict(args.users),
+        "off": off.as_dict(args.users),
         "ratio_off_on": off.rate / on.rate,
     }
 
@@ -548,28 +386,17 @@ def print_table(args: argparse.Namespace, servers, stats, rss) -> dict:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--users", type=int, default=20, help="concurrent sessions per server (default 20)")
-    p.add_argument(
-        "--seconds",
-        type=float,
-        default=10.0,
-        help="seconds of load per configuration, split over --rounds (default 10)",
-    )
+    p.add_argument("--seconds", type=float, default=10.0,
+                   help="seconds of load per configuration, split over --rounds (default 10)")
     p.add_argument("--rounds", type=int, default=4, help="alternating measurement rounds (default 4)")
     p.add_argument("--warmup", type=float, default=2.0, help="untimed warm-up seconds per server (default 2)")
-    p.add_argument(
-        "--heap-objects",
-        type=int,
-        default=200_000,
-        help="small live objects the page keeps alive (default 200000)",
-    )
+    p.add_argument("--heap-objects", type=int, default=200_000,
+                   help="small live objects the page keeps alive (default 200000)")
     p.add_argument("--page", type=Path, default=DEFAULT_PAGE, help="page to serve")
     p.add_argument("--startup-timeout", type=float, default=90.0, help="seconds to wait for each server")
     p.add_argument("--json", type=Path, default=None, help="also write results as JSON here")
-    p.add_argument(
-        "--keep-logs",
-        action="store_true",
-        help="keep the server logs (printed path) instead of deleting them",
-    )
+    p.add_argument("--keep-logs", action="store_true",
+                   help="keep the server logs (printed path) instead of deleting them")
     args = p.parse_args(argv)
     if args.users < 1 or args.rounds < 1 or args.seconds <= 0:
         p.error("--users and --rounds must be >= 1 and --seconds > 0")
@@ -580,18 +407,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _raise_keyboard_interrupt(signum, frame):  # noqa: ARG001
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    stop_on_sigterm()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-postscript-gc-"))
     servers = [
-        StreamlitServer("GC on", True, args.page.resolve(), args.heap_objects, workdir),
-        StreamlitServer("GC off", False, args.page.resolve(), args.heap_objects, workdir),
+        GcServer("GC on", True, args.page.resolve(), args.heap_objects, workdir),
+        GcServer("GC off", False, args.page.resolve(), args.heap_objects, workdir),
     ]
 
     def stop_all() -> None:
@@ -599,46 +422,13 @@ def main(argv: list[str] | None = None) -> int:
             s.stop()
 
     atexit.register(stop_all)  # belt and braces; stop_all is idempotent
-    ok = False
+    code = 1
     try:
-        for s in servers:
-            s.start()
-        for s in servers:
-            s.wait_ready(args.startup_timeout)
-            print(
-                f"Started '{s.label}': pid {s.pid}, http://{HOST}:{s.port}"
-                f" (--runner.postScriptGC {str(s.post_script_gc).lower()})",
-                flush=True,
-            )
-        # Hard cap on the whole measurement phase.
-        budget = (
-            2 * FIRST_RUN_TIMEOUT_S
-            + 2 * (args.warmup + 2 * RERUN_TIMEOUT_S + 20)
-            + 2 * args.rounds * (2 * RERUN_TIMEOUT_S + 20)
-            + 2 * args.seconds
-        )
-
-        async def bounded() -> dict:
-            return await asyncio.wait_for(run_bench(args, servers), timeout=budget)
-
-        stats = asyncio.run(bounded())
-        rss = {s.label: read_rss_mb(s.pid) for s in servers}
-        result = print_table(args, servers, stats, rss)
-        if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(result, indent=2) + "\n")
-            print(f"wrote {args.json}")
-        ok = True
-        return 0
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping servers", file=sys.stderr)
-        return 130
-    except (BenchError, TimeoutError, OSError) as e:
-        print(f"benchmark failed: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+        code = exit_code("benchmark", lambda: measure(args, servers), "interrupted; stopping servers")
+        return code
     finally:
         stop_all()
-        if ok and not args.keep_logs:
+        if code == 0 and not args.keep_logs:
             for s in servers:
                 with contextlib.suppress(OSError):
                     s.log_path.unlink()
@@ -646,6 +436,37 @@ def main(argv: list[str] | None = None) -> int:
                 workdir.rmdir()
         else:
             print(f"server logs: {workdir}", file=sys.stderr)
+
+
+def measure(args: argparse.Namespace, servers: list[GcServer]) -> int:
+    for s in servers:
+        s.start()
+    for s in servers:
+        s.wait_ready(args.startup_timeout)
+        print(
+            f"Started '{s.label}': pid {s.pid}, http://{HOST}:{s.port}"
+            f" (--runner.postScriptGC {str(s.post_script_gc).lower()})",
+            flush=True,
+        )
+    # Hard cap on the whole measurement phase.
+    budget = (
+        2 * FIRST_RUN_TIMEOUT_S
+        + 2 * (args.warmup + 2 * RERUN_TIMEOUT_S + 20)
+        + 2 * args.rounds * (2 * RERUN_TIMEOUT_S + 20)
+        + 2 * args.seconds
+    )
+
+    async def bounded() -> dict:
+        return await asyncio.wait_for(run_bench(args, servers), timeout=budget)
+
+    stats = asyncio.run(bounded())
+    rss = {s.label: rss_mb(s.pid) for s in servers}
+    result = print_table(args, servers, stats, rss)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from bench import servers
 from bench.learner import Learner, correct_option_texts, problems_on
+from bench.measure import Rounds, settled_cpu_seconds
 from bench.servers import BenchError, Resources, StreamlitServer
 from bench.streamlit_client import Session
 
@@ -139,7 +140,7 @@ class Round:
 
 
 @dataclass
-class Cell:
+class Cell(Rounds):
     """One workload at one level of concurrency."""
 
     workload: str
@@ -149,24 +150,6 @@ class Cell:
     rss_after_mb: float = float("nan")
     sessions_on_server: int = 0
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def reruns(self) -> int:
-        return sum(len(r.latencies) for r in self.rounds)
-
-    @property
-    def window_s(self) -> float:
-        return sum(r.window_s for r in self.rounds)
-
-    @property
-    def rate(self) -> float:
-        return self.reruns / self.window_s if self.window_s else 0.0
-
-    def latency_ms(self, q: float) -> float:
-        lats = sorted(x for r in self.rounds for x in r.latencies)
-        if not lats:
-            return float("nan")
-        return 1000 * lats[min(len(lats) - 1, int(q * len(lats)))]
 
     @property
     def cpu_ms_per_rerun(self) -> float:
@@ -188,19 +171,6 @@ class Cell:
                 "answers": sum(r.answers for r in self.rounds), "failures": sum(r.failures for r in self.rounds),
                 "per_round_reruns_per_s": [round(x, 2) for x in rates],
                 "problems": len(self.problems), "problem_examples": sorted(set(self.problems))[:5]}
-
-
-async def _settled_cpu(pid: int, max_wait: float = 3.0) -> float:
-    """The server's CPU seconds once it has gone idle (bounded wait)."""
-    deadline = time.monotonic() + max_wait
-    previous = servers.cpu_seconds(pid)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-        current = servers.cpu_seconds(pid)
-        if current - previous <= 1.0 / servers.CLK_TCK:
-            return current
-        previous = current
-    return servers.cpu_seconds(pid)
 
 
 async def measure_round(server: StreamlitServer, drivers: list[Driver], seconds: float) -> Round:
@@ -226,7 +196,7 @@ async def measure_round(server: StreamlitServer, drivers: list[Driver], seconds:
         await asyncio.gather(*(worker(d) for d in drivers))
     ended = loop.time()
     client1 = time.process_time()
-    cpu1 = await _settled_cpu(server.pid)
+    cpu1 = await settled_cpu_seconds(server.pid)
     return Round(ended - started, latencies, cpu1 - cpu0, client1 - client0,
                  sum(d.answers for d in drivers) - answers0, failures, sum(d.deltas for d in drivers) - deltas0)
 
@@ -408,77 +378,75 @@ def _dashboard(extra: list[str]) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    resources = Resources()
+    work = Path(tempfile.mkdtemp(prefix="gransfall-bench-"))
+    code = 1
+    try:
+        code = servers.exit_code("bench", lambda: _run(args, resources, work))
+        return code
+    finally:
+        resources.close()
+        if code == 0 and not args.keep:
+            for path in sorted(work.glob("*"), reverse=True):
+                path.unlink(missing_ok=True)
+            work.rmdir()
+        elif code != 0:
+            print(f"server logs and the store kept in {work}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, resources: Resources, work: Path) -> int:
     levels_wanted = sorted({int(x) for x in args.sessions.split(",")}, reverse=True)
     rounds, seconds, warmup = (args.rounds, args.seconds, args.warmup)
     needed = 2 * sum(levels_wanted)
     started_at = datetime.now().isoformat(timespec="seconds")
     load_start = [round(x, 2) for x in os.getloadavg()]
-    resources = Resources()
-    work = Path(tempfile.mkdtemp(prefix="gransfall-bench-"))
-    ok = False
-    try:
-        url = f"sqlite:///{work / 'learners.sqlite'}"
-        employees = max(args.employees, int(needed * 1.15) + 20)
-        print(f"Seeding {employees} employees into {url} ...", flush=True)
-        servers.seed(url, employees)
-        people = servers.learners(url, needed)
-        trivial = resources.server(StreamlitServer("trivial", ONE_BUTTON, None, work))
-        app = resources.server(StreamlitServer("app", APP, servers.app_env(url), work))
-        for server in (trivial, app):
-            server.wait_ready()
-            print(f"Started {server.label}: pid {server.pid}, http://{servers.HOST}:{server.port}", flush=True)
-        setup = Setup(trivial, app, people, correct_option_texts())
+    url = f"sqlite:///{work / 'learners.sqlite'}"
+    employees = max(args.employees, int(needed * 1.15) + 20)
+    print(f"Seeding {employees} employees into {url} ...", flush=True)
+    servers.seed(url, employees)
+    people = servers.learners(url, needed)
+    trivial = resources.server(StreamlitServer("trivial", ONE_BUTTON, None, work))
+    app = resources.server(StreamlitServer("app", APP, servers.app_env(url), work))
+    for server in (trivial, app):
+        server.wait_ready()
+        print(f"Started {server.label}: pid {server.pid}, http://{servers.HOST}:{server.port}", flush=True)
+    setup = Setup(trivial, app, people, correct_option_texts())
 
-        async def measure() -> dict[int, dict[str, Cell]]:
-            # the first run of each server loads the course, the store and the imports: not measured
-            for server, query in ((trivial, {}), (app, {"as": people[-1]})):
-                warm = Session(server.ws_url, query)
-                await warm.open()
-                await warm.run(timeout=FIRST_RUN_TIMEOUT_S)
-                await warm.close()
-            levels: dict[int, dict[str, Cell]] = {}
-            used = 0
-            for n in levels_wanted:
-                print(f"\n{n} concurrent sessions per workload:", flush=True)
-                levels[n] = await measure_level(setup, n, rounds, seconds, warmup, used)
-                used += 2 * n
-            return levels
+    async def measure() -> dict[int, dict[str, Cell]]:
+        # the first run of each server loads the course, the store and the imports: not measured
+        for server, query in ((trivial, {}), (app, {"as": people[-1]})):
+            warm = Session(server.ws_url, query)
+            await warm.open()
+            await warm.run(timeout=FIRST_RUN_TIMEOUT_S)
+            await warm.close()
+        levels: dict[int, dict[str, Cell]] = {}
+        used = 0
+        for n in levels_wanted:
+            print(f"\n{n} concurrent sessions per workload:", flush=True)
+            levels[n] = await measure_level(setup, n, rounds, seconds, warmup, used)
+            used += 2 * n
+        return levels
 
-        budget = 600 + len(levels_wanted) * (3 * (warmup + rounds * (seconds + RERUN_TIMEOUT_S + 40)) + 300)
-        levels = asyncio.run(asyncio.wait_for(measure(), timeout=budget))
-        machine = servers.machine()
-        machine["load_average_start"] = load_start
-        checks = targets(levels, app.tracebacks() + trivial.tracebacks())
-        print_table(levels, checks, machine)
-        result = {"started": started_at, "machine": machine,
-                  "settings": {"rounds": rounds, "seconds_per_round": seconds, "warmup_s": warmup,
-                               "employees_seeded": employees, "quick": args.quick},
-                  "levels": {str(n): {name: cell.as_dict() for name, cell in levels[n].items()}
-                             for n in sorted(levels)},
-                  "memory_mb_per_session_at_100": {
-                      "app": round(_mb_per_session(levels[100]["home"]), 3),
-                      "trivial": round(_mb_per_session(levels[100]["trivial"]), 3)} if 100 in levels else None,
-                  "targets": checks}
-        for server in (app, trivial):
-            server.stop()
-        parts = {"bench": result}
-        if args.dashboard:
-            parts["dashboard"] = _dashboard(args.dashboard_args)
-        save_results(Path(args.json), parts)
-        print(f"\nwrote {args.json}")
-        ok = True
-        return 0
-    except KeyboardInterrupt:
-        print("\ninterrupted; stopping the servers", file=sys.stderr)
-        return 130
-    except (BenchError, TimeoutError, OSError, subprocess.SubprocessError) as error:
-        print(f"bench failed: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    finally:
-        resources.close()
-        if ok and not args.keep:
-            for path in sorted(work.glob("*"), reverse=True):
-                path.unlink(missing_ok=True)
-            work.rmdir()
-        elif not ok:
-            print(f"server logs and the store kept in {work}", file=sys.stderr)
+    budget = 600 + len(levels_wanted) * (3 * (warmup + rounds * (seconds + RERUN_TIMEOUT_S + 40)) + 300)
+    levels = asyncio.run(asyncio.wait_for(measure(), timeout=budget))
+    machine = servers.machine()
+    machine["load_average_start"] = load_start
+    checks = targets(levels, app.tracebacks() + trivial.tracebacks())
+    print_table(levels, checks, machine)
+    result = {"started": started_at, "machine": machine,
+              "settings": {"rounds": rounds, "seconds_per_round": seconds, "warmup_s": warmup,
+                           "employees_seeded": employees, "quick": args.quick},
+              "levels": {str(n): {name: cell.as_dict() for name, cell in levels[n].items()}
+                         for n in sorted(levels)},
+              "memory_mb_per_session_at_100": {
+                  "app": round(_mb_per_session(levels[100]["home"]), 3),
+                  "trivial": round(_mb_per_session(levels[100]["trivial"]), 3)} if 100 in levels else None,
+              "targets": checks}
+    for server in (app, trivial):
+        server.stop()
+    parts = {"bench": result}
+    if args.dashboard:
+        parts["dashboard"] = _dashboard(args.dashboard_args)
+    save_results(Path(args.json), parts)
+    print(f"\nwrote {args.json}")
+    return 0

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -75,12 +76,16 @@ def machine() -> dict:
 
 class StreamlitServer:
     """`streamlit run <script>` from the project root, so that every server reads the same
-    `.streamlit/config.toml`; only the address and the port are given on the command line."""
+    `.streamlit/config.toml`; only the address and the port are given on the command line. A bench that must not
+    read the project's config runs it from another folder (`cwd`) and gives its `options` on the command line."""
 
-    def __init__(self, label: str, script: Path, env: dict[str, str] | None, logdir: Path) -> None:
+    def __init__(self, label: str, script: Path, env: dict[str, str] | None, logdir: Path, cwd: Path = PROJECT_ROOT,
+                 options: tuple[str, ...] = ()) -> None:
         self.label = label
         self.script = script
         self.env = env or {}
+        self.cwd = cwd
+        self.options = options
         self.log_path = logdir / f"server-{label.replace(' ', '_')}.log"
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
@@ -97,12 +102,12 @@ class StreamlitServer:
     def start(self) -> None:
         self.port = free_port()
         command = [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.address", HOST,
-                   "--server.port", str(self.port)]
+                   "--server.port", str(self.port), *self.options]
         env = {key: value for key, value in os.environ.items() if not key.startswith("STREAMLIT_")}
         env.update(self.env)
         with open(self.log_path, "ab") as log:
             # start_new_session: a Ctrl-C in the terminal reaches only the bench, which stops its servers itself
-            self.proc = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+            self.proc = subprocess.Popen(command, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:
@@ -190,31 +195,43 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
+def exit_code(what: str, run: Callable[[], int], interrupted: str = "interrupted; stopping the servers") -> int:
+    """What a bench command returns: `run()`'s code; 130 after Ctrl-C (or SIGTERM, see `stop_on_sigterm`), saying
+    `interrupted`; 1 after a failure of the bench itself (a server, a timeout, a file, a subprocess), saying
+    "<what> failed: ..." on stderr. The caller's `finally` stops what it started."""
+    try:
+        return run()
+    except KeyboardInterrupt:
+        print(f"\n{interrupted}", file=sys.stderr)
+        return 130
+    except (BenchError, TimeoutError, OSError, subprocess.SubprocessError) as error:
+        print(f"{what} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
 # --- databases ---------------------------------------------------------------------------------------------
 
-def create_postgres_database(prefix: str) -> str:
+def _as_postgres_admin(statement: str) -> None:
+    """One statement on the server's admin database, outside a transaction (as CREATE/DROP DATABASE must be)."""
     from sqlalchemy import create_engine, text
 
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+            connection.execute(text(statement))
     finally:
         admin.dispose()
+
+
+def create_postgres_database(prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    _as_postgres_admin(f'CREATE DATABASE "{name}"')
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def drop_postgres_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
     name = url.rsplit("/", 1)[1]
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    _as_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def seed(database_url: str, employees: int) -> None:

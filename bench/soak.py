@@ -29,6 +29,7 @@ from pathlib import Path
 
 from bench import servers
 from bench.learner import Answer, Learner, correct_option_texts
+from bench.measure import percentile_ms
 from bench.servers import BenchError, Resources, StreamlitServer
 from bench.streamlit_client import Session
 
@@ -71,8 +72,7 @@ class SoakResult:
                 and not self.duplicated and not self.wrong and not self.unexpected and not self.server_errors)
 
     def latency_ms(self, q: float) -> float:
-        lats = sorted(self.latencies)
-        return 1000 * lats[min(len(lats) - 1, int(q * len(lats)))] if lats else float("nan")
+        return percentile_ms(self.latencies, q)
 
     def summary(self) -> dict:
         return {"database": self.database, "learners": self.learners, "seconds": round(self.seconds, 1),

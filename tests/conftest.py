@@ -1,49 +1,75 @@
-"""Shared fixtures: the small fixture course, and the store on SQLite and on the real PostgreSQL."""
+"""Shared fixtures and helpers: the small fixture course (also copied, and with an English translation), the
+store on SQLite and on the real PostgreSQL, and a session of the app through AppTest."""
 
 from __future__ import annotations
 
-import os
-import uuid
+import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from sqlalchemy import create_engine, text
 
 from course.content.loader import load_course
-from progress.db import Database, make_engine, migrate
+from progress.db import MIGRATIONS, Database, make_engine, migrate
 from progress.models import Base
+from tests.pg_support import fresh_database
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-POSTGRES_ADMIN_URL = os.environ.get("COURSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-@pytest.fixture(scope="session")
-def fixture_course():
-    result = load_course(FIXTURE_CONTENT)
+def loaded(root: Path):
+    """The course under `root`, which must load without a single problem."""
+    result = load_course(root)
     assert result.ok, [p.as_text() for p in result.problems]
     return result.course
 
 
 @pytest.fixture(scope="session")
+def fixture_course():
+    return loaded(FIXTURE_CONTENT)
+
+
+@pytest.fixture
+def content(tmp_path) -> Path:
+    """A copy of the fixture content for the test to change."""
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def bilingual_course(tmp_path_factory):
+    """The fixture course with an English translation of its module (prov-en; see add_english_translation)."""
+    root = tmp_path_factory.mktemp("content") / "content"
+    shutil.copytree(FIXTURE_CONTENT, root)
+    add_english_translation(root)
+    return loaded(root)
+
+
+SEEDED_DAY = date(2026, 11, 23)  # the day the `seeded` store's history runs up to
+
+
+@pytest.fixture(scope="module")
+def real_course():
+    return loaded(PROJECT_ROOT)
+
+
+@pytest.fixture
+def seeded(db, real_course) -> Database:
+    """A store of 100 employees with three years of history up to SEEDED_DAY, on each database of `db`."""
+    from progress.seed import seed
+
+    seed(db, real_course, employees=100, history_years=3, today=SEEDED_DAY)
+    return db
+
+
+@pytest.fixture(scope="session")
 def postgres_url():
     """A throw-away database on the local PostgreSQL server, dropped at the end of the session."""
-    if os.environ.get("COURSE_SKIP_POSTGRES") == "1":
-        pytest.skip("COURSE_SKIP_POSTGRES=1")
-    name = f"gransfall_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # a clear failure: CI must test PostgreSQL for real
-        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error}); start it or set "
-                    "COURSE_SKIP_POSTGRES=1 to skip these tests locally.")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("gransfall_test") as url:
+        yield url
 
 
 _migrated: dict[str, Database] = {}
@@ -100,14 +126,42 @@ def add_english_translation(root: Path) -> None:
                                                       encoding="utf-8")
 
 
-def open_app(user: str | None = None, **params) -> AppTest:
+def open_app(user: str | None = None, page: str | None = None, *, timeout: float = 60, **params) -> AppTest:
     """A new session of the app (in the mode the test's environment sets) as `user`, from an address with
-    `params`; its first run done and free of exceptions."""
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+    `params`, switched to `page` if one is given; each run done within `timeout` seconds and free of exceptions."""
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=timeout)
     if user:
         at.query_params["as"] = user
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
     assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
     return at
+
+
+def seeded_sqlite(path: Path, course, **seed_args) -> str:
+    """The URL of a new SQLite file at `path`: migrated, then filled by the demo seed (`seed_args`: its size),
+    so that it carries the demo's mark."""
+    from progress.seed import seed
+
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate(engine)
+    seed(Database(engine), course, **seed_args)
+    engine.dispose()
+    return url
+
+
+def migrate_to(engine, revision: str) -> None:
+    """Alembic on `engine`: down to `revision`, or back up when it is "head"."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.upgrade if revision == "head" else command.downgrade)(config, revision)

@@ -9,17 +9,14 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from course.content.loader import load_course
 from course.documents import apt_card
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, loaded
 from tests.test_app import open_app
 
 
 @pytest.fixture(scope="module")
 def course():
-    result = load_course(PROJECT_ROOT)
-    assert result.ok
-    return result.course
+    return loaded(PROJECT_ROOT)
 
 
 def pdf_text(data: bytes) -> tuple[str, int]:

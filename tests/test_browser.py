@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import (contrast_ratio, free_port, launch, require_chromium, scenario_choice,
-                                   start_streamlit, stop, wait_for)
+from tests.browser_support import (contrast_ratio, free_port, require_chromium, scenario_choice, start_streamlit,
+                                   stop, wait_for)
+from tests.chromium_support import running_chromium
 
 require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -31,10 +32,16 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright)
+    with running_chromium() as browser:
         yield browser
-        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A new tab, closed after the test."""
+    page = browser.new_page()
+    yield page
+    page.close()
 
 
 def steps_of(database: Path, person: str) -> list[tuple]:
@@ -43,9 +50,8 @@ def steps_of(database: Path, person: str) -> list[tuple]:
                                   "WHERE a.person_id = ? ORDER BY s.step_no", (person,)).fetchall()
 
 
-def test_double_click_records_one_answer_and_reload_resumes(server, browser):
+def test_double_click_records_one_answer_and_reload_resumes(server, page):
     url, database = server
-    page = browser.new_page()
     page.goto(f"{url}/?as=demo-nyanstalld&modul=mutor")
     page.get_by_role("button", name="Starta scenariot").click()
     page.get_by_text("Vad gör du?").wait_for(timeout=30000)
@@ -64,35 +70,29 @@ def test_double_click_records_one_answer_and_reload_resumes(server, browser):
     page.get_by_text("Vad gör du?").wait_for()  # and it asks the same question again
     assert page.get_by_text(next_text).is_visible()
     assert steps_of(database, "demo-nyanstalld") == [(0, str(first))]
-    page.close()
 
 
-def test_manager_chart_renders_in_the_browser(server, browser):
+def test_manager_chart_renders_in_the_browser(server, page):
     url, _ = server
-    page = browser.new_page()
     page.goto(f"{url}/min-enhet?as=demo-chef")
     page.locator(".js-plotly-plot").first.wait_for(timeout=30000)
     assert page.get_by_text("Genomförande per enhet").is_visible()
-    page.close()
 
 
-def test_the_document_language_is_the_one_shown(server, browser):
+def test_the_document_language_is_the_one_shown(server, page):
     """Issue 13, point 3: Streamlit's page says lang="en"; app.py sets it to the language the page is in."""
     url, _ = server
-    page = browser.new_page()
     page.goto(f"{url}/?as=demo-nyanstalld")
     page.get_by_text("Min utbildning").first.wait_for(timeout=30000)
     page.wait_for_function("document.documentElement.lang === 'sv'", timeout=10000)
     page.goto(f"{url}/?as=demo-nyanstalld&lang=en")
     page.get_by_text("My training").first.wait_for(timeout=30000)
     page.wait_for_function("document.documentElement.lang === 'en'", timeout=10000)
-    page.close()
 
 
-def test_after_an_answer_the_focus_is_on_the_feedback(server, browser):
+def test_after_an_answer_the_focus_is_on_the_feedback(server, page):
     """Issue 13, point 4: the focus moved to <body> after "Svara" and the next Tab went past the feedback."""
     url, _ = server
-    page = browser.new_page()
     page.goto(f"{url}/?as=demo-nyanstalld&modul=mutor&del=1")  # the second scenario: not started by another test
     page.get_by_role("button", name="Starta scenariot").click(timeout=30000)
     page.locator('[data-testid="stRadio"] div[role="radiogroup"] label').first.click(timeout=30000)
@@ -102,13 +102,11 @@ def test_after_an_answer_the_focus_is_on_the_feedback(server, browser):
                            timeout=10000)
     region = page.get_by_role("region", name="Återkoppling")
     assert region.count() == 1 and "Återkoppling" in region.inner_text()
-    page.close()
 
 
-def test_captions_and_the_focus_mark_have_enoughcontrast_ratio(server, browser):
+def test_captions_and_the_focus_mark_have_enoughcontrast_ratio(server, page):
     """Issue 13: st.caption (due dates, sources) was 4.1:1 and a radio option's focus mark 1.2:1."""
     url, _ = server
-    page = browser.new_page()
     page.goto(f"{url}/?as=demo-medarbetare")
     page.locator('[data-testid="stCaptionContainer"]').first.wait_for(timeout=30000)
     try:  # the page's style arrives with the run's elements: give it time to apply before measuring
@@ -134,4 +132,3 @@ def test_captions_and_the_focus_mark_have_enoughcontrast_ratio(server, browser):
     assert outline[0] == "solid" and outline[1] == "2px", outline
     colour = tuple(int(c) for c in outline[2][outline[2].index("(") + 1:outline[2].index(")")].split(",")[:3])
     assert contrast_ratio(colour, (255, 255, 255)) >= 3, outline
-    page.close()

@@ -34,9 +34,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from progress.db import MIGRATION_LOCK, STARTUP_LOCK
-from tests.browser_support import (IN_CI, free_port, launch, require_chromium, scenario_choice, start_streamlit,
-                                   stop, wait_for)
-from tests.conftest import POSTGRES_ADMIN_URL, PROJECT_ROOT
+from tests.browser_support import IN_CI, free_port, require_chromium, scenario_choice, start_streamlit, stop, wait_for
+from tests.chromium_support import running_chromium
+from tests.conftest import PROJECT_ROOT
+from tests.pg_support import fresh_database
 
 NGINX = "/usr/sbin/nginx"
 TEMPLATE = PROJECT_ROOT / "deploy" / "nginx" / "gransfall.conf"
@@ -230,27 +231,6 @@ CREATE EVENT TRIGGER deploy_test_ddl ON ddl_command_end EXECUTE FUNCTION deploy_
 """
 
 
-@contextmanager
-def fresh_database(prefix: str):
-    """A new PostgreSQL database (its URL), dropped afterwards."""
-    if os.environ.get("COURSE_SKIP_POSTGRES") == "1":
-        pytest.skip("COURSE_SKIP_POSTGRES=1")
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error}); start it or set "
-                    "COURSE_SKIP_POSTGRES=1 to skip these tests locally.")
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def database():
     """A fresh PostgreSQL database that records every DDL command (which connection, which transaction)."""
@@ -267,10 +247,8 @@ def database():
 @pytest.fixture(scope="module")
 def browser():
     require_stack()
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright, [f"--host-resolver-rules=MAP {HOST} 127.0.0.1", "--ignore-certificate-errors"])
+    with running_chromium([f"--host-resolver-rules=MAP {HOST} 127.0.0.1", "--ignore-certificate-errors"]) as browser:
         yield browser
-        browser.close()
 
 
 class Stack:

@@ -4,7 +4,6 @@ with its real file:line, one arrow per choice, every ending named by its outcome
 from __future__ import annotations
 
 import base64
-import shutil
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -12,9 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from course.cli import main
-from course.content.loader import load_course
 from course.graph import crossings, render_dot, render_svg, render_text, scenario_graph
-from tests.conftest import FIXTURE_CONTENT, PROJECT_ROOT
+from tests.conftest import FIXTURE_CONTENT, PROJECT_ROOT, loaded
 from tests.test_app import downloads, open_app  # noqa: F401 (downloads is a fixture)
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -33,19 +31,6 @@ def groups(root: ET.Element, kind: str) -> list[ET.Element]:
 
 def texts(element: ET.Element) -> list[str]:
     return ["".join(text.itertext()) for text in element.iter(f"{SVG}text")]
-
-
-@pytest.fixture
-def content(tmp_path):
-    root = tmp_path / "content"
-    shutil.copytree(FIXTURE_CONTENT, root)
-    return root
-
-
-def loaded(root):
-    result = load_course(root)
-    assert result.ok, [p.as_text() for p in result.problems]
-    return result.course
 
 
 @pytest.mark.parametrize("scenario_id", ["prov-middag", "prov-gava"])
@@ -114,6 +99,7 @@ def test_text_from_the_content_is_escaped(content):
     text = text.replace("text: En sökande bjuder dig på middag.",
                         "text: 'Möte <script>alert(1)</script> & \"citat\" ]]> slut'")
     text = text.replace("- text: Tacka nej", "- text: 'Nej </text><g> & <b>'")
+    text = text.replace("- text: Tacka ja", "- text: Tacka ja till middagen")  # not far shorter than it (E206)
     path.write_text(text, encoding="utf-8")
     svg = render_svg(scenario_graph(loaded(content), "prov-middag"))
     root = parsed(svg)

@@ -4,7 +4,6 @@ banks a refresher's diagnostic or a booster draws from in English (rules.topic_q
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,22 +13,11 @@ from course.content.loader import load_course
 from course.rules import Status
 from progress import learner
 from progress.attempts import Attempts
-from tests.conftest import FIXTURE_CONTENT, PROJECT_ROOT, add_english_translation
+from tests.conftest import PROJECT_ROOT
 from tests.test_app import card_statuses, module_cards, open_app
 from tests.playing import answer_quiz, complete
 from tests.test_learner import TODAY, add_person, shift_back
 from tests.test_rules import NEVER, A
-
-
-@pytest.fixture(scope="module")
-def bilingual_course(tmp_path_factory):
-    """The fixture course with an English translation of its module (prov-en)."""
-    root = tmp_path_factory.mktemp("content") / "content"
-    shutil.copytree(FIXTURE_CONTENT, root)
-    add_english_translation(root)
-    result = load_course(root)
-    assert result.ok, [p.as_text() for p in result.problems]
-    return result.course
 
 
 # --- the rules -------------------------------------------------------------------------------------------------

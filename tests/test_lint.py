@@ -11,14 +11,9 @@ from pathlib import Path
 import pytest
 
 from course.content.loader import load_course
-from tests.conftest import FIXTURE_CONTENT, PROJECT_ROOT, add_english_translation
+from tests.conftest import PROJECT_ROOT, add_english_translation, loaded
 
-
-@pytest.fixture
-def content(tmp_path) -> Path:
-    root = tmp_path / "content"
-    shutil.copytree(FIXTURE_CONTENT, root)
-    return root
+QUIZ = "quizzes/prov-fragor.yaml"
 
 
 def edit(root: Path, relative: str, old: str, new: str) -> int:
@@ -35,6 +30,14 @@ def problems(root: Path, code: str):
     found = [p for p in load_course(root).problems if p.code == code]
     assert found, f"no {code} in {[p.as_text() for p in load_course(root).problems]}"
     return found
+
+
+def problem_from_edit(root: Path, code: str, relative: str, old: str, new: str):
+    """Make the edit; the one problem `code` it causes, which must stand in that file on the line `new` starts on."""
+    line = edit(root, relative, old, new)
+    (problem,) = problems(root, code)
+    assert (problem.path, problem.line) == (relative, line)
+    return problem
 
 
 def test_fixture_content_is_clean(content):
@@ -90,11 +93,26 @@ def test_missing_required_field(content):
     assert "'start'" in problem.message
 
 
-def test_wrong_type(content):
-    line = edit(content, "modules/prov.yaml", "estimated_minutes: 5", "estimated_minutes: fem")
-    (problem,) = problems(content, "E103")
-    assert (problem.path, problem.line) == ("modules/prov.yaml", line)
-    assert "heltal" in problem.message
+# one mistake, one problem on the edited line: (code, file, the text, what it becomes, where the problem says it)
+ONE_PROBLEM_ON_ITS_LINE = [
+    pytest.param("E103", "modules/prov.yaml", "estimated_minutes: 5", "estimated_minutes: fem", "message", "heltal",
+                 id="wrong_type"),
+    pytest.param("E201", "scenarios/prov-middag.yaml", "next: slut-delvis", "next: slut-delvs", "hint", "slut-delvis",
+                 id="choice_to_missing_node"),
+    pytest.param("E202", "scenarios/prov-gava.yaml", "  slut:\n",
+                 "  glomd:\n    text: Ingen pekar hit.\n    ending: bra\n  slut:\n", "message", "glomd",
+                 id="unreachable_node"),
+    pytest.param("E601", "scenarios/prov-gava.yaml", 'cite: ["BrB 10 kap. 5 a §"]', 'cite: ["BrB 10 kap 5 a §"]',
+                 "hint", "BrB 10 kap. 5 a §", id="unknown_citation"),
+    pytest.param("E403", "config/tracks.yaml", "modules: [prov]", "modules: [prov, provet]", "message", "provet",
+                 id="track_with_a_missing_module"),
+]
+
+
+@pytest.mark.parametrize("code, relative, old, new, part, said", ONE_PROBLEM_ON_ITS_LINE)
+def test_a_mistake_is_one_problem_on_its_line(content, code, relative, old, new, part, said):
+    problem = problem_from_edit(content, code, relative, old, new)
+    assert said in getattr(problem, part)
 
 
 def test_yaml_no_is_text_not_false(content):
@@ -102,21 +120,6 @@ def test_yaml_no_is_text_not_false(content):
     result = load_course(content)
     assert result.ok
     assert result.course.scenarios["prov-gava"].title == "no"
-
-
-def test_choice_to_missing_node(content):
-    line = edit(content, "scenarios/prov-middag.yaml", "next: slut-delvis", "next: slut-delvs")
-    (problem,) = problems(content, "E201")
-    assert (problem.path, problem.line) == ("scenarios/prov-middag.yaml", line)
-    assert "slut-delvis" in problem.hint
-
-
-def test_unreachable_node(content):
-    line = edit(content, "scenarios/prov-gava.yaml", "  slut:\n", "  glomd:\n    text: Ingen pekar hit.\n"
-                "    ending: bra\n  slut:\n")
-    (problem,) = problems(content, "E202")
-    assert (problem.path, problem.line) == ("scenarios/prov-gava.yaml", line)
-    assert "glomd" in problem.message
 
 
 def test_node_with_no_way_to_an_ending(content):
@@ -152,31 +155,34 @@ def test_a_first_decision_that_gives_its_answer_away_by_length(content):
     edit(content, relative, "        next: slut\n        feedback: Fel.", "        next: slut_svag\n        feedback: Fel.")
     edit(content, relative, "  slut:\n", "  slut_svag:\n    text: Det gick illa.\n    ending: svag\n  slut:\n")
     assert load_course(content).ok  # the wrong choice (43 characters) is longer than the right one
-    line = edit(content, relative, "      - text: Skicka tillbaka\n",
-                "      - text: Skicka tillbaka vinet med ett vänligt brev, anteckna gåvan och berätta för din chef\n")
-    (problem,) = problems(content, "E206")
-    assert (problem.path, problem.line) == (relative, line) and "längden" in problem.message and problem.hint
+    problem = problem_from_edit(
+        content, "E206", relative, "      - text: Skicka tillbaka\n",
+        "      - text: Skicka tillbaka vinet med ett vänligt brev, anteckna gåvan och berätta för din chef\n")
+    assert "längden" in problem.message and problem.hint
     # two choices that can end well: neither gives the other away
     edit(content, relative, "    ending: svag\n", "    ending: bra\n")
     assert load_course(content).ok
 
 
+def problem_at_question(root: Path, code: str, question_id: str, old: str, new: str):
+    """Make the edit in the quiz; the one problem `code` it causes, which must stand on the question's first line."""
+    question_line = (root / QUIZ).read_text(encoding="utf-8").splitlines().index(f"  - id: {question_id}") + 1
+    edit(root, QUIZ, old, new)
+    (problem,) = problems(root, code)
+    assert (problem.path, problem.line) == (QUIZ, question_line)
+    return problem
+
+
 def test_question_without_correct_option(content):
-    text = (content / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8")
-    question_line = text.splitlines().index("  - id: prov-q3") + 1
-    edit(content, "quizzes/prov-fragor.yaml", "      - text: Rätt 3\n        correct: true\n", "      - text: Rätt 3\n")
-    (problem,) = problems(content, "E301")
-    assert (problem.path, problem.line) == ("quizzes/prov-fragor.yaml", question_line)
+    problem_at_question(content, "E301", "prov-q3", "      - text: Rätt 3\n        correct: true\n",
+                        "      - text: Rätt 3\n")
 
 
 def test_single_choice_with_two_correct_options(content):
-    text = (content / "quizzes/prov-fragor.yaml").read_text(encoding="utf-8")
-    question_line = text.splitlines().index("  - id: prov-q2") + 1
-    edit(content, "quizzes/prov-fragor.yaml", "      - text: Fel 2\n", "      - text: Fel 2\n        correct: true\n")
-    (problem,) = problems(content, "E302")
-    assert (problem.path, problem.line) == ("quizzes/prov-fragor.yaml", question_line)
+    problem_at_question(content, "E302", "prov-q2", "      - text: Fel 2\n",
+                        "      - text: Fel 2\n        correct: true\n")
     # the same two correct answers are fine in a multiple-choice question
-    edit(content, "quizzes/prov-fragor.yaml", "  - id: prov-q2\n    type: single", "  - id: prov-q2\n    type: multiple")
+    edit(content, QUIZ, "  - id: prov-q2\n    type: single", "  - id: prov-q2\n    type: multiple")
     assert load_course(content).ok
 
 
@@ -198,13 +204,6 @@ def test_duplicate_ids_across_files(content):
     (problem,) = problems(content, "E501")
     assert (problem.path, problem.line) == ("scenarios/zz-kopia.yaml", 1)
     assert "scenarios/prov-gava.yaml:1" in problem.message
-
-
-def test_unknown_citation(content):
-    line = edit(content, "scenarios/prov-gava.yaml", 'cite: ["BrB 10 kap. 5 a §"]', 'cite: ["BrB 10 kap 5 a §"]')
-    (problem,) = problems(content, "E601")
-    assert (problem.path, problem.line) == ("scenarios/prov-gava.yaml", line)
-    assert "BrB 10 kap. 5 a §" in problem.hint
 
 
 def test_question_resting_only_on_unverified_source(content):
@@ -259,9 +258,8 @@ def test_placeholder_is_filled_from_the_organisation_and_an_unknown_one_is_repor
     course = load_course(content).course
     text = course.scenarios["prov-gava"].nodes["start"].text
     assert "visselblasning@gransby.example" in text and "{org." not in text
-    line = edit(content, "scenarios/prov-gava.yaml", "{org.visselblasning.epost}", "{org.visselblasning.epst}")
-    (problem,) = problems(content, "E701")
-    assert (problem.path, problem.line) == ("scenarios/prov-gava.yaml", line)
+    problem = problem_from_edit(content, "E701", "scenarios/prov-gava.yaml", "{org.visselblasning.epost}",
+                                "{org.visselblasning.epst}")
     assert "{org.visselblasning.epost}" in problem.hint
 
 
@@ -284,13 +282,6 @@ def test_a_broken_organisation_file_is_reported_with_its_line(content):
     line = edit(content, "config/organisation.yaml", "  epost: visselblasning@", "  e_post: visselblasning@")
     found = [p for p in problems(content, "E101") if p.path == "config/organisation.yaml"]
     assert [p.line for p in found] == [line] and "epost" in found[0].hint
-
-
-def test_track_with_a_missing_module(content):
-    line = edit(content, "config/tracks.yaml", "modules: [prov]", "modules: [prov, provet]")
-    (problem,) = problems(content, "E403")
-    assert (problem.path, problem.line) == ("config/tracks.yaml", line)
-    assert "provet" in problem.message
 
 
 def test_a_translation_must_name_an_original_with_the_same_topics(content):
@@ -368,9 +359,7 @@ def test_a_track_may_have_its_texts_in_english_and_need_not(content):
     edit(content, "config/tracks.yaml", "    title: Provspår\n",
          "    title: Provspår\n    summary: Om {org.gavoregel.text}\n    translations:\n      en:\n"
          "        title: Test track\n        summary: 'Our rule: {org.gavoregel.text}'\n")
-    result = load_course(content)
-    assert result.ok, [p.as_text() for p in result.problems]
-    course = result.course
+    course = loaded(content)
     assert (course.track_title("alla", "en"), course.track_title("alla", "sv")) == ("Test track", "Provspår")
     # each language gets the municipality's prose in that language
     assert course.track_summary("alla", "en").startswith("Our rule: In Gränsby municipality")

@@ -12,8 +12,9 @@ from sqlalchemy import insert, update
 from streamlit.testing.v1 import AppTest
 
 from progress.cli import main as cli
-from progress.db import Database, make_engine, migrate
+from progress.db import make_engine, migrate
 from progress.models import Person, Unit
+from tests.conftest import seeded_sqlite
 from tests.test_app import APP, AUTH_SECRETS, course, logged_in_env, open_app, open_logged_in  # noqa: F401
 
 
@@ -115,13 +116,7 @@ def _staff_file(tmp_path):
 
 
 def test_cli_writes_say_where_and_refuse_the_demo_database(tmp_path, capsys, fixture_course):
-    from progress.seed import seed
-
-    demo_url = f"sqlite:///{tmp_path / 'demo-copy.sqlite'}"
-    engine = make_engine(demo_url)
-    migrate(engine)
-    seed(Database(engine), fixture_course, employees=5, history_years=1)
-    engine.dispose()
+    demo_url = seeded_sqlite(tmp_path / "demo-copy.sqlite", fixture_course, employees=5, history_years=1)
     assert cli(["import", str(_staff_file(tmp_path)), "--database-url", demo_url, "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "Databas: sqlite:///" in err and "demons databas" in err

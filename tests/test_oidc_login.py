@@ -49,7 +49,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.browser_support import CHROMIUM, IN_CI, free_port, launch, start_streamlit, stop, wait_for
+from tests.browser_support import CHROMIUM, IN_CI, free_port, start_streamlit, stop, wait_for
+from tests.chromium_support import running_chromium
 from tests.conftest import PROJECT_ROOT
 
 # Every host name but loopback resolves to nothing: nothing leaves the machine.
@@ -201,10 +202,8 @@ def short_app(provider, database_url, app_ports, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright, LOOPBACK_ONLY)
+    with running_chromium(LOOPBACK_ONLY) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

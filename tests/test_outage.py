@@ -4,13 +4,11 @@ exactly once when the database is back (also after a reload), or the learner is 
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import sqlite3
 import threading
 import time
-import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -19,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from progress import db as store_db
 from progress import pending
-from tests.conftest import POSTGRES_ADMIN_URL, PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT
+from tests.pg_support import fresh_database
 from views.components.pending import owner
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -116,20 +115,8 @@ def fast_retries(monkeypatch):
 @pytest.fixture(scope="module")
 def postgres_database():
     """One fresh PostgreSQL database for this file (the app's demo seed fills it once); dropped at the end."""
-    if os.environ.get("COURSE_SKIP_POSTGRES") == "1":
-        pytest.skip("COURSE_SKIP_POSTGRES=1")
-    name = f"gransfall_outage_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # a clear failure: CI must test PostgreSQL for real
-        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable ({error})")
-    direct = make_url(POSTGRES_ADMIN_URL).set(database=name)
-    yield direct
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database("gransfall_outage") as url:
+        yield make_url(url)
 
 
 @pytest.fixture(scope="module")

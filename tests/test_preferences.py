@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from progress import preferences, privacy
 from progress.access import SYSTEM, NotPermitted
 from progress.models import Person, PersonPreference, PersonRole, Unit
+from tests.conftest import migrate_to
 
 TODAY = date.today()
 
@@ -151,26 +152,16 @@ def test_the_migrations_make_exactly_the_models_schema(db):
 
 
 def test_migration_0011_goes_down_and_up(tmp_path):
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import inspect
 
-    from progress.db import MIGRATIONS, make_engine, migrate
+    from progress.db import make_engine, migrate
 
     engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
     migrate(engine)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-
-    def to(revision: str) -> None:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.downgrade if revision == "0010" else command.upgrade)(config, revision)
-
     assert "person_preferences" in inspect(engine).get_table_names()
-    to("0010")
+    migrate_to(engine, "0010")
     assert "person_preferences" not in inspect(engine).get_table_names()
-    to("head")
+    migrate_to(engine, "head")
     assert {c["name"] for c in inspect(engine).get_columns("person_preferences")} == {"person_id", "language",
                                                                                      "updated_at"}
     assert inspect(engine).get_foreign_keys("person_preferences")[0]["referred_table"] == "people"

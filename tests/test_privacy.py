@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import ForeignKey, String, Text, func, insert, select
+from sqlalchemy import String, Text, func, insert, select
 
 from course import rules
 from progress.cli import main as cli
@@ -25,6 +25,7 @@ from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate
                              Step, TopicTally, Unit, Waiver)
 from progress.reports import status_rows
 from progress.seed import seed
+from tests.conftest import migrate_to, open_app, seeded_sqlite
 
 TODAY = date.today()
 EVERY_TYPE_12 = privacy.RetentionPolicy({key: 12 for key in privacy.TYPES}, "Testbeslut KS 2026/1", "test")
@@ -547,13 +548,7 @@ def test_cli_extract_erase_and_retention(db, fixture_course, tmp_path, capsys, m
 
 
 def test_cli_refuses_to_cull_or_erase_in_the_demo_database_unless_asked(tmp_path, capsys, fixture_course):
-    from progress.db import Database, make_engine, migrate
-
-    url = f"sqlite:///{tmp_path / 'made-by-the-demo-seed.sqlite'}"
-    engine = make_engine(url)
-    migrate(engine)
-    seed(Database(engine), fixture_course, employees=3, history_years=1)
-    engine.dispose()
+    url = seeded_sqlite(tmp_path / "made-by-the-demo-seed.sqlite", fixture_course, employees=3, history_years=1)
     assert cli(["retention", "--dry-run", "--database-url", url]) == 2
     assert cli(["radera", "p000001", "--confirm", "p000001", "--database-url", url]) == 2
     assert "demons databas" in capsys.readouterr().err
@@ -580,20 +575,6 @@ def downloads(monkeypatch) -> dict[str, bytes]:
     return files
 
 
-def open_page(user: str, page: str):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.conftest import PROJECT_ROOT
-
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=90)
-    at.query_params["as"] = user
-    at.run()
-    assert not at.exception, at.exception
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
 def demo_store(demo_env):
     from progress.db import Database, make_engine
 
@@ -601,7 +582,7 @@ def demo_store(demo_env):
 
 
 def test_the_learner_page_says_what_is_stored_and_hands_over_their_extract(demo_env, downloads):
-    at = open_page("demo-medarbetare", "views/privacy.py")
+    at = open_app("demo-medarbetare", "views/privacy.py", timeout=90)
     assert any(title.value == "Om dina uppgifter" for title in at.title)
     stored = next(table.value for table in at.table if "Om dig" in table.value.columns)
     answers = stored[stored["Uppgift"] == "Dina svar på frågor och dina val i scenarier"]
@@ -631,7 +612,7 @@ def test_the_admin_page_extracts_erases_after_confirmation_and_tries_the_culling
     with pytest.raises(ValueError):
         employee.switch_page("views/privacy_admin.py")  # not in an employee's page list
 
-    at = open_page("demo-admin", "views/privacy_admin.py")
+    at = open_app("demo-admin", "views/privacy_admin.py", timeout=90)
     at.text_input(key="dp_extract_id").input("demo-medarbetare")
     next(b for b in at.button if b.label == "Ta fram registerutdrag").click()
     at.run()
@@ -659,34 +640,25 @@ def test_the_admin_page_extracts_erases_after_confirmation_and_tries_the_culling
 
 
 def test_migration_0010_goes_down_and_up_and_refuses_to_go_down_over_a_culled_answer(tmp_path, fixture_course):
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import inspect
 
-    from progress.db import MIGRATIONS, Database, make_engine, migrate
+    from progress.db import Database, make_engine, migrate
 
     engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite'}")
     migrate(engine)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-
-    def to(revision: str) -> None:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            (command.downgrade if revision == "0009" else command.upgrade)(config, revision)
 
     def nullable() -> bool:
         return next(c["nullable"] for c in inspect(engine).get_columns("completions") if c["name"] == "trigger_step_id")
 
     assert nullable()
-    to("0009")
+    migrate_to(engine, "0009")
     assert not nullable()
-    to("head")
+    migrate_to(engine, "head")
     assert nullable() and inspect(engine).get_unique_constraints("completions")
     db = Database(engine)
     seed(db, fixture_course, employees=5, history_years=3, today=TODAY)
     privacy.run(db, SYSTEM, fixture_course, EVERY_TYPE_12, tmp_path / "arkiv", today=TODAY)
     assert count(db, Completion, Completion.trigger_step_id.is_(None)) > 0
     with pytest.raises(RuntimeError, match="nedgraderingen avbryts"):
-        to("0009")
+        migrate_to(engine, "0009")
     assert nullable()

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import event
 from streamlit.testing.v1 import AppTest
 
+from tests import conftest
 from tests.conftest import PROJECT_ROOT
 from tests.test_learner import add_module_copy
 from tests.test_app import quiz_part
 
-APP = str(PROJECT_ROOT / "app.py")
 # What one render of each page may cost (SQLite counts its BEGIN as a statement): Min utbildning reads the
 # person and their records in a fixed set of queries whatever the course holds; app.py looks the user up first.
 BOUNDS = {"learner home": 10, "module page": 10, "scenario step": 10, "quiz step": 10, "Min enhet": 32,
@@ -56,15 +56,8 @@ def counter(monkeypatch) -> Counter:
 
 
 def open_app(user: str, page: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["as"] = user
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    """conftest's, with up to 120 s a run: the first run on a grown course seeds a new demo database."""
+    return conftest.open_app(user, page, timeout=120, **params)
 
 
 def keyed(elements, prefix: str):

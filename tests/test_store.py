@@ -344,24 +344,8 @@ def test_the_manager_sees_a_waived_module_as_done_via_diagnosis(db, fixture_cour
     assert row.status.value == "klar_via_diagnos" and row.last_score is None
 
 
-@pytest.fixture(scope="module")
-def course_with_english(tmp_path_factory):
-    """The fixture course plus an English translation of its module (texts copied; ids and language set)."""
-    import shutil
-
-    from course.content.loader import load_course
-    from tests.conftest import FIXTURE_CONTENT, add_english_translation
-
-    root = tmp_path_factory.mktemp("translated") / "content"
-    shutil.copytree(FIXTURE_CONTENT, root)
-    add_english_translation(root)
-    result = load_course(root)
-    assert result.ok, [p.as_text() for p in result.problems]
-    return result.course
-
-
-def test_completing_the_english_version_completes_the_module(db, course_with_english):
-    course = course_with_english
+def test_completing_the_english_version_completes_the_module(db, bilingual_course):
+    course = bilingual_course
     assert course.variant("prov", "en").id == "prov-en" and course.variant("prov", "sv").id == "prov"
     assert course.family("prov") == ["prov", "prov-en"]
     add_person(db)

@@ -15,7 +15,6 @@ import pypdf
 import pytest
 from sqlalchemy import insert
 
-from course.content.loader import load_course
 from course.plain import md_escape
 from course.documents.talk import talk_pdf
 from course.rules import Status
@@ -25,7 +24,7 @@ from progress import talk
 from progress.models import Attempt, Completion, Person, Reflection, Step, Waiver
 from progress.reports import StatusRow
 from progress.seed import seed
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, loaded
 from tests.test_app import open_app
 
 TODAY = date.today()
@@ -33,9 +32,7 @@ TODAY = date.today()
 
 @pytest.fixture(scope="module")
 def course():
-    result = load_course(PROJECT_ROOT)
-    assert result.ok
-    return result.course
+    return loaded(PROJECT_ROOT)
 
 
 def pdf_text(data: bytes) -> tuple[int, str]:

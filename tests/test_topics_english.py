@@ -3,7 +3,6 @@ the fallback to the Swedish name, lint on a misspelt translation, and the Englis
 
 from __future__ import annotations
 
-import shutil
 from html import escape
 
 import pytest
@@ -11,23 +10,14 @@ import pytest
 from course.content.loader import load_course
 from course.documents import apt_card
 from course.summary import summary_html
-from tests.conftest import FIXTURE_CONTENT, PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, loaded
 
 LABELS = {"report_heading": "Report", "guidelines_heading": "Guidelines", "footer": "version"}
 
 
 @pytest.fixture(scope="module")
 def course():
-    result = load_course(PROJECT_ROOT)
-    assert result.ok, [p.as_text() for p in result.problems]
-    return result.course
-
-
-@pytest.fixture
-def content(tmp_path):
-    root = tmp_path / "content"
-    shutil.copytree(FIXTURE_CONTENT, root)
-    return root
+    return loaded(PROJECT_ROOT)
 
 
 def test_a_topic_has_its_english_name_in_english_and_its_swedish_one_otherwise(course):
@@ -51,9 +41,7 @@ def test_a_topic_without_an_english_name_is_shown_by_its_swedish_one(content):
     (content / "topics.yaml").write_text(
         "topics:\n  muta-tagande: Att ta emot muta\n  gavor: Gåvor\n"
         "translations:\n  en:\n    muta-tagande: Taking a bribe\n", encoding="utf-8")
-    result = load_course(content)
-    assert result.ok, [p.as_text() for p in result.problems]  # an English name is not required
-    found = result.course
+    found = loaded(content)  # an English name is not required
     assert found.topic_title("muta-tagande", "en") == "Taking a bribe"
     assert found.topic_title("gavor", "en") == "Gåvor"  # no English name: the Swedish one
     assert found.topic_title("muta-tagande", "de") == "Att ta emot muta"  # a language with no names at all

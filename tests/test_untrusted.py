@@ -15,22 +15,18 @@ from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import element_tree as et
 
-from course.content.loader import load_course
 from course.plain import FORMULA_START
 from progress import importer
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, loaded, open_app
 from tests.untrusted_data import (HOSTILE_PEOPLE, HOSTILE_UNIT, RENAMED_PERSON, make_hostile_demo, markers, people_file,
                                   values)
 
-APP = str(PROJECT_ROOT / "app.py")
 PORT = 9  # the discard port: nothing listens, and nothing should try
 
 
 @pytest.fixture(scope="module")
 def course():
-    result = load_course(PROJECT_ROOT)
-    assert result.ok, [p.as_text() for p in result.problems]
-    return result.course
+    return loaded(PROJECT_ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -82,19 +78,6 @@ def downloads(monkeypatch) -> Downloads:
     return files
 
 
-def open_page(user: str, page: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["as"] = user
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    if page:
-        at.switch_page(page).run()
-        assert not at.exception, at.exception
-    return at
-
-
 # --- what reaches Markdown -----------------------------------------------------------------------------------
 
 def markdown_sources(node) -> list[str]:
@@ -127,34 +110,34 @@ def test_no_page_hands_markdown_a_hostile_value(hostile):
     """A manager over the hostile subtree, an admin, and a hostile person themselves, on every page they see.
     The markers are substrings only the raw hostile values contain; escaped, none of them is left."""
     shown = []
-    chef = open_page("demo-chef", "views/manager.py")
+    chef = open_app("demo-chef", "views/manager.py")
     shown += assert_no_raw_hostile_markdown(chef, "Min enhet")
     chef.selectbox(key="dash_unit").select(HOSTILE_UNIT).run()
     shown += assert_no_raw_hostile_markdown(chef, "Min enhet, the hostile unit")
     for person_id in (RENAMED_PERSON, *HOSTILE_PEOPLE):
-        at = open_page("demo-chef", "views/talk.py", person=person_id)
+        at = open_app("demo-chef", "views/talk.py", person=person_id)
         shown += assert_no_raw_hostile_markdown(at, f"talk page of {person_id}")
-    apt = open_page("demo-chef", "views/apt.py")
+    apt = open_app("demo-chef", "views/apt.py")
     for index in range(len(apt.selectbox(key="apt_unit").options)):
         apt.selectbox(key="apt_unit").select_index(index).run()
         assert not apt.exception, apt.exception
         shown += assert_no_raw_hostile_markdown(apt, f"APT card {index}")
     for page in ("views/learner.py", "views/my_talk.py", "views/privacy.py"):
         for user in ("h-lank", RENAMED_PERSON):
-            shown += assert_no_raw_hostile_markdown(open_page(user, page), f"{page} as {user}")
+            shown += assert_no_raw_hostile_markdown(open_app(user, page), f"{page} as {user}")
 
     for page in ("views/admin.py", "views/compliance.py", "views/audit_log.py"):
-        shown += assert_no_raw_hostile_markdown(open_page("demo-admin", page), page)
-    extract = open_page("demo-admin", "views/privacy_admin.py")
+        shown += assert_no_raw_hostile_markdown(open_app("demo-admin", page), page)
+    extract = open_app("demo-admin", "views/privacy_admin.py")
     extract.text_input(key="dp_extract_id").input(RENAMED_PERSON)
     extract.form_submit_button[0].click().run()
     assert not extract.exception, extract.exception
     shown += assert_no_raw_hostile_markdown(extract, "Dataskydd, a registerutdrag")
-    annual = open_page("demo-admin", "views/annual_report.py")
+    annual = open_app("demo-admin", "views/annual_report.py")
     annual.form_submit_button[0].click().run()
     assert not annual.exception, annual.exception
     shown += assert_no_raw_hostile_markdown(annual, "Årsrapport")
-    certificate = open_page("demo-admin", "views/certificates.py")
+    certificate = open_app("demo-admin", "views/certificates.py")
     certificate.text_input(key="cert_code").input(hostile.certificate_code)
     certificate.form_submit_button[0].click().run()
     shown += assert_no_raw_hostile_markdown(certificate, "Verifiera intyg")
@@ -162,7 +145,7 @@ def test_no_page_hands_markdown_a_hostile_value(hostile):
     certificate.text_input(key="cert_code").input(values(PORT)["h-lank"][:40])
     certificate.form_submit_button[0].click().run()
     shown += assert_no_raw_hostile_markdown(certificate, "Verifiera intyg, a typed link")
-    upload = open_page("demo-admin", "views/import_page.py")
+    upload = open_app("demo-admin", "views/import_page.py")
     upload.file_uploader(key="import_file").upload("personal.csv", people_file(PORT, True, "ny-")).run()
     assert not upload.exception, upload.exception
     shown += assert_no_raw_hostile_markdown(upload, "Import, dry run")
@@ -210,7 +193,7 @@ def assert_no_link_in_pdf(data: bytes, name: str) -> str:
 
 
 def test_the_dashboard_exports_hold_no_formula(hostile, downloads):
-    chef = open_page("demo-chef", "views/manager.py")
+    chef = open_app("demo-chef", "views/manager.py")
     chef.selectbox(key="dash_unit").select(HOSTILE_UNIT).run()
     assert not chef.exception, chef.exception
     expected = {"min-enhet.xlsx", "status_per_enhet.csv", "forsenade.csv"}
@@ -227,7 +210,7 @@ def test_the_dashboard_exports_hold_no_formula(hostile, downloads):
 
 
 def test_the_whole_dashboard_for_the_top_unit_exports_no_formula(hostile, downloads):
-    open_page("demo-chef", "views/manager.py")
+    open_app("demo-chef", "views/manager.py")
     texts = assert_no_formula_in_xlsx(downloads["min-enhet.xlsx"], "min-enhet.xlsx")
     assert values(PORT)["sbf-miljo"] in texts and "+46 Plus" in texts
     for name, data in downloads.items():
@@ -238,7 +221,7 @@ def test_the_whole_dashboard_for_the_top_unit_exports_no_formula(hostile, downlo
 
 
 def test_the_annual_report_and_item_statistics_hold_no_formula(hostile, downloads):
-    annual = open_page("demo-admin", "views/annual_report.py")
+    annual = open_app("demo-admin", "views/annual_report.py")
     annual.form_submit_button[0].click().run()
     assert not annual.exception, annual.exception
     xlsx = next(data for name, data in downloads.items() if name.startswith("arsrapport") and name.endswith(".xlsx"))
@@ -247,7 +230,7 @@ def test_the_annual_report_and_item_statistics_hold_no_formula(hostile, download
     pdf = next(data for name, data in downloads.items() if name.startswith("arsrapport") and name.endswith(".pdf"))
     assert "HYPERLINK" in assert_no_link_in_pdf(pdf, "årsrapport")
 
-    open_page("demo-admin", "views/compliance.py")
+    open_app("demo-admin", "views/compliance.py")
     statistics = [name for name in downloads if name.startswith("fragestatistik")]
     assert statistics
     for name in statistics:
@@ -255,8 +238,8 @@ def test_the_annual_report_and_item_statistics_hold_no_formula(hostile, download
 
 
 def test_the_audit_log_exports_hold_no_formula(hostile, downloads):
-    open_page("demo-chef", "views/talk.py", person="h-formel")  # a view of a hostile person's results, logged
-    open_page("demo-admin", "views/audit_log.py")
+    open_app("demo-chef", "views/talk.py", person="h-formel")  # a view of a hostile person's results, logged
+    open_app("demo-admin", "views/audit_log.py")
     csv_name = next(name for name in downloads if name.startswith("granskningslogg") and name.endswith(".csv"))
     xlsx_name = next(name for name in downloads if name.startswith("granskningslogg") and name.endswith(".xlsx"))
     assert "'" + values(PORT)["h-formel"] in assert_no_formula_in_csv(downloads[csv_name], csv_name)
@@ -270,21 +253,21 @@ def test_the_import_templates_hold_no_formula():
 
 
 def test_the_pdfs_print_hostile_names_as_text(hostile, downloads):
-    open_page("demo-chef", "views/talk.py", person=RENAMED_PERSON)
+    open_app("demo-chef", "views/talk.py", person=RENAMED_PERSON)
     assert f"medarbetarsamtal-{RENAMED_PERSON}.pdf" in downloads, sorted(downloads)
     talk_pdf = assert_no_link_in_pdf(downloads[f"medarbetarsamtal-{RENAMED_PERSON}.pdf"], "talk")
     assert "HYPERLINK" in talk_pdf and "Intranät" in talk_pdf
-    apt = open_page("demo-chef", "views/apt.py")
+    apt = open_app("demo-chef", "views/apt.py")
     options = apt.selectbox(key="apt_unit").options
     apt.selectbox(key="apt_unit").select_index(next(i for i, o in enumerate(options) if "Miljö" in o)).run()
     card = next(data for name, data in downloads.items() if name.startswith("apt-kort-sbf-miljo"))
     assert "href" in assert_no_link_in_pdf(card, "APT card")  # the unit's name printed as the text it is
-    certificate = open_page("demo-admin", "views/certificates.py")
+    certificate = open_app("demo-admin", "views/certificates.py")
     certificate.text_input(key="cert_code").input(hostile.certificate_code)
     certificate.form_submit_button[0].click().run()
     copy = next(data for name, data in downloads.items() if name.startswith("intyg-"))
     assert "HYPERLINK" in assert_no_link_in_pdf(copy, "certificate")
-    extract = open_page("demo-admin", "views/privacy_admin.py")
+    extract = open_app("demo-admin", "views/privacy_admin.py")
     extract.text_input(key="dp_extract_id").input(RENAMED_PERSON)
     extract.form_submit_button[0].click().run()
     register = next(data for name, data in downloads.items() if name.startswith("registerutdrag")

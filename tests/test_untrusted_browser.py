@@ -16,10 +16,10 @@ import urllib.parse
 
 import pytest
 
-from course.content.loader import load_course
 from course.plain import WORD_JOINER, one_line
-from tests.browser_support import free_port, launch, require_chromium, start_streamlit, stop, wait_for
-from tests.conftest import PROJECT_ROOT
+from tests.browser_support import free_port, require_chromium, start_streamlit, stop, wait_for
+from tests.chromium_support import running_chromium
+from tests.conftest import PROJECT_ROOT, loaded
 from tests.untrusted_data import HOSTILE_STRINGS, RENAMED_PERSON, make_hostile_demo, people_file, values
 
 # Every host name resolves to loopback, so that a bare "www.127.0.0.1.nip.io:<port>" that became a link or an
@@ -60,10 +60,8 @@ def trap():
 def servers(trap, tmp_path_factory):
     """The app over the hostile demo database, and the Markdown probe page."""
     port, _ = trap
-    result = load_course(PROJECT_ROOT)
-    assert result.ok
     database = tmp_path_factory.mktemp("untrusted-browser") / "demo.sqlite"
-    hostile = make_hostile_demo(f"sqlite:///{database}", result.course, port)
+    hostile = make_hostile_demo(f"sqlite:///{database}", loaded(PROJECT_ROOT), port)
     env = {**os.environ, "COURSE_DATABASE_URL": f"sqlite:///{database}", "COURSE_AUTH": "demo"}
     app_port, probe_port = free_port(), free_port()
     app = start_streamlit("app.py", app_port, env)
@@ -80,10 +78,8 @@ def servers(trap, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch(playwright, RESOLVE_TO_LOOPBACK)
+    with running_chromium(RESOLVE_TO_LOOPBACK) as browser:
         yield browser
-        browser.close()
 
 
 def pointing_at(page, port: int) -> list[tuple[str, str, str]]:
