@@ -243,20 +243,6 @@ PASSED = "godkand"  # a quiz attempt's outcome when it reached the pass mark
 FAILED = "underkand"  # a quiz attempt's outcome when it did not
 TOPIC_QUIZ_DONE = "klar"  # a diagnostic's or booster's outcome once every question is answered (no pass mark)
 TOPIC_QUIZZES = ("diagnostic", "booster")  # drawn across a track's topics
-_TRACK_OWNER = "track:"  # what a topic quiz's attempt belongs to: a track, written where a module id would be
-
-
-def topic_quiz_owner(track_id: str) -> str:
-    """The `module_id` an attempt of a track's topic quiz (the refresher's diagnostic, the booster) is stored
-    under: it belongs to the track, not to one module."""
-    return f"{_TRACK_OWNER}{track_id}"
-
-
-def track_of_owner(module_id: str) -> str | None:
-    """The track a stored `module_id` names, for a topic quiz's attempt; None for a module's own attempt."""
-    return module_id.removeprefix(_TRACK_OWNER) if module_id.startswith(_TRACK_OWNER) else None
-
-
 def topic_quiz_modules(course, scope: Sequence[str], language: str = "sv") -> list[Module]:
     """The modules whose banks a topic quiz over `scope` (original modules) draws from: each in `language` where it
     has a translation, else the original. What is stored stays comparable across languages: the attempt's scope

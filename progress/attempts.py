@@ -49,7 +49,7 @@ class StaleAnswer(ValueError):
 class AttemptRecord:
     id: int
     person_id: str
-    module_id: str
+    module_id: str | None  # a module's scenario or quiz; None for a track's topic quiz, which has track_id
     kind: str
     item_id: str
     attempt_no: int
@@ -62,6 +62,7 @@ class AttemptRecord:
     drawn: tuple[play.DrawnQuestion, ...] | None = None  # stored draw (quizzes); None: derive from the seed
     scope: tuple[str, ...] = ()  # diagnostic: the modules it may pass
     choice_orders: tuple[play.DrawnNode, ...] = ()  # a scenario's: each choice point's order (play.choice_order)
+    track_id: str | None = None  # the track a topic quiz (diagnostic, booster) belongs to
 
     @classmethod
     def of(cls, row: Attempt) -> "AttemptRecord":
@@ -73,7 +74,7 @@ class AttemptRecord:
             drawn = tuple(play.DrawnQuestion(q, tuple(order)) for q, order in stored)
         return cls(row.id, row.person_id, row.module_id, row.kind, row.item_id, row.attempt_no, row.content_version,
                    row.seed, row.started_at, row.finished_at, row.outcome, row.score_percent, drawn,
-                   tuple(json.loads(row.scope)) if row.scope else (), orders or ())
+                   tuple(json.loads(row.scope)) if row.scope else (), orders or (), row.track_id)
 
     def choice_order(self, scenario, node_id: str) -> tuple[int, ...]:
         """A scenario attempt's order of the choices at `node_id` (the engine's, never the file's)."""
@@ -135,12 +136,12 @@ class Attempts:
             topics = list(dict.fromkeys(topic for module in modules for topic in module.topics))
             return play.draw_across_topics(pool, topics, rules.BOOSTER_QUESTIONS, seed, seen)
 
-        return self._start(person_id, rules.topic_quiz_owner(track_id), kind, f"{kind}:{track_id}",
-                           self.course.track_version(track_id), draw, scope)
+        return self._start(person_id, None, kind, f"{kind}:{track_id}", self.course.track_version(track_id), draw,
+                           scope, track_id)
 
-    def _start(self, person_id: str, module_id: str, kind: Kind, item_id: str, version: str,
+    def _start(self, person_id: str, module_id: str | None, kind: Kind, item_id: str, version: str,
                draw: Callable[[Session, Attempt | None, int], list[play.DrawnQuestion | play.DrawnNode]],
-               scope: Sequence[str] | None = None) -> AttemptRecord:
+               scope: Sequence[str] | None = None, track_id: str | None = None) -> AttemptRecord:
         """Resume the open attempt on this version, or insert the next one with its draw. Two concurrent starts
         cannot both create one: (person, item, attempt_no) is unique, and the person's row is locked first."""
 
@@ -154,13 +155,13 @@ class Attempts:
             last = _latest(session, person_id, item_id)
             seed = secrets.randbelow(2**31)
             return self._insert_attempt(session, person_id, module_id, kind, item_id, last, version, seed,
-                                        draw(session, last, seed), scope)
+                                        draw(session, last, seed), scope, track_id)
 
         return self._write_once_more_on_conflict(use_case)
 
     def _insert_attempt(self, session, person_id, module_id, kind, item_id, last, version, seed, drawn,
-                        scope=None) -> AttemptRecord:
-        attempt = Attempt(person_id=person_id, module_id=module_id, kind=kind, item_id=item_id,
+                        scope=None, track_id=None) -> AttemptRecord:
+        attempt = Attempt(person_id=person_id, module_id=module_id, track_id=track_id, kind=kind, item_id=item_id,
                           attempt_no=(last.attempt_no if last else 0) + 1, content_version=version, seed=seed,
                           started_at=self.clock(),
                           drawn=json.dumps([astuple(d) for d in drawn]) if drawn else None,

@@ -115,16 +115,37 @@ def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration. Safe when several app servers start at once: on PostgreSQL an
     advisory lock serialises them; on SQLite BEGIN IMMEDIATE does."""
     from alembic import command
+
+    migrate_to(engine, "head", command.upgrade)
+
+
+def migrate_to(engine: Engine, revision: str, action=None) -> None:
+    """Run Alembic's `action` (upgrade by default; the tests also go down) to `revision` in one transaction.
+
+    SQLite changes a table by copying it (Alembic's batch mode), and with foreign keys on, dropping the old copy
+    would delete or refuse the rows that refer to it. So, as SQLite's own procedure for schema changes says,
+    foreign keys are off for the migration and checked before it commits."""
+    from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with writer.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection if sqlite else None
+        if sqlite:  # outside any transaction, or SQLite ignores it
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.execution_options(sqlite_begin="IMMEDIATE").begin():
+                if not sqlite:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                config.attributes["connection"] = connection
+                (action or command.upgrade)(config, revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("Migreringen lämnade rader som pekar på rader som inte finns; den avbryts.")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 @contextmanager

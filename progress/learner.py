@@ -146,7 +146,8 @@ class _AttemptRow:
     """An attempt as the rules read it, without its stored draw."""
 
     id: int
-    module_id: str
+    module_id: str | None  # None for a track's topic quiz
+    track_id: str | None  # the track of a topic quiz
     kind: str
     item_id: str
     attempt_no: int
@@ -157,9 +158,9 @@ class _AttemptRow:
     score_percent: float | None
 
 
-_ATTEMPT_COLUMNS = (Attempt.id, Attempt.module_id, Attempt.kind, Attempt.item_id, Attempt.attempt_no,
-                    Attempt.content_version, Attempt.started_at, Attempt.finished_at, Attempt.outcome,
-                    Attempt.score_percent)
+_ATTEMPT_COLUMNS = (Attempt.id, Attempt.module_id, Attempt.track_id, Attempt.kind, Attempt.item_id,
+                    Attempt.attempt_no, Attempt.content_version, Attempt.started_at, Attempt.finished_at,
+                    Attempt.outcome, Attempt.score_percent)
 
 
 @dataclass(frozen=True)
@@ -279,17 +280,19 @@ def _scenario(course: Course, session: Session, records: _Records, scenario_id: 
 def _playable_quiz(course: Course, session: Session, records: _Records, item_id: str,
                    finished_only: bool = False) -> QuizPlay | None:
     latest = records.latest.get(item_id)
-    if latest is None or not rules.playable(latest.content_version, _version_of(course, latest.module_id)):
+    if latest is None or not rules.playable(latest.content_version, _version_of(course, latest)):
         return None
     if finished_only and latest.finished_at is None:
         return None
     return _quiz(course, *_attempt_with_steps(session, latest.id))
 
 
-def _version_of(course: Course, module_id: str) -> str:
-    """A module's content version, or a track's for the refresher's and the booster's attempts."""
-    track_id = rules.track_of_owner(module_id)
-    return course.track_version(track_id) if track_id is not None else course.module_version(module_id)
+def _version_of(course: Course, attempt: _AttemptRow) -> str:
+    """The content version an attempt is played on: its module's, or its track's for the refresher's diagnostic
+    and the booster."""
+    if attempt.track_id is not None:
+        return course.track_version(attempt.track_id)
+    return course.module_version(attempt.module_id)
 
 
 def _topic_latest(records: _Records, kind: str, track_id: str) -> _AttemptRow | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -60,12 +60,14 @@ class Attempt(Base):
         UniqueConstraint("person_id", "item_id", "attempt_no", name="uq_attempt_no"),
         Index("ix_attempts_person_module", "person_id", "module_id"),
         Index("ix_attempts_person_module_started", "person_id", "module_id", "started_at"),
+        CheckConstraint("(module_id IS NULL) <> (track_id IS NULL)", name="ck_attempt_owner"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
-    # The module the attempt belongs to; a track's topic quiz (kind diagnostic or booster) belongs to the track,
-    # stored as rules.topic_quiz_owner(track_id) and read back with rules.track_of_owner.
-    module_id: Mapped[str] = mapped_column(String(80))
+    # What the attempt belongs to, exactly one of the two: a module's own scenario or quiz, or a track's topic
+    # quiz (kind diagnostic or booster: the refresher's diagnostic and the booster belong to the track).
+    module_id: Mapped[str | None] = mapped_column(String(80))
+    track_id: Mapped[str | None] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))  # 'scenario' | 'quiz' | 'diagnostic' | 'booster'
     item_id: Mapped[str] = mapped_column(String(80))  # scenario id or question bank id
     attempt_no: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from course.content.loader import load_course
-from progress.db import MIGRATIONS, Database, make_engine, migrate
+from progress.db import Database, make_engine, migrate
 from progress.models import Base
 from tests.pg_support import fresh_database
 
@@ -156,15 +156,12 @@ def seeded_sqlite(path: Path, course, **seed_args) -> str:
 
 
 def migrate_to(engine, revision: str) -> None:
-    """Alembic on `engine`: down to `revision`, or back up when it is "head"."""
+    """Alembic on `engine`: down to `revision`, or back up when it is "head" (as the app migrates)."""
     from alembic import command
-    from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.upgrade if revision == "head" else command.downgrade)(config, revision)
+    from progress.db import migrate_to as run
+
+    run(engine, revision, command.upgrade if revision == "head" else command.downgrade)
 
 
 # With pytest-xdist (scripts/test runs `-n 2 --dist loadgroup`), the tests that start app servers and browsers

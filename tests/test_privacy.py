@@ -307,7 +307,7 @@ def everything_about(db, course, person_id: str = "p-full") -> None:
         connection.execute(insert(Identity), [{"issuer": "https://idp.example", "subject": "sub-asa",
                                                "person_id": person_id, "bound_at": moment}])
         diagnostic = connection.execute(insert(Attempt).returning(Attempt.id), [{
-            "person_id": person_id, "module_id": "track:alla", "kind": "diagnostic", "item_id": "diagnostic:alla",
+            "person_id": person_id, "track_id": "alla", "kind": "diagnostic", "item_id": "diagnostic:alla",
             "attempt_no": 1, "content_version": "v", "started_at": moment, "finished_at": moment,
             "outcome": "klar", "score_percent": 100.0, "scope": '["prov"]'}]).scalar()
         connection.execute(insert(Waiver), [{"person_id": person_id, "module_id": "prov", "content_version": "v",

@@ -232,6 +232,39 @@ def test_migrations_run_twice_without_harm(db):
     assert versions == [ScriptDirectory.from_config(config).get_current_head()]
 
 
+def test_a_track_owns_its_topic_quizzes_in_a_column_of_its_own_after_migration_0012(db):
+    """Before 0012 a diagnostic's or a booster's attempt was stored with module_id "track:<id>"; the migration
+    moves that into track_id, a module's own attempts keep module_id, and going down puts it back."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from tests.conftest import migrate_to
+
+    add_person(db)
+    migrate_to(db.engine, "0011")
+    moment = "2026-01-05 10:00:00"
+    with db.engine.begin() as connection:
+        for attempt_id, owner, kind, item in ((1, "track:alla", "diagnostic", "diagnostic:alla"),
+                                              (2, "prov", "quiz", "prov-fragor")):
+            connection.execute(text("INSERT INTO attempts (id, person_id, module_id, kind, item_id, attempt_no, "
+                                    "content_version, seed, started_at) VALUES (:id, 'p1', :owner, :kind, :item, 1, "
+                                    "'v', 0, :at)"), {"id": attempt_id, "owner": owner, "kind": kind, "item": item,
+                                                      "at": moment})
+    migrate_to(db.engine, "head")
+    with db.engine.connect() as connection:
+        rows = connection.execute(select(Attempt.id, Attempt.module_id, Attempt.track_id).order_by(Attempt.id)).all()
+    assert [tuple(row) for row in rows] == [(1, None, "alla"), (2, "prov", None)]
+    for owners in ({"module_id": None, "track_id": None}, {"module_id": "prov", "track_id": "alla"}):
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:  # exactly one owner, never both
+            connection.execute(insert(Attempt), [{"person_id": "p1", "kind": "quiz", "item_id": "x", "attempt_no": 1,
+                                                  "content_version": "v", "started_at": date(2026, 1, 6), **owners}])
+    migrate_to(db.engine, "0011")
+    with db.engine.connect() as connection:
+        owners = connection.execute(text("SELECT module_id FROM attempts ORDER BY id")).scalars().all()
+    assert owners == ["track:alla", "prov"]
+    migrate_to(db.engine, "head")
+
+
 def test_attestation_is_recorded_once_per_guideline_version(db):
     from progress.attestations import Attestations
 

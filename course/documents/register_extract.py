@@ -50,6 +50,15 @@ def register_extract_pdf(extract: dict, organisation=None, course=None, generate
     modules = course.modules if course is not None else {}
     questions = course.questions if course is not None else {}
     module = lambda module_id: modules[module_id].title if module_id in modules else module_id  # noqa: E731
+    tracks = course.tracks if course is not None else {}
+
+    def owner(attempt: dict) -> str:
+        """What an attempt belongs to: its module, or the track of a diagnostic or a booster."""
+        if attempt.get("track_id"):
+            track_id = attempt["track_id"]
+            return f"Spåret {tracks[track_id].title if track_id in tracks else track_id}"
+        return module(attempt.get("module_id") or "")
+
     person = (tables.get("people") or [{}])[0]
     org_name = getattr(organisation, "namn", "") or ""
     protection = getattr(organisation, "dataskydd", None)
@@ -93,7 +102,7 @@ def register_extract_pdf(extract: dict, organisation=None, course=None, generate
 
     attempts = {row["id"]: row for row in tables.get("attempts", [])}
     _section(story, "Försök", ["Modul", "Slag", "Påbörjat", "Avslutat", "Utfall", "Resultat"],
-             [[module(row["module_id"]), ATTEMPT_KINDS.get(row["kind"], row["kind"]), _moment(row["started_at"]),
+             [[owner(row), ATTEMPT_KINDS.get(row["kind"], row["kind"]), _moment(row["started_at"]),
                _moment(row["finished_at"]) or "pågår", OUTCOMES.get(row["outcome"], row["outcome"] or "–"),
                "–" if row["score_percent"] is None else f"{row['score_percent']:.0f} %"]
               for row in attempts.values()], [0.3, 0.12, 0.17, 0.17, 0.12, 0.12])
@@ -103,7 +112,7 @@ def register_extract_pdf(extract: dict, organisation=None, course=None, generate
         item = row["item"]
         text = questions[item].text if item in questions else item
         right = "–" if row["correct"] is None else ("rätt" if row["correct"] else "fel")
-        answers.append([_moment(row["answered_at"]), module(attempt.get("module_id", "")), text,
+        answers.append([_moment(row["answered_at"]), owner(attempt), text,
                         str(row["response"]), right])
     _section(story, "Svar", ["Tid", "Modul", "Fråga eller situation", "Svar (alternativ nr)", "Rätt?"], answers,
              [0.15, 0.2, 0.43, 0.12, 0.1])
