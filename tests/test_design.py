@@ -70,6 +70,16 @@ def test_the_engine_never_imports_the_store():
                    for name, path in _modules(package).items())
 
 
+def test_only_the_store_touches_the_database():
+    """design.md: only progress/ reads and writes; the views and the app draw what it returns. No module under
+    views/ (nor app.py) imports SQLAlchemy or the tables, and neither does the engine."""
+    sources = {**_modules("views"), **_modules("course"), "app": PROJECT_ROOT / "app.py"}
+    offenders = {name: sorted(i for i in _imports(path, name) if i.split(".")[0] == "sqlalchemy"
+                              or i == "progress.models")
+                 for name, path in sources.items()}
+    assert not {name: found for name, found in offenders.items() if found}
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     cycles: list[list[str]] = []
     done: set[str] = set()
