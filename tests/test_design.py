@@ -80,6 +80,28 @@ def test_only_the_store_touches_the_database():
     assert not {name: found for name, found in offenders.items() if found}
 
 
+def _page_scripts() -> dict[str, Path]:
+    """The views app.py serves as pages: (view, title key, icon, address) rows, read from app.py's own tables."""
+    tree = ast.parse((PROJECT_ROOT / "app.py").read_text(encoding="utf-8"))
+    views = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "").endswith(("_PAGES", "_PAGE")):
+            rows = ast.literal_eval(node.value)
+            views |= {row[0] for row in (rows if isinstance(rows[0], tuple) else (rows,))}
+    return {view: PROJECT_ROOT / "views" / f"{view}.py" for view in views}
+
+
+def test_page_scripts_define_no_classes():
+    """Streamlit runs a page's script again on every rerun, so a class made at its top level (a dataclass costs
+    about half a millisecond) is made again on every click of every learner: classes live in modules the page
+    imports (views/components/), which Python imports once."""
+    scripts = _page_scripts()
+    assert {"learner", "manager", "accessibility"} <= set(scripts) and all(p.exists() for p in scripts.values())
+    offenders = [f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}" for path in scripts.values()
+                 for node in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(node, ast.ClassDef)]
+    assert offenders == []
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     cycles: list[list[str]] = []
     done: set[str] = set()

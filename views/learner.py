@@ -9,7 +9,6 @@ click), in one transaction, naming the step it answers; the page itself only rea
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
@@ -28,6 +27,7 @@ from progress import pending
 from progress.db import StoreUnavailable, single_try
 from views import auth
 from views.components import pending as pending_view
+from views.components import quiz_widgets
 from views.context import current_user, language, services, status_label, t, today
 
 # Material icons render in every browser without an emoji font
@@ -450,59 +450,12 @@ def scenario_part(page: learner.ModulePage) -> None:
 
 # --- the quiz ----------------------------------------------------------------------------------------------
 
-# What each question type's widget (question_types.QuestionKind.widget) needs in the view: how it is drawn, how
-# the picked options are read back (in display order), and what to say when the answer is missing or incomplete.
-# Whether an answer is complete is the type's own rule (validate); the view only says so.
-
-def _draw_radio(question, order: tuple[int, ...], widget_key: str) -> None:
-    st.radio(t("quiz_single_hint"), range(len(order)), index=None, key=widget_key,
-             format_func=lambda j: question.options[order[j]].text)
-
-
-def _draw_checkboxes(question, order: tuple[int, ...], widget_key: str) -> None:
-    st.caption(t("quiz_multiple_hint"))
-    for j, option_index in enumerate(order):
-        st.checkbox(question.options[option_index].text, key=f"{widget_key}-{j}")
-
-
-def _draw_order(question, order: tuple[int, ...], widget_key: str) -> None:
-    # picked one by one, each goes last: the list shows the order so far
-    st.multiselect(t("quiz_order_hint"), range(len(order)), key=widget_key,
-                   format_func=lambda j: question.options[order[j]].text, placeholder=t("quiz_order_placeholder"))
-
-
-def _read_radio(widget_key: str, count: int) -> list[int]:
-    picked = st.session_state.get(widget_key)
-    return [] if picked is None else [picked]
-
-
-def _read_checkboxes(widget_key: str, count: int) -> list[int]:
-    return [j for j in range(count) if st.session_state.get(f"{widget_key}-{j}")]
-
-
-def _read_order(widget_key: str, count: int) -> list[int]:
-    return list(st.session_state.get(widget_key) or [])  # the steps in the order picked: the order is the answer
-
-
-@dataclass(frozen=True)
-class _Widget:
-    draw: Callable
-    read: Callable[[str, int], list[int]]
-    nothing_picked: str  # the hint when nothing is picked
-    incomplete: str  # the hint when something is picked but the type does not take it as an answer
-
-
-WIDGETS = {"radio": _Widget(_draw_radio, _read_radio, "quiz_pick_first", "quiz_pick_first"),
-           "checkboxes": _Widget(_draw_checkboxes, _read_checkboxes, "quiz_pick_first", "quiz_pick_first"),
-           "order": _Widget(_draw_order, _read_order, "quiz_order_first", "quiz_order_all")}
-
-
 @_callback
 def _answer_question(attempt_id: int, step_no: int, question_id: str, order: tuple[int, ...], widget_key: str,
                      levels: dict[str, int]) -> None:
     question = course.questions[question_id]
     kind = question_types.kind_of(question)
-    widget = WIDGETS[kind.widget]
+    widget = quiz_widgets.WIDGETS[kind.widget]
     shown = widget.read(widget_key, len(order))
     selected = [order[j] for j in shown]  # back from display order to the content's option indexes
     try:
@@ -639,7 +592,7 @@ def _quiz_runner(quiz: learner.QuizPlay) -> None:
     st.markdown(f"#### {question.text}")
     widget_key = f"q-{attempt_id}-{step_no}"
     with st.form(f"quiz-form-{attempt_id}-{step_no}"):
-        WIDGETS[question_types.kind_of(question).widget].draw(question, current.option_order, widget_key)
+        quiz_widgets.WIDGETS[question_types.kind_of(question).widget].draw(question, current.option_order, widget_key)
         # the labels themselves are the options (sure first), mapped back to a level when the answer is saved
         levels = ({t(f"confidence_{level}"): level for level in question_types.CONFIDENCE_LEVELS[::-1]}
                   if quiz.asks_confidence else {})

@@ -5,8 +5,6 @@ exports. Each chart has its table beside it, and what is shown can be downloaded
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import date
 from urllib.parse import quote
 
 import pandas as pd
@@ -19,6 +17,7 @@ from progress import audit, daily_counts, dashboard, status_counts, unit_page, u
 from progress.access import NotPermitted
 from views.context import current_user, language, services, status_label, t, today
 from views.components.charts import plotly_chart
+from views.components.manager_filters import Filters
 
 HEATMAP_COLOURS = ["#f4a3a3", "#fbe7a1", "#a8d5a2"]  # light red, yellow, green: #31333f text on each over 8:1
 STATUS_COLOURS = {Status.DONE: "#2e7d32", Status.WAIVED: "#66bb6a", Status.IN_PROGRESS: "#f9a825",
@@ -31,17 +30,6 @@ course = svc.content.course
 user = current_user()
 lang = language()  # topic and module names in the page's language, where the course has them
 day = today()
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the manager chose above the figures; None: all of them."""
-
-    unit_id: str | None
-    role: str | None
-    module_id: str | None
-    start: date
-    end: date
 
 
 def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
