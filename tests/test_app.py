@@ -433,6 +433,26 @@ def test_a_certificate_on_offer_beside_an_open_refresher_says_which_round_it_is_
     assert any("Intyget gäller den omgång du redan har gått" in caption.value for caption in at.caption)
 
 
+def test_the_home_page_is_read_once_and_kept_for_half_a_minute(demo_env, monkeypatch):
+    """Issue 10: Min utbildning keeps its overview for the session (a rerun makes no query for it); what another
+    session changes shows once OVERVIEW_FRESH_S (30 s) have passed, and the learner's own answers at once (the
+    journeys through a module back to the home page show that)."""
+    import time
+
+    at = open_app("demo-medarbetare")
+    assert card_statuses(at).count("Klar") == 5
+    with sqlite3.connect(demo_env) as connection:  # meanwhile, elsewhere: his Mutor history is gone
+        for table in ("waivers", "completions"):
+            connection.execute(f"DELETE FROM {table} WHERE person_id = 'demo-medarbetare' AND module_id = 'mutor'")
+        connection.execute("DELETE FROM module_states WHERE person_id = 'demo-medarbetare' AND module_id = 'mutor'")
+    at.run()
+    assert card_statuses(at).count("Klar") == 5  # kept: the same overview, no query
+    later = time.monotonic() + 31
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    at.run()
+    assert not at.exception and card_statuses(at).count("Klar") < 5  # read again
+
+
 def test_booster_is_offered_three_to_five_weeks_after_a_track_is_done(demo_env, course):
     open_app("demo-medarbetare")
     with sqlite3.connect(demo_env) as connection:  # he finished everything 25 days ago

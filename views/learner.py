@@ -9,6 +9,7 @@ click), in one transaction, naming the step it answers; the page itself only rea
 from __future__ import annotations
 
 import json
+import time
 from functools import partial
 from typing import Callable
 
@@ -69,6 +70,7 @@ def _after(result: object) -> None:
 def _save(action: Callable[[], object], key: tuple | None = None, what: str = "answer") -> bool:
     """Write now; True when it is saved. With `key` (what it answers) it is kept when the database does not
     take it; without, StoreUnavailable goes up to _callback."""
+    _forget_overview()
     if key is None:
         try:
             _after(action())
@@ -87,6 +89,8 @@ def _save(action: Callable[[], object], key: tuple | None = None, what: str = "a
 
 def _send_pending() -> pending.Flushed:
     flushed = pending.REGISTRY.flush(pending_view.owner(user.id))
+    if flushed.saved:
+        _forget_overview()
     for _, result in flushed.saved:
         _after(result)
     st.session_state.setdefault("pending_report", []).extend(pending_view.report(flushed))
@@ -258,10 +262,33 @@ def _certificate_box(found: learner.TrackOverview) -> None:
                            icon=":material/workspace_premium:", on_click="ignore")
 
 
+# Min utbildning is read once and kept for the session until the learner gives something (every write of this
+# session goes through _save or _send_pending, which forget it) or OVERVIEW_FRESH_S pass: the six queries of the
+# overview were a fifth of a home rerun's server time (bench/README.md). What other sessions change (another tab,
+# an HR import, a manager's waiver) shows within OVERVIEW_FRESH_S; who the user is and whether they are employed
+# is still checked on every run (app.py).
+OVERVIEW_KEPT = "learner_overview"
+OVERVIEW_FRESH_S = 30
+
+
+def _forget_overview() -> None:
+    st.session_state.pop(OVERVIEW_KEPT, None)
+
+
+def _overview() -> learner.LearnerOverview:
+    key = (user.id, today(), language(), id(course))  # a new day, language or content is a new overview
+    kept = st.session_state.get(OVERVIEW_KEPT)
+    if kept is not None and kept[0] == key and time.monotonic() - kept[1] < OVERVIEW_FRESH_S:
+        return kept[2]
+    found = learner.overview(svc.db, course, user.id, user.id, today(), language())
+    st.session_state[OVERVIEW_KEPT] = (key, time.monotonic(), found)
+    return found
+
+
 def overview() -> None:
     st.title(t("learner_heading", name=md_escape(user.name.split()[0])))  # a name from the HR file is text
     st.write(t("learner_intro"))
-    found = learner.overview(svc.db, course, user.id, user.id, today(), language())
+    found = _overview()
     if not found.tracks:
         st.info(t("learner_no_modules"))
         return
