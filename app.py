@@ -180,15 +180,29 @@ def main() -> None:
     _stored_language(current, user)
     if current.demo:
         st.info(t("demo_banner"), icon=":material/science:")
-    pages = [_page(*row) for row in LEARNER_PAGES]
-    if user.is_manager:
-        pages += [_page(*row) for row in MANAGER_PAGES]
-    if user.is_admin:
-        pages += [_page(*row) for row in ADMIN_PAGES]
-    statement = _page(*STATEMENT_PAGE)
+    pages, statement = _course_pages(user)
     st.sidebar.text(f"{user.name} · {user.unit_name}")  # from the HR file: plain text
     auth.logout_button(current.demo)
-    _run_with_footer(st.navigation([*pages, statement, _to_home(pages[0])]), statement)
+    _run_with_footer(st.navigation(pages), statement)
+
+
+def _course_pages(user) -> tuple[list, object]:
+    """The person's pages and the accessibility statement, made once per session, language and roles: st.navigation
+    makes its page objects ready again on every run, so the same ones serve every run of the session (made anew,
+    the sixteen of an admin cost a rerun about 6 % of its server time, bench/README.md). Never shared between
+    sessions: a page object holds whether it may run."""
+    key = (user.id, language(), user.is_manager, user.is_admin)
+    kept = st.session_state.get("course_pages")
+    if kept is None or kept[0] != key:
+        pages = [_page(*row) for row in LEARNER_PAGES]
+        if user.is_manager:
+            pages += [_page(*row) for row in MANAGER_PAGES]
+        if user.is_admin:
+            pages += [_page(*row) for row in ADMIN_PAGES]
+        statement = _page(*STATEMENT_PAGE)
+        kept = (key, [*pages, statement, _to_home(pages[0])], statement)
+        st.session_state["course_pages"] = kept
+    return kept[1], kept[2]
 
 
 def _signed_out_pages(demo: bool) -> None:
