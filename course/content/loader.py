@@ -25,8 +25,8 @@ from pydantic import ValidationError
 
 from course import questions as question_types
 from course.content import placeholders
-from course.content.schema import (FOLDER_MODELS, FollowUp, Module, Organisation, Question, QuestionBank, Scenario,
-                                   Strict, TopicSet, Track, TrackSet)
+from course.content.schema import (FOLDER_MODELS, FollowUp, GroupSessions, Module, Organisation, Question,
+                                   QuestionBank, Scenario, Strict, TopicSet, Track, TrackSet)
 from course.content.problems import (LEGAL_SOURCES_FILE, LegalSource, Problem,  # noqa: F401
                                      legal_sources, schema_problems, settings_path, shown_path)
 from course.content.yamlload import LoadedYaml, load_yaml
@@ -55,6 +55,7 @@ class Course:
     topic_titles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # language -> topic -> name (topics.yaml, translations:); a topic without one is shown by its Swedish name
     topic_translations: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
+    group_sessions: GroupSessions = field(default_factory=GroupSessions)  # tracks.yaml: what they count for
 
     def module_version(self, module_id: str) -> str:
         return self.versions[module_id]
@@ -195,6 +196,7 @@ def load_course(root: Path | str, organisation_file: Path | str | None = None,
     problems += _check_unused(scenarios, banks, modules)
     if track_set is not None:
         problems += _check_tracks(track_set, tracks_yaml, tracks_path, modules)
+        problems += _check_group_sessions(track_set.group_sessions, tracks_yaml, tracks_path, modules)
         problems += _check_coverage_requirements(root, root / tracks_path, track_set, modules, scenarios)
     problems += _check_legal_sources()
     if organisation is not None:
@@ -323,6 +325,23 @@ def _check_tracks(track_set: TrackSet, loaded: LoadedYaml, path: str, modules: d
     return problems
 
 
+def _check_group_sessions(config: GroupSessions, loaded: LoadedYaml, path: str, modules: dict) -> list[Problem]:
+    """group_sessions: modules: names original modules (a record of a group session keeps the original)."""
+    problems = []
+    for module_id in config.modules:
+        line = loaded.line_of(("group_sessions", "modules", module_id))
+        original = modules[module_id][0].translation_of if module_id in modules else None
+        if original:
+            problems.append(Problem(path, line, "E411", f"group_sessions nämner översättningen '{module_id}'.",
+                                    f"Skriv originalets id '{original}'; det gäller alla språk."))
+        elif module_id not in modules:
+            close = difflib.get_close_matches(module_id, list(modules), n=1)
+            problems.append(Problem(path, line, "E411",
+                                    f"group_sessions nämner modulen '{module_id}', som inte finns.",
+                                    f"Menade du '{close[0]}'?" if close else "Rätta id:t eller ta bort raden."))
+    return problems
+
+
 def _check_coverage_requirements(root: Path, tracks_file: Path, track_set: TrackSet, modules: dict,
                                  scenarios: dict) -> list[Problem]:
     """config/coverage.yaml beside tracks.yaml, where it exists: its tracks, sections and scenarios (E801-E809)."""
@@ -405,6 +424,7 @@ def _build_course(modules, scenarios, banks, organisation=None, values=None, tra
         organisation=organisation,
         tracks=MappingProxyType({track.id: filled(track) for track in track_set.tracks} if track_set else {}),
         follow_up=track_set.follow_up if track_set else FollowUp(),
+        group_sessions=track_set.group_sessions if track_set else GroupSessions(),
     )
 
 

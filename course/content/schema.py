@@ -161,9 +161,20 @@ class TopicSet(Strict):
     translations: dict[Literal["en"], dict[Slug, Text]] = Field(default_factory=dict)
 
 
+class GroupSessions(Strict):
+    """config/tracks.yaml, group_sessions: what a group session at the workplace meeting counts for, for those
+    the facilitator confirms took part (course.group.counts_for). `scenario_part`: the module's scenario part
+    (the individual quiz is still needed for completion); `nothing`: a record of its own, counting for nothing."""
+
+    counts_for: Literal["scenario_part", "nothing"] = "scenario_part"
+    # per module (the original's id), where it differs: {"chefens-ansvar": "nothing"}
+    modules: dict[Slug, Literal["scenario_part", "nothing"]] = Field(default_factory=dict)
+
+
 class TrackSet(Strict):
     tracks: list[Track] = Field(min_length=1)
     follow_up: FollowUp = Field(default_factory=FollowUp)
+    group_sessions: GroupSessions = Field(default_factory=GroupSessions)
 
 
 class Guidelines(Strict):
