@@ -270,3 +270,97 @@ class StoreMeta(Base):
     __tablename__ = "store_meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- group mode for the workplace meeting (APT): course/group.py has the rules, progress/group_sessions.py writes --
+
+class GroupSession(Base):
+    """A scenario a team plays together on one screen, led by a facilitator for one unit. Where it stands is
+    derived from its events (group_events); ended_at is written with the 'ended' event. A code is never reused,
+    so it is unique among every session, not only the open ones."""
+
+    __tablename__ = "group_sessions"
+    __table_args__ = (Index("ix_group_sessions_facilitator", "facilitator_id", "started_at"),
+                      Index("ix_group_sessions_unit", "unit_id", "started_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)  # course.group.new_code, normalised
+    facilitator_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    module_id: Mapped[str] = mapped_column(String(80))  # the original module (as completions keep it)
+    scenario_id: Mapped[str] = mapped_column(String(80))  # the scenario played, in its language
+    content_version: Mapped[str] = mapped_column(String(32))  # of the module played (a translation's own)
+    language: Mapped[str] = mapped_column(String(8))
+    seed: Mapped[int] = mapped_column(Integer, default=0)  # the choices' order at each node (play.choice_order)
+    started_at: Mapped[datetime] = mapped_column(DateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime())
+
+
+class GroupSessionEvent(Base):
+    """What happened in a session, numbered by `seq`: started, node_shown, revealed (with the tally), choice_followed,
+    stepped_back, ended, attendance_confirmed (course.group.KINDS). There is no event per vote: see group_ballots."""
+
+    __tablename__ = "group_events"
+    __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_group_event_seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id"))
+    seq: Mapped[int] = mapped_column(Integer)  # 0, 1, 2, ... per session
+    kind: Mapped[str] = mapped_column(String(24))
+    step_no: Mapped[int] = mapped_column(Integer)
+    node_id: Mapped[str] = mapped_column(String(80))
+    choice_index: Mapped[int | None] = mapped_column(Integer)  # choice_followed
+    tally: Mapped[str | None] = mapped_column(Text)  # revealed: JSON list, the votes per choice index
+    at: Mapped[datetime] = mapped_column(DateTime())
+
+
+# Votes are anonymous to everyone, the database included: no row may say who voted for what, and none may let
+# it be worked out. So there is no event per vote and nothing about a vote carries a time: a vote adds one to
+# its choice's count in place (group_vote_counts, made at 0 for every choice when the node is shown, so not even
+# the order in which counts appear follows the votes) and writes a ballot that says only that this person voted
+# at this step (group_ballots, no choice, no time, no id of its own whose order could be matched to a count); a
+# ballot exists only to refuse a second vote. On PostgreSQL a row's xmin names the transaction that wrote it, and
+# the last ballot for a choice shares it with that choice's count: so the ballots of a step are deleted when
+# its vote closes (revealed, a step back, the end), and only the counts stay.
+
+class GroupVoteCount(Base):
+    __tablename__ = "group_vote_counts"
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id"), primary_key=True)
+    step_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    choice_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GroupBallot(Base):
+    __tablename__ = "group_ballots"
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id"), primary_key=True)
+    step_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+
+
+class GroupParticipant(Base):
+    """Who joined a session by its code (the attendance list ticks them)."""
+
+    __tablename__ = "group_participants"
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+    joined_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class GroupSessionRecord(Base):
+    """A group session for one person the facilitator confirmed took part: its own kind of record, beside
+    completions and waivers. What it counts for is the track rules' (course.group.counts_for)."""
+
+    __tablename__ = "group_session_records"
+    __table_args__ = (UniqueConstraint("session_id", "person_id", name="uq_group_session_record"),
+                      Index("ix_group_session_records_person", "person_id", "module_id", "held_on"),
+                      Index("ix_group_session_records_held", "held_on", "module_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    module_id: Mapped[str] = mapped_column(String(80))  # the original module
+    scenario_id: Mapped[str] = mapped_column(String(80))
+    content_version: Mapped[str] = mapped_column(String(32))
+    held_on: Mapped[date] = mapped_column(Date)
+    facilitator_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    participants: Mapped[int] = mapped_column(Integer)  # how many were confirmed for the session
+    ending: Mapped[str | None] = mapped_column(String(16))  # the ending the group reached; None: ended before one
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime())

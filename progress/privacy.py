@@ -30,7 +30,8 @@ stay, for the same reason). The audit log is append-only: it keeps the old id un
 Register extract: everything stored about one person, from every table that has a person column
 (PERSON_COLUMNS; a test reads the tables from the models, so a new one fails it until it is listed here), as JSON;
 course.documents.register_extract makes the readable PDF. Erasure: the person's rows in every table, in one
-transaction; the audit log keeps its events (ids, no names) and the rollups their counts.
+transaction; the audit log keeps its events (ids, no names) and the rollups their counts; the group sessions the
+person led, and the others' records of them, stay with a nameless stand-in as facilitator (see ERASURE_MOVES).
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ from progress import audit
 from progress.access import SYSTEM, NotPermitted, Viewer, employed_on, is_employed, require_admin_in
 from progress.attempts import utcnow
 from progress.db import PROJECT_ROOT, Database
-from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, ModuleState, Person,
-                             Reflection, SentMessage, Step, Unit, Waiver)
+from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, GroupSession,
+                             GroupSessionRecord, ModuleState, Person, Reflection, SentMessage, Step, Unit, Waiver)
 
 KEEP = "keep"
 RETENTION_FILE = "retention.yaml"
@@ -115,18 +116,33 @@ PERSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "module_states": ("person_id",),
     "audit_events": ("actor_id", "subject_id"),
     "units": ("manager_id",),
+    # group sessions (progress/group_sessions.py): the facilitator's sessions, who joined, the ballots of a vote
+    # still open, and each confirmed participant's record (which also names who led the session)
+    "group_sessions": ("facilitator_id",),
+    "group_events": (),  # group_events.session_id -> group_sessions.facilitator_id: the sessions the person led
+    "group_vote_counts": (),  # the same: anonymous counts, in the extract of the one who led the session
+    "group_ballots": ("person_id",),
+    "group_participants": ("person_id",),
+    "group_session_records": ("person_id", "facilitator_id"),
 }
+# Tables reached through the sessions a person led (their PERSON_COLUMNS are empty).
+LED_SESSION_TABLES = ("group_events", "group_vote_counts")
 # Tables without a person in them: counts per unit, or facts about the database.
 NO_PERSON_DATA = {"topic_tallies": "first answers counted per unit, role, topic and month",
                   "daily_status_counts": "people per status counted per unit, role mask and module and day",
                   "store_meta": "facts about the database"}
 # Columns that hold JSON text: the extract shows their content, not a string of it.
-JSON_COLUMNS = {("attempts", "drawn"), ("attempts", "scope"), ("steps", "response"), ("audit_events", "detail")}
+JSON_COLUMNS = {("attempts", "drawn"), ("attempts", "scope"), ("steps", "response"), ("audit_events", "detail"),
+                ("group_events", "tally")}
 # What anonymising someone who has left does to each table: move the rows to the pseudonym, or delete them.
 ANONYMISE = {"person_roles": "move", "identities": "delete", "person_preferences": "delete", "attempts": "move",
              "completions": "move", "waivers": "move", "attestations": "move", "reflections": "delete",
              "certificates": "move", "sent_messages": "delete", "module_states": "move", "units": "move",
-             "audit_events": "keep"}
+             "audit_events": "keep",
+             # a session led, who joined and the group records move (both columns of a record, where they match):
+             # the unit's and the others' records stay whole; a ballot says only that someone voted, and goes
+             "group_sessions": "move", "group_participants": "move", "group_session_records": "move",
+             "group_ballots": "delete", "group_events": "keep", "group_vote_counts": "keep"}
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -438,7 +454,7 @@ def _plan_rows(session: Session, plan: RetentionPlan) -> Iterator[tuple[str, Ite
         # what anonymising removes: the person's row, and the rows deleted with it
         for table, column in (("people", "id"), ("identities", "person_id"), ("person_preferences", "person_id"),
                               ("reflections", "person_id"), ("sent_messages", "recipient_id"),
-                              ("certificates", "person_id")):
+                              ("certificates", "person_id"), ("group_ballots", "person_id")):
             name = f"anonymiserade_{table}.jsonl"
             yield name, (row for chunk in _chunks(plan.people)
                          for row in _rows(session, table, _table(table).c[column].in_(chunk)))
@@ -589,6 +605,13 @@ def _person_filter(table: str, person_id: str, email: str | None):
     meta = _table(table)
     if table == "steps":
         return meta.c.attempt_id.in_(select(Attempt.id).where(Attempt.person_id == person_id))
+    if table in LED_SESSION_TABLES:  # like steps through attempts: the events and counts of the sessions led
+        return meta.c.session_id.in_(select(GroupSession.id).where(GroupSession.facilitator_id == person_id))
+    if table == "group_session_records":
+        # the person's own records only: another participant's record of a session they led is that person's
+        # data (GDPR art. 15(4)); that they led it is in group_sessions. Erasure and anonymisation still find
+        # both columns (PERSON_COLUMNS).
+        return meta.c.person_id == person_id
     matches = [meta.c[column] == person_id for column in PERSON_COLUMNS[table]]
     if table == "audit_events" and email:  # a refused sign-in names the address, not a person
         matches.append(func.lower(meta.c.detail).contains(email.lower(), autoescape=True))
@@ -691,12 +714,42 @@ def find_person(db: Database, viewer: Viewer, person_id: str, today: date | None
 class ErasureResult:
     person_id: str
     counts: dict[str, int]  # rows deleted per table (units: manager links cleared)
+    moved: dict[str, int] = field(default_factory=dict)  # rows that name the person as facilitator, moved (below)
+
+
+# Group sessions someone led are not only theirs: the others' records of them (their training, and what it counts
+# for), and the session's anonymous counts. So erasing a facilitator deletes none of that; like a unit's manager
+# link (cleared, the unit stays), the facilitator's name goes and the rows stay. facilitator_id may not be empty,
+# so the sessions and the others' records move to a stand-in: a pseudonym like that of someone who has left
+# (random, never derived from the id, named "Anonymiserad", never anonymised again), who was never employed (its
+# start comes after its end, so no list, count or sign-in ever finds it) and whose id the audit log does not get.
+# The person's own rows (who joined, ballots, their own records) are deleted like everything else of theirs.
+ERASURE_MOVES = {"group_sessions": ("facilitator_id",), "group_session_records": ("facilitator_id",)}
+ERASURE_KEEPS = {"group_sessions", "group_events", "group_vote_counts"}  # the sessions led stay, as counts
+NEVER_EMPLOYED = (date(1900, 1, 2), date(1900, 1, 1))  # the stand-in's start and end: employed on no day
+
+
+def _facilitator_stand_in(session: Session, person_id: str) -> str | None:
+    """A nameless stand-in for an erased facilitator, or None when no session or record names them as such."""
+    led = select(GroupSession.unit_id).where(GroupSession.facilitator_id == person_id) \
+        .order_by(GroupSession.started_at, GroupSession.id).limit(1)
+    unit_id = session.scalar(led) or session.scalar(
+        select(GroupSession.unit_id).join(GroupSessionRecord, GroupSessionRecord.session_id == GroupSession.id)
+        .where(GroupSessionRecord.facilitator_id == person_id).limit(1))
+    if unit_id is None:
+        return None
+    stand_in = ANONYMOUS_PREFIX + secrets.token_hex(8)
+    start, end = NEVER_EMPLOYED
+    session.execute(Person.__table__.insert().values(id=stand_in, name=ANONYMOUS_NAME, email=None, title=None,
+                                                     unit_id=unit_id, start_date=start, end_date=end))
+    return stand_in
 
 
 def erase(db: Database, viewer: Viewer, person_id: str, today: date | None = None) -> ErasureResult:
     """Delete everything stored about `person_id`, in one transaction, audited (ERASURE, with the id and the
     counts, never the name). The audit log keeps its events (ids only); the rollups keep their counts, so the
-    figures for units and topics stay. Admins and the operator only; nobody erases themselves."""
+    figures for units and topics stay; the group sessions the person led stay with a nameless stand-in as their
+    facilitator (ERASURE_MOVES). Admins and the operator only; nobody erases themselves."""
     today = today or date.today()
 
     def use_case(session: Session) -> ErasureResult:
@@ -709,16 +762,27 @@ def erase(db: Database, viewer: Viewer, person_id: str, today: date | None = Non
         # children before parents: completions before steps, steps and waivers before attempts, people last
         for meta in reversed(Base.metadata.sorted_tables):
             table = meta.name
-            if table not in PERSON_COLUMNS or table in ("people", "audit_events"):
+            if table not in PERSON_COLUMNS or table in ("people", "audit_events") or table in ERASURE_KEEPS:
                 continue
-            where = _person_filter(table, person_id, None)
+            if table == "group_session_records":
+                where = meta.c.person_id == person_id  # their own records; those of sessions they led move below
+            else:
+                where = _person_filter(table, person_id, None)
             if table == "units":
                 counts[table] = session.execute(meta.update().where(where).values(manager_id=None)).rowcount or 0
             else:
                 counts[table] = session.execute(meta.delete().where(where)).rowcount or 0
+        moved: dict[str, int] = {}
+        stand_in = _facilitator_stand_in(session, person_id)
+        if stand_in is not None:
+            for table, columns in ERASURE_MOVES.items():
+                meta = _table(table)
+                for column in columns:
+                    moved[table] = moved.get(table, 0) + (session.execute(
+                        meta.update().where(meta.c[column] == person_id).values({column: stand_in})).rowcount or 0)
         counts["people"] = session.execute(delete(Person).where(Person.id == person_id)).rowcount or 0
-        audit.record(session, viewer, audit.ERASURE, person_id, counts=counts)
-        return ErasureResult(person_id, counts)
+        audit.record(session, viewer, audit.ERASURE, person_id, counts=counts, **({"moved": moved} if moved else {}))
+        return ErasureResult(person_id, counts, moved)
 
     return db.write(use_case)
 

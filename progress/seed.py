@@ -22,9 +22,10 @@ from course.questions import kind_of
 from course.content.loader import Course
 from progress import seed_answers, tallies
 from progress.db import Database
-from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Completion, DailyStatusCount, Identity,
-                             ModuleState, Person, PersonPreference, PersonRole, Reflection, SentMessage, Step,
-                             StoreMeta, TopicTally, Unit, Waiver)
+from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Completion, DailyStatusCount, GroupBallot,
+                             GroupParticipant, GroupSession, GroupSessionEvent, GroupSessionRecord, GroupVoteCount,
+                             Identity, ModuleState, Person, PersonPreference, PersonRole, Reflection, SentMessage,
+                             Step, StoreMeta, TopicTally, Unit, Waiver)
 
 # Written by the seed: demo mode runs only over a database that carries it (see is_demo_database).
 DEMO_MARK = ("made_by", "demo-seed")
@@ -718,9 +719,11 @@ def is_empty(db: Database) -> bool:
 
 def wipe(db: Database) -> None:
     with db.engine.begin() as connection:
-        for table in (DailyStatusCount, ModuleState, TopicTally, SentMessage, Certificate, Reflection, Waiver,
-                      Attestation, Completion, Step, Attempt, Identity, PersonPreference, AuditEvent, PersonRole,
-                      Person, Unit, StoreMeta):
+        # children first: the group sessions' rows before the sessions, and all of them before people and units
+        for table in (GroupSessionRecord, GroupParticipant, GroupBallot, GroupVoteCount, GroupSessionEvent,
+                      GroupSession, DailyStatusCount, ModuleState, TopicTally, SentMessage, Certificate, Reflection,
+                      Waiver, Attestation, Completion, Step, Attempt, Identity, PersonPreference, AuditEvent,
+                      PersonRole, Person, Unit, StoreMeta):
             connection.execute(delete(table))
 
 

@@ -16,13 +16,15 @@ from sqlalchemy import String, Text, func, insert, select
 from course import rules
 from progress.cli import main as cli
 from progress import audit, certificates, daily_counts, privacy, states
+from progress import group_sessions as groups
 from progress.access import SYSTEM, NotPermitted
 from progress.annual import build_report
 from progress.attempts import Attempts
 from progress.status_counts import live_counts
 from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, DailyStatusCount,
-                             Identity, ModuleState, Person, PersonPreference, PersonRole, Reflection, SentMessage,
-                             Step, TopicTally, Unit, Waiver)
+                             GroupBallot, GroupParticipant, GroupSession, GroupSessionEvent, GroupSessionRecord,
+                             GroupVoteCount, Identity, ModuleState, Person, PersonPreference, PersonRole, Reflection,
+                             SentMessage, Step, TopicTally, Unit, Waiver)
 from progress.reports import status_rows
 from progress.seed import seed
 from tests.conftest import migrate_to, open_app, seeded_sqlite
@@ -327,7 +329,29 @@ def everything_about(db, course, person_id: str = "p-full") -> None:
                                                        "updated_at": moment}])
     audit.log(db, "admin", audit.VIEW_TALK, person_id)
     audit.log(db, person_id, audit.VIEW_TALK, "colleague")
+    group_sessions_of(db, course, person_id, moment)
     daily_counts.ensure(db, course, TODAY)
+
+
+GROUP_SCENARIO = "prov-middag"
+
+
+def group_sessions_of(db, course, person_id: str, moment: datetime) -> None:
+    """A group session the person led (the colleague took part and was confirmed), one they took part in and were
+    confirmed for (led by the admin), and one under way in which they have voted (their ballot is still there)."""
+    def played(leader: str, participant: str, at: datetime, to_the_end: bool = True) -> None:
+        screen = groups.start(db, course, leader, "u1", GROUP_SCENARIO, "sv", at)
+        groups.join(db, participant, screen.code, at)
+        assert groups.vote(db, course, participant, screen.id, 0, 0, at) == "counted"
+        if to_the_end:
+            groups.reveal(db, course, leader, screen.id, 0, at)
+            groups.follow(db, course, leader, screen.id, 0, 0, at)
+            groups.end(db, course, leader, screen.id, at)
+            groups.confirm_attendance(db, course, leader, screen.id, [participant], at)
+
+    played(person_id, "colleague", moment)
+    played("admin", person_id, moment + timedelta(hours=1))
+    played("admin", person_id, moment + timedelta(hours=2), to_the_end=False)
 
 
 def person_tables() -> dict[str, list[str]]:
@@ -385,8 +409,17 @@ def test_the_register_extract_holds_everything_about_the_person(db, fixture_cour
     asked = fixture_course.questions[quiz_answers[0]["item"]].text  # the question's text, not its id
     for expected in ("Registerutdrag", NAME, EMAIL, "Genomförda moduler", "Provmodul", "Svar", asked,
                      "Jag tackar nej nästa gång.", "QWERT23456", "Påminnelse", "visade medarbetarsamtalet",
-                     "https://idp.example"):
+                     "https://idp.example", "Gruppsessioner", fixture_course.scenarios[GROUP_SCENARIO].title):
         assert expected in text, expected
+    # the sessions the person led come with their events and counts; the others' ballots and joins do not
+    led = {row["id"] for row in tables["group_sessions"]}
+    assert len(led) == 1 and {row["facilitator_id"] for row in tables["group_sessions"]} == {"p-full"}
+    assert {row["session_id"] for name in ("group_events", "group_vote_counts") for row in tables[name]} == led
+    assert any(isinstance(row["tally"], list) for row in tables["group_events"]), "the tally as JSON, not text"
+    assert {row["person_id"] for name in ("group_ballots", "group_participants") for row in tables[name]} == {"p-full"}
+    # their own record only: the colleague's record of the session p-full led is the colleague's (art. 15(4))
+    assert {(row["person_id"], row["facilitator_id"]) for row in tables["group_session_records"]} == \
+           {("p-full", "admin")}
 
 
 def test_the_learner_takes_their_own_extract_and_counts(db, fixture_course):
@@ -434,18 +467,35 @@ def test_erasure_removes_the_person_everywhere_and_leaves_the_aggregates(db, fix
     everything_about(db, fixture_course)
     assert traces(db, "p-full", NAME, EMAIL)
     aggregates = sums(db)
+    group_rows = (count(db, GroupSessionEvent), count(db, GroupVoteCount))
     colleague = privacy.register_extract(db, SYSTEM, "colleague")["tabeller"]
 
     result = privacy.erase(db, "admin", "p-full")
 
     assert result.counts["people"] == 1 and result.counts["steps"] > 0 and result.counts["units"] == 1
     assert traces(db, "p-full", NAME, EMAIL) == []
+    # their own group rows are gone; the session they led stays, with its counts and the colleague's record, led
+    # by a nameless stand-in who was never employed and whom the audit log does not name
+    assert (result.counts["group_participants"], result.counts["group_ballots"],
+            result.counts["group_session_records"]) == (2, 1, 1)
+    assert result.moved == {"group_sessions": 1, "group_session_records": 1}
+    with db.read() as session:
+        (stand_in,) = session.execute(select(Person).where(Person.id.like("anon-%"))).scalars().all()
+        assert (stand_in.name, stand_in.email, stand_in.title) == ("Anonymiserad", None, None)
+        assert stand_in.start_date > stand_in.end_date, "employed on no day"
+        assert session.scalar(select(func.count()).select_from(PersonRole)
+                              .where(PersonRole.person_id == stand_in.id)) == 0
+        assert set(session.scalars(select(GroupSession.facilitator_id))) == {stand_in.id, "admin"}
+        assert session.execute(select(GroupSessionRecord.person_id, GroupSessionRecord.facilitator_id)).all() == \
+               [("colleague", stand_in.id)]
+    assert (count(db, GroupSessionEvent), count(db, GroupVoteCount)) == group_rows, "the sessions' counts stay"
     assert sums(db) == aggregates, "topic tallies and the day's status counts are intact"
     after = privacy.register_extract(db, SYSTEM, "colleague")["tabeller"]
     assert {t: len(rows) for t, rows in after.items() if t != "audit_events"} == \
            {t: len(rows) for t, rows in colleague.items() if t != "audit_events"}, "nobody else loses anything"
     (event,) = _events(db, audit.ERASURE)
     assert (event.actor_id, event.subject_id) == ("admin", "p-full") and NAME not in (event.detail or "")
+    assert "anon-" not in event.detail, "nothing links the stand-in to the id that was erased"
     assert count(db, AuditEvent, AuditEvent.subject_id == "p-full", AuditEvent.action == audit.VIEW_TALK) == 1
 
     with pytest.raises(privacy.AlreadyErased) as error:
@@ -488,6 +538,8 @@ def test_people_who_left_long_ago_are_anonymised_and_still_counted(db, fixture_c
     with db.read() as session:
         moved = {name: session.scalar(select(func.count()).select_from(model).where(model.person_id == "p-full"))
                  for name, model in (("attempts", Attempt), ("completions", Completion), ("states", ModuleState))}
+    group_rows = {model.__tablename__: count(db, model) for model in (GroupSession, GroupSessionEvent, GroupVoteCount,
+                                                                     GroupParticipant, GroupSessionRecord)}
     policy = privacy.RetentionPolicy({**dict.fromkeys(privacy.TYPES), "personer_som_slutat": 12}, "Beslut", "t")
 
     result = privacy.run(db, SYSTEM, fixture_course, policy, tmp_path, today=TODAY)
@@ -505,6 +557,13 @@ def test_people_who_left_long_ago_are_anonymised_and_still_counted(db, fixture_c
                 for name, model in (("attempts", Attempt), ("completions", Completion),
                                     ("states", ModuleState))} == moved
         assert session.scalar(select(Unit.manager_id).where(Unit.id == "u1")) == pseudonym.id
+        assert set(session.execute(select(GroupSessionRecord.person_id, GroupSessionRecord.facilitator_id))) == \
+               {("colleague", pseudonym.id), (pseudonym.id, "admin")}, "both columns of a record move"
+        assert set(session.scalars(select(GroupSession.facilitator_id))) == {pseudonym.id, "admin"}
+        assert set(session.scalars(select(GroupParticipant.person_id))) == {"colleague", pseudonym.id}
+    assert {model.__tablename__: count(db, model) for model in (GroupSession, GroupSessionEvent, GroupVoteCount,
+                                                               GroupParticipant, GroupSessionRecord)} == group_rows
+    assert count(db, GroupBallot) == 0, "the open vote's ballot goes with the name"
     assert certificates.find(db, SYSTEM, "QWERT23456").person_name == "Anonymiserad"
     assert privacy.plan(db, SYSTEM, fixture_course, policy, today=TODAY).people == [], "anonymised once"
 

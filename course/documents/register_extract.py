@@ -43,6 +43,24 @@ def _section(story: list, heading: str, header: Sequence[str], rows: list[Sequen
         story.append(pdf.text(f"… och {len(rows) - MAX_ROWS} till (alla finns i JSON-filen).", "small"))
 
 
+def _group_rows(tables: dict, person_id: str, scenarios) -> list[list]:
+    """One line per group session the person led, was confirmed for or joined: the scenario, the day, whether
+    they led it, and how many were confirmed (what the records say; "–" before anyone was)."""
+    led = {row["id"]: row for row in tables.get("group_sessions", [])}
+    records = tables.get("group_session_records", [])
+    own = {row["session_id"]: row for row in records if row["person_id"] == person_id}
+    confirmed = {row["session_id"]: row["participants"] for row in records}
+    joined = {row["session_id"]: row for row in tables.get("group_participants", [])}
+    rows = []
+    for session_id in sorted(set(led) | set(own) | set(joined)):
+        about = led.get(session_id) or own.get(session_id) or {}
+        scenario_id = about.get("scenario_id")
+        title = scenarios[scenario_id].title if scenario_id in scenarios else (scenario_id or "–")
+        day = _day(about.get("started_at") or about.get("held_on") or joined.get(session_id, {}).get("joined_at"))
+        rows.append([title, day, "ja" if session_id in led else "nej", str(confirmed.get(session_id, "–"))])
+    return rows
+
+
 def register_extract_pdf(extract: dict, organisation=None, course=None, generated: date | None = None) -> bytes:
     """`extract` as progress.privacy returns it; `organisation` (config/organisation.yaml) names who is
     responsible; `course`, when given, turns module and question ids into their titles and texts."""
@@ -116,6 +134,9 @@ def register_extract_pdf(extract: dict, organisation=None, course=None, generate
                         str(row["response"]), right])
     _section(story, "Svar", ["Tid", "Modul", "Fråga eller situation", "Svar (alternativ nr)", "Rätt?"], answers,
              [0.15, 0.2, 0.43, 0.12, 0.1])
+    _section(story, "Gruppsessioner", ["Scenario", "Dag", "Ledde du den?", "Bekräftade deltagare"],
+             _group_rows(tables, meta["person_id"], course.scenarios if course is not None else {}),
+             [0.5, 0.15, 0.15, 0.2])
     _section(story, "Egna reflektioner", ["Modul", "Delad med chefen", "Text", "Ändrad"],
              [[module(row["module_id"]), "ja" if row["shared"] else "nej", row["text"], _day(row["updated_at"])]
               for row in tables.get("reflections", [])], [0.2, 0.12, 0.55, 0.13])
