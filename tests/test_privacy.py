@@ -646,6 +646,8 @@ def test_the_learner_page_says_what_is_stored_and_hands_over_their_extract(demo_
     stored = next(table.value for table in at.table if "Om dig" in table.value.columns)
     answers = stored[stored["Uppgift"] == "Dina svar på frågor och dina val i scenarier"]
     assert int(answers["Om dig"].iloc[0]) > 0
+    group = stored[stored["Uppgift"] == "Gruppövningar på arbetsplatsträffen, där du var med eller ledde"]
+    assert int(group["Om dig"].iloc[0]) == 0  # the demo has no group sessions; the row says what would be kept
     assert set(stored["Hur länge"]) >= {"Sparas tills kommunens dokumenthanteringsplan säger något annat."}
     shown = " ".join(element.value for element in [*at.markdown, *at.text])
     for expected in ("Kommunstyrelsen i Gränsby kommun", "dataskyddsombud@gransby.example",
