@@ -19,7 +19,7 @@ import json
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable, Literal, TypeVar
 
 from sqlalchemy import delete, exists, func, or_, select, update
@@ -261,6 +261,28 @@ def end(db: Database, course: Course, viewer_id: Viewer, session_id: int,
     nothing. Nobody can join or vote after it."""
     return _act(db, course, viewer_id, session_id, now, lambda session, row, scenario, events, state:
                 group.end_events(state))
+
+
+def end_abandoned_in(session: Session, course: Course, now: datetime) -> int:
+    """End, inside the caller's transaction, every session still open JOIN_HOURS after it started (a meeting that
+    ran out without "Avsluta"): nobody can join or vote any more, and its open vote's ballots, which say who voted
+    at that step, are deleted with it. The retention job runs it (progress.privacy.run). Returns how many ended.
+    A session whose scenario has left the content is closed without a last event (there is nothing to replay)."""
+    cutoff = now - timedelta(hours=group.JOIN_HOURS)
+    ended = 0
+    for row in session.scalars(select(GroupSession).where(GroupSession.ended_at.is_(None),
+                                                          GroupSession.started_at < cutoff)
+                               .order_by(GroupSession.id).with_for_update()):
+        scenario = course.scenarios.get(row.scenario_id)
+        if scenario is None:
+            session.execute(delete(GroupBallot).where(GroupBallot.session_id == row.id))
+            row.ended_at = now
+        else:
+            events = _events(session, row.id)
+            state = group.replay(scenario, events)
+            _append(session, row, scenario, events, state, group.end_events(state), now)
+        ended += 1
+    return ended
 
 
 def confirm_attendance(db: Database, course: Course, viewer_id: Viewer, session_id: int,

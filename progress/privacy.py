@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session
 from course import rules
 from course.content.loader import Course, default_content_root
 from course.content.yamlload import load_yaml
-from progress import audit
+from progress import audit, group_sessions
 from progress.access import SYSTEM, NotPermitted, Viewer, employed_on, is_employed, require_admin_in
 from progress.attempts import utcnow
 from progress.db import PROJECT_ROOT, Database
@@ -504,6 +504,7 @@ def archive_bytes(db: Database, viewer: Viewer, course: Course, policy: Retentio
 class RetentionResult:
     plan: RetentionPlan
     archive: Path | None  # None when there was nothing to cull
+    ended_group_sessions: int = 0  # left open past their meeting: ended, their open vote's ballots deleted
 
 
 def _write_archive_file(session: Session, found: RetentionPlan, path: Path, made_at: datetime) -> Path:
@@ -588,9 +589,11 @@ def run(db: Database, viewer: Viewer, course: Course, policy: RetentionPolicy, a
         if not found.empty:
             written = _write_archive_file(session, found, path, made_at)
             _cull(session, found)
+        # a group session nobody ended would keep its open vote's ballots (who voted at that step) for ever
+        ended = group_sessions.end_abandoned_in(session, course, made_at)
         audit.record(session, viewer, audit.RETENTION, None, counts=found.counts(), beslut=policy.decision,
-                     archive=written.name if written else None)
-        return RetentionResult(found, written)
+                     archive=written.name if written else None, gruppovningar_avslutade=ended)
+        return RetentionResult(found, written, ended)
 
     try:
         return db.write(use_case)

@@ -385,3 +385,31 @@ def test_migration_0013_goes_down_and_up(db):
                                                    "module_id": "prov", "scenario_id": SCENARIO, "content_version": "v",
                                                    "language": "sv", "seed": 1, "started_at": NOW}])
     assert count(db, GroupSession) == 1
+
+
+def test_a_session_nobody_ended_is_ended_by_the_retention_job_and_its_ballots_go(org, fixture_course):
+    """A meeting that ran out without "Avsluta": JOIN_HOURS after its start the retention run ends it, and the
+    open vote's ballots (who voted at that step) are deleted; the counts stay. A session still within its
+    meeting is left alone."""
+    from course.group import JOIN_HOURS
+
+    old = started(org, fixture_course)
+    joined(org, old, "anna", "bo")
+    votes(org, fixture_course, old, old.step_no, anna=0)
+    fresh = groups.start(org, fixture_course, "chef", "enh", "prov-gava", "sv", NOW + timedelta(hours=JOIN_HOURS))
+    joined(org, fresh, "cecilia")
+    votes(org, fixture_course, fresh, fresh.step_no, cecilia=0)
+    assert count(org, GroupBallot) == 2
+    with org.engine.begin() as connection:
+        from sqlalchemy.orm import Session
+
+        with Session(bind=connection) as session:
+            ended = groups.end_abandoned_in(session, fixture_course, NOW + timedelta(hours=JOIN_HOURS, minutes=1))
+            session.flush()
+    assert ended == 1
+    assert groups.view(org, fixture_course, "chef", old.id, TODAY).ended and kinds(org, old.id)[-1] == "ended"
+    assert not groups.view(org, fixture_course, "chef", fresh.id, TODAY).ended
+    with org.read() as session:
+        assert list(session.scalars(select(GroupBallot.session_id))) == [fresh.id]  # the old one's are gone
+        assert session.scalar(select(func.sum(GroupVoteCount.count))
+                              .where(GroupVoteCount.session_id == old.id)) == 1  # the count stays
