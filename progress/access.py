@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from progress.db import Database
 from progress.models import Person, PersonRole, Unit
 from progress.unit_tree import managed_units_query
 from progress.viewer import (SYSTEM, NotPermitted, System, Viewer, actor_of, employed_on,  # noqa: F401
-                             is_employed, require_employed)
+                             employed_sql, is_employed, require_employed)
 
 
 def _roles_if_employed(session: Session, viewer_id: Viewer, today: date) -> set[str] | None:
@@ -91,7 +91,7 @@ def may_see_person(session: Session, viewer_id: Viewer, person_id: str, today: d
     if manager:
         return session.scalar(select(Person.id).where(
             Person.id == person_id, Person.unit_id.in_(managed_units_query(viewer_id).scalar_subquery()),
-            Person.start_date <= today, or_(Person.end_date.is_(None), Person.end_date >= today))) is not None
+            employed_sql(today))) is not None
     return False
 
 

@@ -37,7 +37,7 @@ from progress.models import (GroupBallot, GroupParticipant, GroupSession, GroupS
                              GroupVoteCount, Person, Unit)
 from progress.preferences import UnknownLanguage
 from progress.unit_tree import unit_and_below_query
-from progress.viewer import NotPermitted, Viewer, is_employed, require_employed
+from progress.viewer import NotPermitted, Viewer, employed_sql, is_employed, require_employed
 
 T = TypeVar("T")
 StaleStep = group.StaleStep  # an action or a vote on a step the session is not at: nothing was written
@@ -582,7 +582,7 @@ def _attendance(session: Session, row: GroupSession, today: date) -> list[Attend
     joined = exists().where(GroupParticipant.session_id == row.id, GroupParticipant.person_id == Person.id)
     confirmed = exists().where(GroupSessionRecord.session_id == row.id, GroupSessionRecord.person_id == Person.id)
     rows = session.execute(select(Person.id, Person.name, in_unit, joined, confirmed).where(
-        or_(in_unit, joined), Person.start_date <= today, or_(Person.end_date.is_(None), Person.end_date >= today))
+        or_(in_unit, joined), employed_sql(today))
         .order_by(Person.name, Person.id))
     return [AttendanceLine(person_id, name, bool(unit), bool(came), bool(done))
             for person_id, name, unit, came, done in rows]

@@ -29,6 +29,7 @@ from progress.db import Database
 from progress.models import Person, SentMessage, Unit
 from progress.unit_tree import managed_units_query
 from progress.reports import status_rows
+from progress.viewer import employed_sql
 
 TLS_MODES = ("starttls", "ssl", "none")
 SMTP_TIMEOUT_SECONDS = 30
@@ -98,7 +99,7 @@ def plan(db: Database, course: Course, today: date, app_url: str | None = None) 
         managers = session.execute(
             select(Person.id, Person.name, Person.email)
             .where(Person.id.in_(select(Unit.manager_id).where(Unit.manager_id.is_not(None))),
-                   Person.start_date <= today, or_(Person.end_date.is_(None), Person.end_date >= today))
+                   employed_sql(today))
             .order_by(Person.name, Person.id)).all()
         for manager_id, name, email in managers:
             # The same rule as the manager's own pages: the units under them at every depth, themselves excluded.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from course import rules
 from course.content.loader import Course
@@ -20,6 +20,7 @@ from progress.db import Database
 from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit, Waiver
 from progress.status_counts import has_role
 from progress.unit_tree import Scope, checked, managed_units_query, unit_filter
+from progress.viewer import employed_sql
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,7 @@ def _status_rows(db: Database, course: Course, today: date, people_filter, extra
         people = session.execute(
             select(Person.id, Person.name, Person.start_date, Unit.name, Person.email, Person.unit_id)
             .join(Unit, Person.unit_id == Unit.id)
-            .where(people_filter, *extra, Person.start_date <= today,
-                   or_(Person.end_date.is_(None), Person.end_date >= today))
+            .where(people_filter, *extra, employed_sql(today))
         ).all()
         roles: dict[str, set[str]] = {}
         for person_id, role in session.execute(select(PersonRole.person_id, PersonRole.role)
@@ -176,8 +176,7 @@ def _misconceptions(session, course: Course, today: date, people: list) -> list[
     rows = session.execute(
         select(Attempt.person_id, Person.name, Step.item, func.count())
         .join(Attempt, Step.attempt_id == Attempt.id).join(Person, Person.id == Attempt.person_id)
-        .where(*people, Step.correct.is_(False), Step.confidence == 3, Person.start_date <= today,
-               or_(Person.end_date.is_(None), Person.end_date >= today))
+        .where(*people, Step.correct.is_(False), Step.confidence == 3, employed_sql(today))
         .group_by(Attempt.person_id, Person.name, Step.item)).all()
     counts: dict[tuple[str, str, str], int] = {}
     for person_id, name, question_id, count in rows:

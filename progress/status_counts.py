@@ -20,6 +20,7 @@ from course.content.schema import Role
 from progress.db import Database
 from progress.models import ModuleState, Person, PersonRole, Unit
 from progress.unit_tree import Scope, unit_filter
+from progress.viewer import employed_sql
 
 TRACK_ROLES: tuple[str, ...] = Role.__args__  # the roles that bring tracks; each is one bit of a person's mask
 
@@ -56,8 +57,7 @@ def status_rows(db: Database | None, course: Course, scope: Scope, session: Sess
             .where(held.person_id == Person.id).scalar_subquery())
     people = (select(Person.id.label("person_id"), Person.name, Person.start_date, Person.unit_id,
                      mask.label("mask"))
-              .where(unit_filter(Person.unit_id, scope), Person.start_date <= today,
-                     or_(Person.end_date.is_(None), Person.end_date >= today)))
+              .where(unit_filter(Person.unit_id, scope), employed_sql(today)))
     if scope.role:
         people = people.where(has_role(scope.role))
     people = people.subquery("scope_people")

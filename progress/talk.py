@@ -27,6 +27,7 @@ from progress.attempts import utcnow
 from progress.db import Database
 from progress.models import Attempt, Completion, Person, Reflection, Step, Unit, Waiver
 from progress.org import Org
+from progress.viewer import employed_sql
 from progress.unit_tree import managed_units_query
 from progress.reports import StatusRow, status_rows
 
@@ -101,7 +102,7 @@ def people_to_talk_with(db: Database, manager_id: Viewer, today: date) -> list[t
         rows = session.execute(
             select(Person.id, Person.name, Unit.name).join(Unit, Person.unit_id == Unit.id)
             .where(Person.unit_id.in_(managed_units_query(manager_id).scalar_subquery()), Person.id != manager_id,
-                   Person.start_date <= today, (Person.end_date.is_(None)) | (Person.end_date >= today))
+                   employed_sql(today))
             .order_by(Person.name, Person.id)).all()
     return [tuple(row) for row in rows]
 

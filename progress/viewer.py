@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
 from progress.models import Person
@@ -37,6 +38,11 @@ def actor_of(viewer: Viewer) -> str | None:
 def employed_on(start_date: date, end_date: date | None, day: date) -> bool:
     """Employed (or in office) on `day`: started, and not yet ended. The end date is the last day."""
     return start_date <= day and (end_date is None or end_date >= day)
+
+
+def employed_sql(day: date):
+    """employed_on as a condition on people in a query: the same rule, where the database filters."""
+    return and_(Person.start_date <= day, or_(Person.end_date.is_(None), Person.end_date >= day))
 
 
 def is_employed(session: Session, viewer_id: Viewer, today: date) -> bool:
