@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Callable, Literal, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course import play, rules
@@ -157,7 +156,7 @@ class Attempts:
             return self._insert_attempt(session, person_id, module_id, kind, item_id, last, version, seed,
                                         draw(session, last, seed), scope, track_id)
 
-        return self._write_once_more_on_conflict(use_case)
+        return self.db.write_again_on_conflict(use_case)  # a concurrent request wrote it first
 
     def _insert_attempt(self, session, person_id, module_id, kind, item_id, last, version, seed, drawn,
                         scope=None, track_id=None) -> AttemptRecord:
@@ -315,7 +314,7 @@ class Attempts:
                                                                                                    step)
             return AnswerResult("recorded", AttemptRecord.of(attempt), completed)
 
-        return self._write_once_more_on_conflict(use_case)
+        return self.db.write_again_on_conflict(use_case)  # a concurrent request wrote it first
 
     def _add_step(self, session: Session, attempt: Attempt, step_no: int, item: str, response: object,
                   correct: bool | None, confidence: int | None = None) -> Step:
@@ -324,14 +323,6 @@ class Attempts:
         session.add(step)
         session.flush()
         return step
-
-    def _write_once_more_on_conflict(self, use_case):
-        """A unique-key conflict means a concurrent request wrote the same thing first; run the use case once
-        more and it finds that row (a duplicate, or the open attempt)."""
-        try:
-            return self.db.write(use_case)
-        except IntegrityError:
-            return self.db.write(use_case)
 
     # --- completion ----------------------------------------------------------------------------------------
 

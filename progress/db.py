@@ -14,7 +14,7 @@ from typing import Callable, Iterator, TypeVar
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -261,6 +261,17 @@ class Database:
         locked or unreachable, then give up with StoreUnavailable. Use cases must be idempotent (they are:
         every answer carries its idempotency key), so a retry after an unclear commit changes nothing."""
         return self.retrying(lambda: self._run(use_case))
+
+    def write_again_on_conflict(self, use_case: Callable[[Session], T], tries: int = 2) -> T:
+        """write(), run again after a unique-key conflict, `tries` times in all: a concurrent request wrote the
+        same row first (the next try finds it), or a random code was taken (the next try draws another)."""
+        for attempt in range(1, tries + 1):
+            try:
+                return self.write(use_case)
+            except IntegrityError:
+                if attempt == tries:
+                    raise
+        raise AssertionError("unreachable")
 
     def _run(self, use_case: Callable[[Session], T]) -> T:
         with self._writer() as session, session.begin():

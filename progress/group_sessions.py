@@ -20,10 +20,9 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable, Literal, TypeVar
+from typing import Callable, Iterable, Literal
 
 from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course import group, play
@@ -39,7 +38,6 @@ from progress.preferences import UnknownLanguage
 from progress.unit_tree import unit_and_below_query
 from progress.viewer import NotPermitted, Viewer, employed_sql, is_employed, require_employed
 
-T = TypeVar("T")
 StaleStep = group.StaleStep  # an action or a vote on a step the session is not at: nothing was written
 StillRunning = group.StillRunning  # attendance is confirmed after the end
 _RANDOM = random.SystemRandom()  # join codes a participant cannot guess from the last one
@@ -213,7 +211,7 @@ def start(db: Database, course: Course, viewer_id: Viewer, unit_id: str, scenari
         state = _append(session, row, scenario, [], None, group.start_events(scenario), now)
         return _view(session, row, scenario, state)
 
-    return _write(db, use_case, tries=4)
+    return db.write_again_on_conflict(use_case, tries=4)  # a join code already taken: draw another
 
 
 def reveal(db: Database, course: Course, viewer_id: Viewer, session_id: int, step_no: int,
@@ -320,7 +318,7 @@ def confirm_attendance(db: Database, course: Course, viewer_id: Viewer, session_
             _append(session, row, scenario, events, state, confirm, now)
         return AttendanceResult(tuple(sorted(already | set(added))), tuple(added), total)
 
-    return _write(db, use_case)
+    return db.write_again_on_conflict(use_case)
 
 
 # --- participants --------------------------------------------------------------------------------------------
@@ -441,18 +439,6 @@ def sessions_led(db: Database, viewer_id: Viewer, today: date | None = None, lim
 
 # --- inside ----------------------------------------------------------------------------------------------------
 
-def _write(db: Database, use_case: Callable[[Session], T], tries: int = 2) -> T:
-    """db.write, once more after a unique-key conflict: a concurrent request wrote first (the retry then finds
-    its row), or a new join code was taken (the retry draws another)."""
-    for attempt in range(1, tries + 1):
-        try:
-            return db.write(use_case)
-        except IntegrityError:
-            if attempt == tries:
-                raise
-    raise AssertionError("unreachable")
-
-
 def _inserted(session: Session, statement, column) -> bool:
     """Insert the row unless its key is there already (a concurrent insert of it waits, then finds it): whether
     this statement inserted it. RETURNING, since a driver's rowcount of an insert is not to be relied on."""
@@ -474,7 +460,7 @@ def _act(db: Database, course: Course, viewer_id: Viewer, session_id: int, now: 
         state = _append(session, row, scenario, events, state, action(session, row, scenario, events, state), now)
         return _view(session, row, scenario, state)
 
-    return _write(db, use_case)
+    return db.write_again_on_conflict(use_case)
 
 
 def _append(session: Session, row: GroupSession, scenario: Scenario, events: list[group.GroupEvent],
