@@ -15,7 +15,6 @@ action on the same step again is a duplicate (`already_done`) that changes nothi
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, Mapping, Sequence, get_args
@@ -23,6 +22,7 @@ from typing import Literal, Mapping, Sequence, get_args
 from course.content.loader import Course
 from course.content.schema import GroupSessions, Module, Node, Scenario
 from course.play import InvalidStep
+from course.plain import typed_code
 
 # No 0/O, no 1/I/L: a code read off the meeting room's screen and typed on a phone cannot be misread.
 # 31 symbols, 6 of them: about 887 million codes.
@@ -63,8 +63,8 @@ def new_code(rng: random.Random) -> str:
 
 
 def normalise(code: object) -> str:
-    """What a person types, as stored: upper case, without spaces and dashes (as certificate codes are read)."""
-    return re.sub(r"[\s\-–]", "", code if isinstance(code, str) else "").upper()
+    """What a person types, as stored (read as certificate codes are: course.plain.typed_code)."""
+    return typed_code(code)
 
 
 def format_code(code: str) -> str:

@@ -112,6 +112,12 @@ _MAIL_LINKS = (
 _ADDRESS_SPECIALS = re.compile(r"[<>@,;:\"()\[\]\\]")
 
 
+def typed_code(value: object) -> str:
+    """A code as a person typed it (a certificate's, a group session's join code), read as such codes are stored:
+    upper case, without spaces and dashes; anything but text reads as no code."""
+    return re.sub(r"[\s\-–]", "", value if isinstance(value, str) else "").upper()
+
+
 def one_line(value: object) -> str:
     """`value` as one line: control characters, line and paragraph breaks become spaces."""
     return "" if value is None else _CONTROL.sub(" ", str(value))

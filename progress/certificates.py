@@ -10,7 +10,6 @@ audit log (CERTIFICATE_CHECK).
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from course.content.loader import Course
 from course.documents.certificate import CertificateText, certificate_pdf
 from course import rules
+from course.plain import typed_code
 from progress import audit, reports
 from progress.access import SYSTEM, NotPermitted, Viewer, is_employed, require_admin
 from progress.db import Database
@@ -56,8 +56,8 @@ def new_code() -> str:
 
 
 def normalise(code: str) -> str:
-    """What a person types, as stored: upper case, without spaces and dashes."""
-    return re.sub(r"[\s\-–]", "", code or "").upper()
+    """What a person types, as stored (course.plain.typed_code)."""
+    return typed_code(code)
 
 
 def format_code(code: str) -> str:
