@@ -23,10 +23,12 @@ st.set_page_config(page_title="Gränsfall", page_icon=str(Path(__file__).parent 
 # default. A page is only in the navigation of a user who may see it; each page checks the right again.
 LEARNER_PAGES = (("learner", "page_learner", "school", "min-utbildning"),
                  ("my_talk", "page_my_talk", "forum", "infor-medarbetarsamtalet"),
+                 ("group_join", "page_group_join", "how_to_vote", "gruppovning"),
                  ("privacy", "page_privacy", "shield_person", "om-dina-uppgifter"))
 MANAGER_PAGES = (("manager", "page_manager", "monitoring", "min-enhet"),
                  ("talk", "page_talk", "record_voice_over", "medarbetarsamtal"),
-                 ("apt", "page_apt", "groups", "apt"))
+                 ("apt", "page_apt", "groups", "apt"),
+                 ("group", "page_group", "co_present", "grupplage"))
 ADMIN_PAGES = (("admin", "page_admin", "settings", "administration"),
                ("import_page", "page_import", "upload_file", "import"),
                ("compliance", "page_compliance", "analytics", "analys"),

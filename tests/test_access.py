@@ -269,7 +269,7 @@ def test_views_never_call_the_unchecked_building_blocks():
 
 # --- the same crossings through the app -------------------------------------------------------------------------
 
-MANAGER_PAGES = ("views/manager.py", "views/talk.py", "views/apt.py")
+MANAGER_PAGES = ("views/manager.py", "views/talk.py", "views/apt.py", "views/group.py")
 ADMIN_PAGES = ("views/admin.py", "views/import_page.py", "views/compliance.py", "views/annual_report.py",
                "views/certificates.py", "views/audit_log.py")
 

@@ -51,6 +51,7 @@ class AptCard:
     report_lines: tuple[str, ...]
     guidelines: str
     language: str = "sv"  # the card's words; the dilemma and the rules are the modules' in it, where translated
+    scenario_id: str | None = None  # the dilemma's scenario, in `language` (Gruppläge offers it first)
 
     @property
     def why(self) -> str:
@@ -98,7 +99,7 @@ def build_card(course: Course, unit_id: str, unit_name: str, topic: str, percent
     return AptCard(unit_name, topic, course.topic_title(topic, language), scope, percent, answered,
                    period if period is not None else word("pdf_apt_period", months=months),
                    shown.title if shown else None, situation, choices, tuple(questions), rules, report_lines,
-                   guidelines, language)
+                   guidelines, language, shown.id if shown else None)
 
 
 def in_language(card: AptCard, course: Course, unit_id: str, language: str, months: int = DEFAULT_MONTHS) -> AptCard:
