@@ -167,7 +167,8 @@ def migrate_to(engine, revision: str) -> None:
 # With pytest-xdist (scripts/test runs `-n 2 --dist loadgroup`), the tests that start app servers and browsers
 # run one after another on one worker, and everything else (AppTest, the engine, the store) on the other: two
 # browser tests side by side on two cores starve each other's servers, and their waits time out.
-SERVER_TEST_FILES = {"test_browser.py", "test_deploy.py", "test_journeys.py", "test_learner_server.py",
+SERVER_TEST_FILES = {"test_browser.py", "test_deploy.py", "test_group_browser.py", "test_group_load.py",
+                     "test_journeys.py", "test_learner_server.py",
                      "test_load.py", "test_oidc_login.py", "test_untrusted_browser.py"}
 
 

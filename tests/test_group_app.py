@@ -10,7 +10,7 @@ import sqlite3
 from streamlit.testing.v1 import AppTest
 
 from tests.browser_support import real_course
-from tests.conftest import open_app
+from tests.conftest import PROJECT_ROOT, open_app
 
 FACILITATOR_PAGE = "views/group.py"
 JOIN_PAGE = "views/group_join.py"
@@ -139,3 +139,24 @@ def test_a_wrong_code_is_told_in_swedish_and_the_form_stays(demo_env):
     assert not phone.exception, phone.exception
     assert "Det finns ingen pågående gruppövning med koden ABC123" in text_of(phone)
     assert phone.text_input(key="group_code_typed")  # the form again, to type it anew
+
+
+def test_a_qr_link_opened_before_signing_in_shows_the_code_to_type_afterwards(demo_env, monkeypatch):
+    """The identity provider sends the browser back to the start page without ?kod=: the code is kept in sight.
+    Anything in the parameter that could not be a code is not shown."""
+    from tests.test_accessibility_statement import AUTH_SECRETS
+
+    monkeypatch.setenv("COURSE_AUTH", "oidc")
+    for kod, shown in (("abc234", "ABC 234"), ("<b>x</b>", None)):
+        at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=60)
+        at.secrets["auth"] = AUTH_SECRETS
+        at.user = {"is_logged_in": False}
+        at.query_params["kod"] = kod
+        at.run()
+        assert not at.exception, at.exception
+        assert [button.label for button in at.button] == ["Logga in"]
+        notes = [info.value for info in at.info]
+        if shown:
+            assert any(f"skriv koden **{shown}**" in note for note in notes), notes
+        else:
+            assert not any("gruppövning" in note for note in notes), notes

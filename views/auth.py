@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from course import group
 from progress import identity
 from progress.access import employed_on
 from progress.identity import Claims, Refusal, SignInRefused
@@ -102,6 +103,14 @@ def demo_user(org):
     return person
 
 
+def _group_code_after_login() -> None:
+    """A group session's QR link (/gruppovning?kod=...) opened before signing in: the identity provider sends
+    the browser back to the start page without the code, so the code is shown to be typed after the sign-in."""
+    code = group.normalise(st.query_params.get("kod") or "")
+    if group.may_be_code(code):  # anything else in the parameter is not shown at all
+        st.info(t("group_login_then_code", page=t("page_group_join"), code=group.format_code(code)))
+
+
 # --- OIDC --------------------------------------------------------------------------------------------------
 
 def signed_in_person_id(services: Services) -> str | None:
@@ -116,6 +125,7 @@ def signed_in_person_id(services: Services) -> str | None:
     if not st.user.is_logged_in:
         st.title(t("app_title"))
         st.info(t("login_needed"))
+        _group_code_after_login()
         st.button(t("login_button"), on_click=st.login, type="primary")
         return None
     if _expired():
