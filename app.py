@@ -7,12 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 from i18n import LANGUAGES
-from progress import preferences
+from progress import facilitators, preferences
 from progress.db import StoreUnavailable
 from progress.viewer import NotPermitted
 from views import auth
 from views.components import page_language
-from views.context import NotStarted, language, services, t
+from views.context import NotStarted, language, services, t, today
 
 # A local icon: a Material icon here makes every browser fetch the favicon from Google's font servers.
 st.set_page_config(page_title="Gränsfall", page_icon=str(Path(__file__).parent / "views" / "assets" / "favicon.png"),
@@ -27,8 +27,9 @@ LEARNER_PAGES = (("learner", "page_learner", "school", "min-utbildning"),
                  ("privacy", "page_privacy", "shield_person", "om-dina-uppgifter"))
 MANAGER_PAGES = (("manager", "page_manager", "monitoring", "min-enhet"),
                  ("talk", "page_talk", "record_voice_over", "medarbetarsamtal"),
-                 ("apt", "page_apt", "groups", "apt"),
-                 ("group", "page_group", "co_present", "grupplage"))
+                 ("apt", "page_apt", "groups", "apt"))
+# Gruppläge: managers, admins, and those an admin made facilitators (progress.facilitators) without managing
+FACILITATOR_PAGES = (("group", "page_group", "co_present", "grupplage"),)
 ADMIN_PAGES = (("admin", "page_admin", "settings", "administration"),
                ("import_page", "page_import", "upload_file", "import"),
                ("compliance", "page_compliance", "analytics", "analys"),
@@ -193,18 +194,32 @@ def _course_pages(user) -> tuple[list, object]:
     makes its page objects ready again on every run, so the same ones serve every run of the session (made anew,
     the sixteen of an admin cost a rerun about 6 % of its server time, bench/README.md). Never shared between
     sessions: a page object holds whether it may run."""
-    key = (user.id, language(), user.is_manager, user.is_admin)
+    key = (user.id, language(), user.is_manager, user.is_admin, _leads_groups(user))
     kept = st.session_state.get("course_pages")
     if kept is None or kept[0] != key:
         pages = [_page(*row) for row in LEARNER_PAGES]
         if user.is_manager:
             pages += [_page(*row) for row in MANAGER_PAGES]
+        if key[-1]:
+            pages += [_page(*row) for row in FACILITATOR_PAGES]
         if user.is_admin:
             pages += [_page(*row) for row in ADMIN_PAGES]
         statement = _page(*STATEMENT_PAGE)
         kept = (key, [*pages, statement, _to_home(pages[0])], statement)
         st.session_state["course_pages"] = kept
     return kept[1], kept[2]
+
+
+def _leads_groups(user) -> bool:
+    """May lead group sessions: a manager, an admin, or a facilitator by an admin's grant. The grant is read once
+    per session (a right given later shows after a reload); the page checks the right on every action."""
+    if user.is_manager or user.is_admin:
+        return True
+    kept = st.session_state.get("leads_groups")
+    if kept is None or kept[0] != user.id:
+        kept = (user.id, facilitators.is_facilitator(services().db, user.id, today()))
+        st.session_state["leads_groups"] = kept
+    return kept[1]
 
 
 def _signed_out_pages(demo: bool) -> None:
@@ -222,7 +237,8 @@ def _signed_out_pages(demo: bool) -> None:
     # The course's own addresses (a bookmark, a link in a reminder) show the same, hidden from the menu: without
     # them Streamlit would answer /min-enhet with its English "Page not found".
     stand_ins = [st.Page(welcome, title=t(title_key), url_path=url_path, visibility="hidden")
-                 for _, title_key, _, url_path in LEARNER_PAGES[1:] + MANAGER_PAGES + ADMIN_PAGES]
+                 for _, title_key, _, url_path in (*LEARNER_PAGES[1:], *MANAGER_PAGES, *FACILITATOR_PAGES,
+                                                   *ADMIN_PAGES)]
     _run_with_footer(st.navigation([home, statement, *stand_ins, _to_home(home)]), statement)
 
 

@@ -35,6 +35,11 @@ into the indexes exactly, with no second pass over the rows.
 
 What the analytics page counts about a bank (questions asked, flagged, on the chart) is `BankStatistics`, and the
 banks it offers, in order, are `banks_in_order`: the page only draws them.
+
+Groups and individuals (issue 14): per decision node of a scenario, how the groups at workplace meetings voted
+(the tallies their sessions revealed) beside what individuals chose at that node (their first answer there in an
+attempt): `group_comparison` turns the store's counts (`VoteCounts`, progress.group_analytics) into the rows the
+page draws, with each choice's text and the best ending it can still lead to.
 """
 
 from __future__ import annotations
@@ -45,8 +50,9 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from course.content.loader import Course
-from course.content.schema import Question
+from course.content.schema import Question, Scenario
 from course.questions import kind_of
+from course.rules import share
 
 TOO_EASY_FROM = 90.0  # facility index, % ("very easy" and "extremely easy" in Moodle's guidance)
 TOO_HARD_BELOW = 20.0  # facility index, % ("difficult" and harder)
@@ -228,3 +234,161 @@ def _indexes(response: str) -> list[int]:
     if isinstance(value, int):
         return [value]
     return [v for v in value if isinstance(v, int)] if isinstance(value, list) else []
+
+
+# -- groups and individuals at a scenario's decisions (issue 14) ---------------------------------------------
+
+OUTCOMES = ("bra", "delvis", "svag")  # a scenario's endings, the best first
+
+
+@dataclass(frozen=True)
+class VoteCounts:
+    """What the store counts for one scenario in a period, as stored: the database groups, this module adds up.
+
+    - tallies: node id -> a revealed tally (JSON list, the votes per choice index) -> how many revealed steps had
+      exactly that tally;
+    - sessions: node id -> how many group sessions revealed a vote there; all_sessions: how many revealed one
+      anywhere in the scenario;
+    - responses: node id -> an individual's stored response (JSON choice index) -> how many attempts gave it as
+      their first answer at the node."""
+
+    tallies: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    sessions: Mapping[str, int] = field(default_factory=dict)
+    all_sessions: int = 0
+    responses: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChoiceComparison:
+    index: int  # into node.choices, the file's order (every attempt and session shows its own order)
+    text: str
+    leads_to: str | None  # the best ending the choice can still lead to ('bra', 'delvis', 'svag')
+    best: bool  # it can lead to the best ending any choice of the node can
+    group_votes: int
+    individual_answers: int
+    group_share: float | None  # 0–1 of the node's group votes; None without any
+    individual_share: float | None  # 0–1 of the node's individual answers; None without any
+
+
+@dataclass(frozen=True)
+class NodeComparison:
+    node_id: str
+    text: str  # reviewed content (Markdown)
+    choices: tuple[ChoiceComparison, ...]  # in the file's order
+    group_votes: int
+    group_sessions: int  # sessions that revealed a vote here
+    revealed_steps: int  # votes revealed here (more than the sessions when a group stepped back and voted again)
+    individual_answers: int
+
+    @property
+    def counted(self) -> bool:
+        """Someone voted or chose here in the period."""
+        return bool(self.group_votes or self.individual_answers)
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """One scenario's decision nodes, in the order a walk from the start meets them, with groups beside
+    individuals."""
+
+    scenario_id: str
+    nodes: tuple[NodeComparison, ...]
+    group_sessions: int  # sessions of the scenario in the period that revealed a vote
+
+    @property
+    def group_votes(self) -> int:
+        return sum(node.group_votes for node in self.nodes)
+
+    @property
+    def individual_answers(self) -> int:
+        return sum(node.individual_answers for node in self.nodes)
+
+
+def best_endings(scenario: Scenario) -> dict[str, str | None]:
+    """Per node: the best ending reachable from it (an ending: its own), None when none is (the lint forbids it).
+    Over a cycle too: a node's best is the best of everything it can reach."""
+    edges = {node_id: [choice.next for choice in node.choices if choice.next in scenario.nodes]
+             for node_id, node in scenario.nodes.items()}
+    best: dict[str, str | None] = {}
+    for node_id in scenario.nodes:
+        seen, queue = {node_id}, [node_id]
+        while queue:
+            for target in edges[queue.pop()]:
+                if target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+        reached = {scenario.nodes[n].ending for n in seen}
+        best[node_id] = next((outcome for outcome in OUTCOMES if outcome in reached), None)
+    return best
+
+
+def decision_nodes(scenario: Scenario) -> list[str]:
+    """The choice points, breadth first from the start (choices in the file's order), then any not reached in the
+    file's order: the order a reader of the scenario meets them."""
+    order, queue = [scenario.start], [scenario.start]
+    while queue:
+        node = scenario.nodes.get(queue.pop(0))
+        for choice in node.choices if node is not None else ():
+            if choice.next in scenario.nodes and choice.next not in order:
+                order.append(choice.next)
+                queue.append(choice.next)
+    order += [node_id for node_id in scenario.nodes if node_id not in order]
+    return [node_id for node_id in order if node_id in scenario.nodes and not scenario.nodes[node_id].is_ending]
+
+
+def summed_tallies(tallies: Mapping[str, int], choices: int) -> list[int]:
+    """The votes per choice index over revealed tallies (stored JSON list -> how many steps had it). A count for
+    a choice the node no longer has (older content) is left out, as option_percents leaves out a lost option."""
+    votes = [0] * choices
+    for stored, times in tallies.items():
+        try:
+            tally = json.loads(stored)
+        except (TypeError, ValueError):
+            continue
+        for index, count in enumerate(tally if isinstance(tally, list) else []):
+            if index < choices and isinstance(count, int) and not isinstance(count, bool):
+                votes[index] += count * times
+    return votes
+
+
+def chosen_counts(responses: Mapping[str, int], choices: int) -> list[int]:
+    """The first answers per choice index (stored response -> how many); a lost choice is left out."""
+    chosen = [0] * choices
+    for response, count in responses.items():
+        for index in _indexes(response)[:1]:
+            if 0 <= index < choices:
+                chosen[index] += count
+    return chosen
+
+
+def group_comparison(scenario: Scenario, counts: VoteCounts) -> GroupComparison:
+    """Per decision node, per choice: the groups' votes and the individuals' first answers, each with its share
+    of the node's total (rules.share), and the best ending each choice can lead to."""
+    best = best_endings(scenario)
+    nodes = []
+    for node_id in decision_nodes(scenario):
+        node = scenario.nodes[node_id]
+        votes = summed_tallies(counts.tallies.get(node_id, {}), len(node.choices))
+        chosen = chosen_counts(counts.responses.get(node_id, {}), len(node.choices))
+        leads_to = [best.get(choice.next) for choice in node.choices]
+        top = next((outcome for outcome in OUTCOMES if outcome in leads_to), None)
+        choices = tuple(ChoiceComparison(index, choice.text, leads_to[index],
+                                         top is not None and leads_to[index] == top, votes[index], chosen[index],
+                                         share(votes[index], sum(votes)), share(chosen[index], sum(chosen)))
+                        for index, choice in enumerate(node.choices))
+        nodes.append(NodeComparison(node_id, node.text, choices, sum(votes), counts.sessions.get(node_id, 0),
+                                    sum(counts.tallies.get(node_id, {}).values()), sum(chosen)))
+    return GroupComparison(scenario.id, tuple(nodes), counts.all_sessions)
+
+
+def scenarios_in_order(course: Course, group_sessions: Mapping[str, int]) -> list[str]:
+    """The scenarios the comparison is offered for: those groups voted in first (most sessions first), then the
+    rest; within each, the originals (Swedish) first, then by title."""
+    language_of = {scenario_id: module.language for module in course.modules.values()
+                   for scenario_id in module.scenarios}
+
+    def key(scenario_id: str) -> tuple:
+        return (-group_sessions.get(scenario_id, 0), language_of.get(scenario_id, "sv") != "sv",
+                course.scenarios[scenario_id].title, scenario_id)
+
+    return sorted(course.scenarios, key=key)

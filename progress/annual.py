@@ -2,7 +2,8 @@
 
 Coverage comes from `reports.status_rows` as of the year's last day (the same rule as every other figure);
 that is one row per person and module in Python, which takes tens of seconds for 60,000 people: acceptable
-for a report made once a year, so the callers show progress. Topics come from the few topic tally rows.
+for a report made once a year, so the callers show progress. Topics come from the few topic tally rows; the
+group sessions at workplace meetings from their records, grouped by the database.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 
 from course.content.loader import Course
-from course.documents.annual import AnnualReport, Coverage, YearTopicResult
+from course.documents.annual import AnnualReport, Coverage, GroupYear, YearTopicResult
 from course.rules import DONE_STATUSES, MIN_ANSWERS_YEAR_TOPIC, Status
 from i18n import translate  # the report is in Swedish; a role's name is i18n's role_* text, as on every page
 from progress import reports, unit_tree
 from progress.access import SYSTEM, Viewer, require_admin
 from progress.db import Database
-from progress.models import Completion, PersonRole, TopicTally, Waiver
+from progress.models import Completion, GroupSession, GroupSessionRecord, PersonRole, TopicTally, Waiver
 from progress.org import ROLE_ORDER
 from progress.tallies import EVERYONE
 
@@ -63,10 +64,15 @@ def build_report(db: Database, viewer_id: Viewer, course: Course, year: int, tod
     (total,) = _merge(current["total"], previous["total"], lambda _: "Hela organisationen")
     completions, waivers = _done_in_year(db, year, as_of)
     previous_completions, previous_waivers = _done_in_year(db, year - 1, previous_as_of)
+    tell("Räknar gruppövningar …")
+    group_total, group_by_administration = _group_sessions(db, year, as_of, administration_of)
+    previous_group_total, _ = _group_sessions(db, year - 1, previous_as_of, administration_of)
     organisation = course.organisation.namn if course.organisation else ""
     return AnnualReport(organisation, year, as_of, previous_as_of, today, total, tuple(by_administration),
                         tuple(by_role), _topics(db, course, year, as_of), completions, waivers,
-                        previous_completions, previous_waivers)
+                        previous_completions, previous_waivers, group_total=group_total,
+                        group_by_administration=group_by_administration,
+                        previous_group_total=previous_group_total)
 
 
 def completions_change(report: AnnualReport) -> int:
@@ -127,6 +133,43 @@ def _done_in_year(db: Database, year: int, until_day: date) -> tuple[int, int]:
         waivers = session.scalar(select(func.count()).select_from(Waiver)
                                  .where(Waiver.waived_at >= start, Waiver.waived_at < until))
     return completions or 0, waivers or 0
+
+
+def _group_sessions(db: Database, year: int, until_day: date,
+                    administration_of) -> tuple[GroupYear, tuple[GroupYear, ...]]:
+    """Group sessions held from the year's first day to `until_day` (by the meeting's day) with someone confirmed:
+    in the whole organisation and per förvaltning of the unit each was held for (the förvaltningar by name).
+    Sessions and participations are counted per unit by the database and added up; people are counted once per
+    förvaltning and once in the total, from the distinct (unit, person) pairs."""
+    record = GroupSessionRecord
+    held = [record.held_on >= date(year, 1, 1), record.held_on <= until_day]
+    with db.read() as session:
+        per_unit = session.execute(
+            select(GroupSession.unit_id, func.count(distinct(record.session_id)), func.count())
+            .select_from(record).join(GroupSession, GroupSession.id == record.session_id).where(*held)
+            .group_by(GroupSession.unit_id)).all()
+        pairs = session.execute(select(GroupSession.unit_id, record.person_id).distinct()
+                                .select_from(record).join(GroupSession, GroupSession.id == record.session_id)
+                                .where(*held)).all()
+    names = dict(administration_of.values())
+
+    def administration(unit_id: str) -> str:
+        return administration_of.get(unit_id, (unit_id,))[0]  # a unit since removed: counted under itself
+
+    counts: dict[str, list[int]] = {}
+    for unit_id, sessions, participations in per_unit:
+        figures = counts.setdefault(administration(unit_id), [0, 0])
+        figures[0] += sessions
+        figures[1] += participations
+    people: dict[str, set[str]] = {}
+    for unit_id, person_id in pairs:
+        people.setdefault(administration(unit_id), set()).add(person_id)
+    groups = tuple(sorted((GroupYear(key, names.get(key) or key, sessions, participations, len(people.get(key, ())))
+                           for key, (sessions, participations) in counts.items()),
+                          key=lambda group: group.name.lower()))
+    total = GroupYear(TOTAL_KEY, "Hela organisationen", sum(g.sessions for g in groups),
+                      sum(g.participations for g in groups), len({person_id for _, person_id in pairs}))
+    return total, groups
 
 
 def _topic_sums(db: Database, year: int, until_day: date) -> dict[str, tuple[int, int]]:

@@ -35,6 +35,8 @@ ERASURE = "radering"
 AUDIT_EXPORT = "export_granskningslogg"
 CERTIFICATE_CHECK = "verifiera_intyg"
 SIGN_IN_REFUSED = "inloggning_nekad"
+FACILITATOR_GRANT = "samtalsledare_ratt_given"  # the right to lead group sessions for a unit (facilitators.py)
+FACILITATOR_REVOKE = "samtalsledare_ratt_borttagen"
 
 
 @dataclass(frozen=True)

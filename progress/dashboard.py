@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from course import rules
 from course.content.loader import Course
 from progress import daily_counts, status_counts, unit_tree
 from progress.db import Database
-from progress.models import Completion, DailyStatusCount, Person, TopicTally, Waiver
+from progress.models import (Completion, DailyStatusCount, GroupSession, GroupSessionRecord, Person, PersonRole,
+                             TopicTally, Waiver)
 from progress.tallies import EVERYONE
 from progress.unit_tree import Scope, unit_filter
 
@@ -213,3 +214,54 @@ def topic_heatmap(db: Database, scope: Scope, start: date, end: date) -> list[To
             counts[1] += int(correct)
     return [TopicCell(group_id, scope.names.get(group_id, group_id), topic, answered, correct)
             for (group_id, topic), (answered, correct) in totals.items()]
+
+
+# --- group sessions at the workplace meeting (APT) -------------------------------------------------------------
+
+LATEST_GROUP_SESSIONS = 8
+
+
+@dataclass(frozen=True)
+class GroupSessionLine:
+    session_id: int
+    held_on: date
+    scenario_id: str  # the scenario played, in its language
+    facilitator_id: str
+    facilitator_name: str  # untrusted text (from the HR file): draw it as text
+    participants: int  # everyone confirmed for the session
+    ending: str | None  # 'bra', 'delvis' or 'svag'; None when it ended before one
+
+
+@dataclass(frozen=True)
+class GroupActivity:
+    sessions: int  # held, with at least one person confirmed
+    people: int  # different people confirmed
+    latest: tuple[GroupSessionLine, ...] = ()  # newest first
+
+
+def group_sessions_in_period(db: Database, scope: Scope, start: date, end: date, module_id: str | None = None,
+                             limit: int = LATEST_GROUP_SESSIONS) -> GroupActivity:
+    """The group sessions held for the scope's units (the unit a session was led for) from `start` to `end` by
+    the meeting's day: a session counts once someone is confirmed as having taken part, and everyone confirmed
+    counts, from whichever unit they came. With the scope's role, only the confirmed people with that role
+    count (and the sessions they took part in); with `module_id`, only sessions of that module. Two queries
+    over the records, whatever the number of sessions."""
+    if not unit_tree.checked(scope).groups:
+        return GroupActivity(0, 0)
+    record = GroupSessionRecord
+    conditions = [unit_filter(GroupSession.unit_id, scope), record.held_on >= start, record.held_on <= end]
+    if module_id:
+        conditions.append(record.module_id == module_id)
+    if scope.role:
+        conditions.append(record.person_id.in_(select(PersonRole.person_id).where(PersonRole.role == scope.role)))
+    held = select(record).join(GroupSession, GroupSession.id == record.session_id).where(*conditions).subquery()
+    totals = select(func.count(distinct(held.c.session_id)), func.count(distinct(held.c.person_id)))
+    # every record of a session says the same day, scenario, facilitator, number and ending: one line a session
+    latest = (select(held.c.session_id, held.c.held_on, held.c.scenario_id, held.c.facilitator_id, Person.name,
+                     held.c.participants, held.c.ending)
+              .select_from(held).join(Person, Person.id == held.c.facilitator_id).distinct()
+              .order_by(held.c.held_on.desc(), held.c.session_id.desc()).limit(limit))
+    with db.read() as session:
+        sessions, people = session.execute(totals).one()
+        lines = tuple(GroupSessionLine(*row) for row in session.execute(latest))
+    return GroupActivity(int(sessions or 0), int(people or 0), lines)

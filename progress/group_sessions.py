@@ -29,9 +29,10 @@ from course import group, play
 from course.content.loader import Course
 from course.content.schema import Scenario
 from i18n import LANGUAGES
-from progress.access import is_admin_in, manages_unit, require_person
+from progress.access import is_admin_in, require_person
 from progress.attempts import utcnow
 from progress.db import Database, insert_for
+from progress.facilitators import may_lead_in
 from progress.models import (GroupBallot, GroupParticipant, GroupSession, GroupSessionEvent, GroupSessionRecord,
                              GroupVoteCount, Person, Unit)
 from progress.preferences import UnknownLanguage
@@ -175,9 +176,10 @@ class SessionSummary:
 
 def start(db: Database, course: Course, viewer_id: Viewer, unit_id: str, scenario_id: str, language: str,
           now: datetime) -> GroupSessionView:
-    """Start a session of `scenario_id` for `unit_id`, led by the viewer, who must manage the unit (at any depth)
-    or be an admin. Writes 'started' and 'node_shown'. The viewer's open session of the same unit, scenario and
-    language begun the same day is resumed instead (a double click, a reload of the start page)."""
+    """Start a session of `scenario_id` for `unit_id`, led by the viewer, who must manage the unit (at any depth),
+    hold a facilitator right for it or a unit above it (progress.facilitators), or be an admin. Writes 'started'
+    and 'node_shown'. The viewer's open session of the same unit, scenario and language begun the same day is
+    resumed instead (a double click, a reload of the start page)."""
     scenario = course.scenarios.get(scenario_id)
     module = group.module_of(course, scenario_id)
     if scenario is None or module is None:
@@ -192,9 +194,9 @@ def start(db: Database, course: Course, viewer_id: Viewer, unit_id: str, scenari
         # one start at a time per facilitator: two at once would otherwise both find nothing to resume
         session.execute(select(Person.id).where(Person.id == viewer_id).with_for_update(key_share=True))
         require_employed(session, viewer_id, today)
-        if session.get(Unit, unit_id) is None or not (manages_unit(session, viewer_id, unit_id)
+        if session.get(Unit, unit_id) is None or not (may_lead_in(session, viewer_id, unit_id)
                                                       or is_admin_in(session, viewer_id, today)):
-            raise NotPermitted(f"{viewer_id!r} does not manage {unit_id!r}")
+            raise NotPermitted(f"{viewer_id!r} may not lead group sessions for {unit_id!r}")
         row = session.scalars(select(GroupSession).where(
             GroupSession.facilitator_id == viewer_id, GroupSession.unit_id == unit_id,
             GroupSession.scenario_id == scenario_id, GroupSession.language == language,
@@ -547,10 +549,11 @@ def _scenario(course: Course, row: GroupSession) -> Scenario:
 
 
 def _require_control(session: Session, viewer_id: Viewer, row: GroupSession, today: date) -> None:
-    """The session's facilitator, employed and still managing its unit, or an admin (the operator too)."""
+    """The session's facilitator, employed and still managing its unit or holding a right for it (a right taken
+    away ends their control, as ceasing to manage it does), or an admin (the operator too)."""
     if not is_employed(session, viewer_id, today):
         raise NotPermitted(f"{viewer_id!r} is not employed on {today}")
-    if viewer_id == row.facilitator_id and manages_unit(session, viewer_id, row.unit_id):
+    if viewer_id == row.facilitator_id and may_lead_in(session, viewer_id, row.unit_id):
         return
     if not is_admin_in(session, viewer_id, today):
         raise NotPermitted(f"{viewer_id!r} does not lead group session {row.id}")
@@ -572,3 +575,17 @@ def _attendance(session: Session, row: GroupSession, today: date) -> list[Attend
         .order_by(Person.name, Person.id))
     return [AttendanceLine(person_id, name, bool(unit), bool(came), bool(done))
             for person_id, name, unit, came, done in rows]
+
+
+# --- reads for other store functions -------------------------------------------------------------------------
+
+def person_records(session: Session, person_id: str) -> list[GroupRecord]:
+    """Unchecked: for store functions that have checked the right themselves (progress.talk's summary). A
+    person's records of group sessions, newest first, with the facilitator's name: one query, inside the
+    caller's read."""
+    rows = session.execute(select(GroupSessionRecord, Person.name)
+                           .join(Person, Person.id == GroupSessionRecord.facilitator_id)
+                           .where(GroupSessionRecord.person_id == person_id)
+                           .order_by(GroupSessionRecord.held_on.desc(), GroupSessionRecord.id.desc()))
+    return [GroupRecord(r.session_id, r.person_id, r.module_id, r.scenario_id, r.content_version, r.held_on,
+                        r.facilitator_id, name, r.participants, r.ending, r.confirmed_at) for r, name in rows]

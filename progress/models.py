@@ -364,3 +364,16 @@ class GroupSessionRecord(Base):
     participants: Mapped[int] = mapped_column(Integer)  # how many were confirmed for the session
     ending: Mapped[str | None] = mapped_column(String(16))  # the ending the group reached; None: ended before one
     confirmed_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+class FacilitatorRight(Base):
+    """An admin's grant: the person may lead group sessions for the unit and the units under it without managing
+    it (progress/facilitators.py). A table of its own, not a role: the HR import replaces people's roles with the
+    file's, and a right given in the app must outlive the next import. granted_by is the admin (None: the
+    operator at the command line, or an admin since erased); the audit log keeps who did what."""
+
+    __tablename__ = "facilitator_rights"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+    granted_by: Mapped[str | None] = mapped_column(String(64))  # a person id; no FK, like the audit log's actor
+    granted_at: Mapped[datetime] = mapped_column(DateTime())

@@ -23,15 +23,17 @@ A certificate is a document of its own (the name as printed, track, day, version
 issued for does not change it, and its code still verifies until the certificates' own time is up.
 
 People who have left: their name, e-mail and title are removed, their sign-in identities, language choice,
-reflections and sent reminders deleted, their certificates keep the code without the name, and their id is
-replaced by a random pseudonym in every table, so their part of every count stays (unit and employment dates
-stay, for the same reason). The audit log is append-only: it keeps the old id until its own time is up.
+reflections, sent reminders and rights to lead group sessions deleted, their certificates keep the code without
+the name, and their id is replaced by a random pseudonym in every table, so their part of every count stays (unit
+and employment dates stay, for the same reason). The audit log is append-only: it keeps the old id until its own
+time is up.
 
 Register extract: everything stored about one person, from every table that has a person column
 (PERSON_COLUMNS; a test reads the tables from the models, so a new one fails it until it is listed here), as JSON;
 course.documents.register_extract makes the readable PDF. Erasure: the person's rows in every table, in one
 transaction; the audit log keeps its events (ids, no names) and the rollups their counts; the group sessions the
-person led, and the others' records of them, stay with a nameless stand-in as facilitator (see ERASURE_MOVES).
+person led, and the others' records of them, stay with a nameless stand-in as facilitator (see ERASURE_MOVES);
+the rights to lead group sessions an erased admin gave stay with their holders, without who gave them.
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ PERSON_COLUMNS: dict[str, tuple[str, ...]] = {
     "group_ballots": ("person_id",),
     "group_participants": ("person_id",),
     "group_session_records": ("person_id", "facilitator_id"),
+    # the rights to lead group sessions the person holds, and those an admin gave (progress/facilitators.py)
+    "facilitator_rights": ("person_id", "granted_by"),
 }
 # Tables reached through the sessions a person led (their PERSON_COLUMNS are empty).
 LED_SESSION_TABLES = ("group_events", "group_vote_counts")
@@ -142,7 +146,10 @@ ANONYMISE = {"person_roles": "move", "identities": "delete", "person_preferences
              # a session led, who joined and the group records move (both columns of a record, where they match):
              # the unit's and the others' records stay whole; a ballot says only that someone voted, and goes
              "group_sessions": "move", "group_participants": "move", "group_session_records": "move",
-             "group_ballots": "delete", "group_events": "keep", "group_vote_counts": "keep"}
+             "group_ballots": "delete", "group_events": "keep", "group_vote_counts": "keep",
+             # per column: a right of someone who has left does nothing and goes; the rights an admin who has
+             # left gave stay with their holders, given by the pseudonym
+             "facilitator_rights": {"person_id": "delete", "granted_by": "move"}}
 
 
 # --- errors -------------------------------------------------------------------------------------------------
@@ -454,7 +461,8 @@ def _plan_rows(session: Session, plan: RetentionPlan) -> Iterator[tuple[str, Ite
         # what anonymising removes: the person's row, and the rows deleted with it
         for table, column in (("people", "id"), ("identities", "person_id"), ("person_preferences", "person_id"),
                               ("reflections", "person_id"), ("sent_messages", "recipient_id"),
-                              ("certificates", "person_id"), ("group_ballots", "person_id")):
+                              ("certificates", "person_id"), ("group_ballots", "person_id"),
+                              ("facilitator_rights", "person_id")):
             name = f"anonymiserade_{table}.jsonl"
             yield name, (row for chunk in _chunks(plan.people)
                          for row in _rows(session, table, _table(table).c[column].in_(chunk)))
@@ -559,9 +567,10 @@ def _anonymise(session: Session, person_id: str) -> str:
     session.execute(Person.__table__.insert().values(id=pseudonym, name=ANONYMOUS_NAME, email=None, title=None,
                                                      unit_id=person.unit_id, start_date=person.start_date,
                                                      end_date=person.end_date))
-    for table, action in ANONYMISE.items():
+    for table, actions in ANONYMISE.items():
         meta = _table(table)
         for column in PERSON_COLUMNS[table]:
+            action = actions.get(column) if isinstance(actions, dict) else actions  # one for the table, or per column
             match = meta.c[column] == person_id
             if action == "delete":
                 session.execute(meta.delete().where(match))
@@ -717,7 +726,9 @@ def find_person(db: Database, viewer: Viewer, person_id: str, today: date | None
 class ErasureResult:
     person_id: str
     counts: dict[str, int]  # rows deleted per table (units: manager links cleared)
-    moved: dict[str, int] = field(default_factory=dict)  # rows that name the person as facilitator, moved (below)
+    # rows that stay without the person: the sessions and records they led, moved to a stand-in (below), and the
+    # rights to lead group sessions they gave as an admin (facilitator_rights), who gave them cleared
+    moved: dict[str, int] = field(default_factory=dict)
 
 
 # Group sessions someone led are not only theirs: the others' records of them (their training, and what it counts
@@ -769,6 +780,8 @@ def erase(db: Database, viewer: Viewer, person_id: str, today: date | None = Non
                 continue
             if table == "group_session_records":
                 where = meta.c.person_id == person_id  # their own records; those of sessions they led move below
+            elif table == "facilitator_rights":
+                where = meta.c.person_id == person_id  # their own rights; those they gave stay, cleared below
             else:
                 where = _person_filter(table, person_id, None)
             if table == "units":
@@ -776,6 +789,12 @@ def erase(db: Database, viewer: Viewer, person_id: str, today: date | None = Non
             else:
                 counts[table] = session.execute(meta.delete().where(where)).rowcount or 0
         moved: dict[str, int] = {}
+        # a right an erased admin gave is the holder's: it stays, without who gave it (the audit log keeps the id)
+        rights = _table("facilitator_rights")
+        cleared = session.execute(rights.update().where(rights.c.granted_by == person_id)
+                                  .values(granted_by=None)).rowcount or 0
+        if cleared:
+            moved["facilitator_rights"] = cleared
         stand_in = _facilitator_stand_in(session, person_id)
         if stand_in is not None:
             for table, columns in ERASURE_MOVES.items():

@@ -24,8 +24,8 @@ from progress import seed_answers, tallies
 from progress.db import Database
 from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Completion, DailyStatusCount, GroupBallot,
                              GroupParticipant, GroupSession, GroupSessionEvent, GroupSessionRecord, GroupVoteCount,
-                             Identity, ModuleState, Person, PersonPreference, PersonRole, Reflection, SentMessage,
-                             Step, StoreMeta, TopicTally, Unit, Waiver)
+                             FacilitatorRight, Identity, ModuleState, Person, PersonPreference, PersonRole,
+                             Reflection, SentMessage, Step, StoreMeta, TopicTally, Unit, Waiver)
 
 # Written by the seed: demo mode runs only over a database that carries it (see is_demo_database).
 DEMO_MARK = ("made_by", "demo-seed")
@@ -721,9 +721,9 @@ def wipe(db: Database) -> None:
     with db.engine.begin() as connection:
         # children first: the group sessions' rows before the sessions, and all of them before people and units
         for table in (GroupSessionRecord, GroupParticipant, GroupBallot, GroupVoteCount, GroupSessionEvent,
-                      GroupSession, DailyStatusCount, ModuleState, TopicTally, SentMessage, Certificate, Reflection,
-                      Waiver, Attestation, Completion, Step, Attempt, Identity, PersonPreference, AuditEvent,
-                      PersonRole, Person, Unit, StoreMeta):
+                      GroupSession, FacilitatorRight, DailyStatusCount, ModuleState, TopicTally, SentMessage,
+                      Certificate, Reflection, Waiver, Attestation, Completion, Step, Attempt, Identity,
+                      PersonPreference, AuditEvent, PersonRole, Person, Unit, StoreMeta):
             connection.execute(delete(table))
 
 

@@ -1,10 +1,11 @@
 """The medarbetarsamtal: what one person has done, per topic, for the talk with their manager.
 
-Data minimisation is enforced here, not in the page: `summary` returns status, history and per-topic counts
-(never which answer was given to which question) and only to the person themselves or a manager whose units
-include them (`access.may_see_person`: both employed today); `item_answers`, the answer to each question, is for
-the person themselves and admins only. Reflections are the learner's own words, and a manager sees only the
-ones the learner chose to share. Every view by someone else is in the audit log.
+Data minimisation is enforced here, not in the page: `summary` returns status, history, the group sessions at
+workplace meetings the person was confirmed at, and per-topic counts (never which answer was given to which
+question) and only to the person themselves or a manager whose units include them (`access.may_see_person`:
+both employed today); `item_answers`, the answer to each question, is for the person themselves and admins
+only. Reflections are the learner's own words, and a manager sees only the ones the learner chose to share.
+Every view by someone else is in the audit log.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from course.content.loader import Course
 from course.rules import DONE_STATUSES, Status
 from course.talking_points import TalkingPoint, PersonTopicResult
 from progress import audit
+from progress.group_sessions import GroupRecord, person_records
 # talk.NotPermitted is access.NotPermitted: one refusal for every read of a person's results
 from progress.access import NotPermitted, Viewer, may_see_person, require_employed, require_person
 from progress.attempts import utcnow
@@ -57,6 +59,7 @@ class TalkSummary:
     history: tuple[HistoryEntry, ...]  # newest first
     topics: tuple[PersonTopicResult, ...]  # in course order of the modules that hold them
     reflections: tuple[ReflectionRecord, ...]  # shared ones only, unless the viewer is the person
+    group_sessions: tuple[GroupRecord, ...] = ()  # group sessions at the workplace meeting, newest first
 
     @property
     def overdue(self) -> list[tuple[str, date | None]]:
@@ -151,12 +154,14 @@ def _summary(db: Database, course: Course, person_id: str, today: date, own: boo
         reflections = session.execute(
             select(Reflection.module_id, Reflection.text, Reflection.shared, Reflection.updated_at)
             .where(Reflection.person_id == person_id, *([] if own else [Reflection.shared.is_(True)]))).all()
+        group_records = person_records(session, person_id)  # a kind of record of its own, not a completion
     history = [HistoryEntry(_base(course, m), at, score, False) for m, at, score in completions]
     history += [HistoryEntry(_base(course, m), at, None, True) for m, at in waivers]
     history.sort(key=lambda entry: entry.at, reverse=True)
     return TalkSummary(person_id, rows, tuple(history), tuple(_topic_results(course, answers)),
                        tuple(sorted((ReflectionRecord(*row) for row in reflections),
-                                    key=lambda r: _module_order(course, r.module_id))))
+                                    key=lambda r: _module_order(course, r.module_id))),
+                       tuple(group_records))
 
 
 def _topic_results(course: Course, answers) -> list[PersonTopicResult]:

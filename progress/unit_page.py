@@ -4,20 +4,21 @@ As progress/talk.py does for the talk page: the page asks once and draws what it
 progress.dashboard's (database queries over the scope that unit_tree.scope_for made); this module shapes the
 counts into what is shown: the totals, one row per unit, every month of the period, the score buckets with
 their labels, the heat map's grid, the topics weakest first, the overdue list with days late and, for a scope
-small enough to list, the people table and the talking points (the same units and role as the figures). The
-rules (what is done, what is overdue, the order of the statuses) are course.rules'. `module_choices` is the
-page's module filter.
+small enough to list, the people table and the talking points (the same units and role as the figures), and
+the group sessions held at the units' workplace meetings in the period. The rules (what is done, what is
+overdue, the order of the statuses) are course.rules'. `module_choices` is the page's module filter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from course.content.loader import Course
 from course.rules import DONE_STATUSES, STATUS_ORDER, Status, share
 from progress import dashboard, reports
 from progress.analytics_queries import TopicAnswers
+from progress.dashboard import GroupActivity
 from progress.db import Database
 from progress.reports import MisconceptionRow
 from progress.unit_tree import Scope
@@ -89,6 +90,7 @@ class UnitPage:
     overdue: tuple[OverdueLine, ...]  # the longest overdue first; empty when people are not listed
     people: tuple[PersonLine, ...] = ()  # by status (STATUS_ORDER), then due date; empty when not listed
     misconceptions: tuple[MisconceptionRow, ...] = ()  # the talking points; empty when people are not listed
+    group_sessions: GroupActivity = field(default_factory=lambda: GroupActivity(0, 0))  # in the period, at APT
 
     @property
     def share_done(self) -> float | None:
@@ -115,12 +117,14 @@ def unit_page(db: Database, course: Course, scope: Scope, module_id: str | None,
     topics = topic_totals(cells)
     people = people_lines(reports.scope_status(db, course, scope), module_id) if list_people else ()
     misconceptions = tuple(reports.scope_misconceptions(db, course, scope)) if list_people else ()
+    # names only who led each session, not who took part: shown for a scope of any size
+    group_sessions = dashboard.group_sessions_in_period(db, scope, start, end, module_id)
     return UnitPage(assignments=sum(c.count for c in counts),
                     done=sum(c.count for c in counts if c.status in DONE_STATUSES),
                     overdue_count=sum(c.count for c in counts if c.status == Status.OVERDUE),
                     by_unit=by_unit, by_month=every_month(start, end, dict(completed.by_month)),
                     scores=score_buckets(completed.scores), heat_map=heat_map(cells, topics), topics=topics,
-                    overdue=overdue, people=people, misconceptions=misconceptions)
+                    overdue=overdue, people=people, misconceptions=misconceptions, group_sessions=group_sessions)
 
 
 def module_choices(course: Course, language: str = "sv") -> tuple[str, ...]:

@@ -599,3 +599,91 @@ def test_the_language_chosen_survives_a_reload(demo_env):
     assert at.query_params["lang"] == "en"
     reloaded = open_app("demo-nyanstalld", lang="en")  # a new session from the same address
     assert any(title.value.startswith("Hello") for title in reloaded.title)
+
+
+# --- Group sessions as such on Min enhet, the talk pages and the annual report (issue 14, point 4) ---------------
+
+def hold_group_session(database, course, people: list[str], scenario_id: str = "mutor-bygglov-middag",
+                       facilitator: str = "demo-chef", unit: str = "sbf") -> None:
+    """A group session in the demo store today, through the store as the group page makes it: the group follows
+    the first choice at every step to an ending, the session ends, and `people` are confirmed."""
+    from datetime import datetime
+
+    from progress import group_sessions as groups
+    from progress.db import Database, make_engine
+
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        db, now = Database(engine), datetime.now().replace(microsecond=0)
+        screen = groups.start(db, course, facilitator, unit, scenario_id, "sv", now)
+        for _ in range(50):
+            if screen.ending is not None:
+                break
+            screen = groups.reveal(db, course, facilitator, screen.id, screen.step_no, now)
+            screen = groups.follow(db, course, facilitator, screen.id, screen.step_no, 0, now)
+        assert screen.ending is not None, "the first choices lead to an ending"
+        groups.end(db, course, facilitator, screen.id, now)
+        groups.confirm_attendance(db, course, facilitator, screen.id, people, now)
+    finally:
+        engine.dispose()
+
+
+def ending_of_first_choices(course, scenario_id: str = "mutor-bygglov-middag") -> str:
+    scenario = course.scenarios[scenario_id]
+    node = scenario.nodes[scenario.start]
+    while not node.is_ending:
+        node = scenario.nodes[node.choices[0].next]
+    return {"bra": "Bra hanterat", "delvis": "Delvis rätt", "svag": "Här gick det snett"}[node.ending]
+
+
+def test_min_enhet_and_the_talk_pages_show_group_sessions_as_such(demo_env, course, downloads):
+    import openpyxl
+
+    chef = open_app("demo-chef")  # the first run seeds the demo store
+    chef.switch_page("views/manager.py").run()
+    assert "Gruppövningar på APT" in [s.value for s in chef.subheader]
+    assert any("Inga gruppövningar hölls" in info.value for info in chef.info)  # the demo has none yet
+
+    hold_group_session(demo_env, course, ["demo-medarbetare", "demo-chef", "demo-nyanstalld"])
+    chef = open_app("demo-chef")
+    chef.switch_page("views/manager.py").run()
+    assert not chef.exception, chef.exception
+    metrics = {m.label: m.value for m in chef.metric}
+    assert (metrics["Gruppövningar"], metrics["Personer som var med"]) == ("1", "3")
+    sessions = frame_with(chef, "Ledd av", "Slut")
+    assert list(sessions.columns) == ["Datum", "Scenario", "Ledd av", "Deltagare", "Slut"]
+    assert sessions.iloc[0].tolist()[1:] == ["Middagen med den sökande", "Cecilia Lund", 3,
+                                             ending_of_first_choices(course)]
+    sheet = openpyxl.load_workbook(io.BytesIO(downloads["min-enhet.xlsx"]))["Gruppövningar på APT"]
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["Cecilia Lund"]
+
+    talk_page = open_app("demo-chef", "views/talk.py", person="demo-medarbetare")
+    assert "Gruppövningar" in [s.value for s in talk_page.subheader]
+    listed = frame_with(talk_page, "Ledd av", "Slut")
+    assert listed[["Scenario", "Ledd av", "Slut"]].iloc[0].tolist() == [
+        "Middagen med den sökande", "Cecilia Lund", ending_of_first_choices(course)]
+    assert str(listed["Datum"].iloc[0])[:10] == date.today().isoformat()
+
+    own = open_app("demo-medarbetare", "views/my_talk.py")  # the learner's own page: the same list
+    assert not own.exception, own.exception
+    assert frame_with(own, "Ledd av", "Slut")["Ledd av"].tolist() == ["Cecilia Lund"]
+    nobody = open_app("demo-chef", "views/talk.py", person=next(  # someone in her units who was not there
+        person_id for (person_id,) in sqlite3.connect(demo_env).execute(
+            "SELECT id FROM people WHERE unit_id = 'sbf-miljo' ORDER BY id LIMIT 1")))
+    assert any("Inga gruppövningar på arbetsplatsträffar" in info.value for info in nobody.info)
+
+
+def test_the_annual_report_page_shows_the_year_s_group_sessions(demo_env, course):
+    open_app("demo-chef")  # the first run seeds the demo store
+    hold_group_session(demo_env, course, ["demo-medarbetare", "demo-chef"])
+    hold_group_session(demo_env, course, ["demo-medarbetare"], scenario_id="mutor-tillsyn-middag")
+    at = open_app("demo-admin")
+    at.switch_page("views/annual_report.py").run()
+    at.selectbox(key="annual_year").select(date.today().year)
+    at.form_submit_button[0].click().run()
+    assert not at.exception, at.exception
+    assert "Gruppövningar på APT" in [s.value for s in at.subheader]
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Gruppövningar"], metrics["Deltaganden"], metrics["Personer"]) == ("2", "3", "2")
+    table = frame_with(at, "Förvaltning", "Gruppövningar", "Deltaganden")
+    assert table.values.tolist() == [["Samhällsbyggnadsförvaltningen", 2, 3, 2], ["Hela organisationen", 2, 3, 2]]

@@ -15,7 +15,7 @@ from sqlalchemy import String, Text, func, insert, select
 
 from course import rules
 from progress.cli import main as cli
-from progress import audit, certificates, daily_counts, privacy, states
+from progress import audit, certificates, daily_counts, facilitators, privacy, states
 from progress import group_sessions as groups
 from progress.access import SYSTEM, NotPermitted
 from progress.annual import build_report
@@ -330,6 +330,7 @@ def everything_about(db, course, person_id: str = "p-full") -> None:
     audit.log(db, "admin", audit.VIEW_TALK, person_id)
     audit.log(db, person_id, audit.VIEW_TALK, "colleague")
     group_sessions_of(db, course, person_id, moment)
+    facilitators.grant(db, "admin", person_id, "u1", moment)
     daily_counts.ensure(db, course, TODAY)
 
 

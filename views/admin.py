@@ -1,4 +1,4 @@
-"""Administration: the state of the content and of the database."""
+"""Administration: the state of the content and of the database, and who may lead group sessions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import streamlit as st
 
 from course.analytics import content_stats
 from progress.reports import store_counts
+from views.components import facilitators_admin
 from views.context import current_user, language, services, t
 
 svc = services()
@@ -25,3 +26,5 @@ st.subheader(t("admin_database"))
 st.write(t("admin_database_info", dialect=svc.db.dialect,
            url=svc.db.engine.url.render_as_string(hide_password=True)))
 st.write(t("admin_counts", **store_counts(svc.db, user.id)))
+
+facilitators_admin.draw(svc.db, user.id)  # Samtalsledare för gruppövningar (issue 14)

@@ -133,6 +133,28 @@ def draw_coverage(report: AnnualReport) -> None:
     draw_coverage_table(report.by_role, t("annual_col_role"), report.year, "annual_roles")
 
 
+def draw_group_sessions(report: AnnualReport) -> None:
+    """The year's group sessions at workplace meetings beside the year before, and per förvaltning."""
+    st.subheader(t("annual_group_heading"))
+    now, before = report.group_total, report.previous_group_total
+    columns = st.columns(3)
+    for column, label, count, previous in ((columns[0], "annual_group_sessions", now.sessions, before.sessions),
+                                           (columns[1], "annual_group_participations", now.participations,
+                                            before.participations),
+                                           (columns[2], "annual_group_people", now.people, before.people)):
+        column.metric(t(label), count, count - previous)
+    if not report.group_by_administration:
+        st.info(t("annual_group_none", year=report.year))
+        return
+    # förvaltningar are named in the HR file: table cells, plain text
+    st.dataframe(pd.DataFrame([{t("annual_col_administration"): g.name, t("annual_group_sessions"): g.sessions,
+                                t("annual_group_participations"): g.participations,
+                                t("annual_group_people"): g.people}
+                               for g in report.group_by_administration + (now,)]),
+                 hide_index=True, key="annual_group_sessions")
+    st.caption(t("annual_group_help"))
+
+
 def draw_weakest_topics(report: AnnualReport) -> None:
     st.subheader(t("annual_weakest"))
     if not report.weakest:
@@ -165,6 +187,7 @@ def draw_page() -> None:
     draw_key_figures(report)
     draw_summary(report)
     draw_coverage(report)
+    draw_group_sessions(report)
     draw_weakest_topics(report)
     draw_method(report)
 

@@ -25,7 +25,8 @@ SHOWN_LIMIT = 5000  # on the page; an export takes up to EXPORT_LIMIT
 EXPORT_LIMIT = 100_000
 ACTIONS = (audit.VIEW_TALK, audit.VIEW_TALK_PDF, audit.VIEW_ANSWERS, audit.EXPORT_NAMED, audit.IMPORT,
            audit.ROLE_CHANGE, audit.SETTINGS, audit.DATA_EXPORT, audit.REGISTER_EXTRACT, audit.RETENTION,
-           audit.ERASURE, audit.AUDIT_EXPORT, audit.CERTIFICATE_CHECK, audit.SIGN_IN_REFUSED)
+           audit.ERASURE, audit.AUDIT_EXPORT, audit.CERTIFICATE_CHECK, audit.SIGN_IN_REFUSED,
+           audit.FACILITATOR_GRANT, audit.FACILITATOR_REVOKE)
 
 svc = services()
 user = admin_or_stop()  # the store refuses the log to anyone else too

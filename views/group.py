@@ -19,7 +19,7 @@ import streamlit as st
 from course import group
 from course.plain import md_escape, plotly_text
 from course.summary import sources_text
-from progress import apt, group_sessions, unit_tree
+from progress import apt, facilitators, group_sessions
 from progress.attempts import utcnow
 from progress.viewer import NotPermitted
 from views.components.charts import plotly_chart
@@ -162,15 +162,19 @@ def draw_start() -> None:
     """Choose the unit and the scenario (the APT card's suggestion for the unit first), then start."""
     st.title(t("group_title"))
     st.caption(t("group_intro"))
-    units = unit_tree.managed_unit_choices(svc.db, user.id)
+    units = facilitators.facilitated_unit_choices(svc.db, user.id, today())
     if not units:
         st.info(t("group_no_units"))
         return
     by_id = {unit.id: unit for unit in units}
     unit_id = st.selectbox(t("group_unit"), list(by_id), key="group_unit",
                            format_func=lambda u: "\u2003" * by_id[u].depth + by_id[u].name)
-    suggested = apt.card_for(svc.db, course, user.id, by_id[unit_id], apt.DEFAULT_MONTHS, today(), language())
-    suggestion = suggested.card.scenario_id if suggested.card is not None else None
+    try:
+        suggested = apt.card_for(svc.db, course, user.id, by_id[unit_id], apt.DEFAULT_MONTHS, today(), language())
+    except NotPermitted:  # a facilitator who manages nobody may not see a unit's results: no suggestion then
+        suggested = None
+    card = suggested.card if suggested is not None else None
+    suggestion = card.scenario_id if card is not None else None
     offered = [scenario_id for module in course.modules.values() if module.language == language()
                for scenario_id in module.scenarios if scenario_id in course.scenarios]
     offered = list(dict.fromkeys(([suggestion] if suggestion in offered else []) + offered))
@@ -185,7 +189,7 @@ def draw_start() -> None:
     scenario_key = f"group_scenario-{unit_id}"
     st.selectbox(t("group_scenario"), offered, key=scenario_key, format_func=title)
     if suggestion in offered:
-        st.caption(t("group_suggestion_why", topic=suggested.card.topic_title))
+        st.caption(t("group_suggestion_why", topic=card.topic_title))
     st.button(t("group_start"), type="primary", key="group_start", icon=":material/play_arrow:", on_click=_start,
               args=("group_unit", scenario_key))
 
@@ -200,7 +204,8 @@ def draw_join_box(screen: group_sessions.GroupSessionView) -> None:
             st.markdown(screen.printed_code)
         st.caption(t("group_join_address", address=md_escape(address)))
         st.markdown(t("group_joined_count", count=screen.participants))
-    right.image(qr_png(address), caption=t("group_qr_caption"), width=220)
+    # alt: Streamlit draws the caption beside the <img>, not as its name (axe's image-alt, critical)
+    right.image(qr_png(address), caption=t("group_qr_caption"), alt=t("group_qr_caption"), width=220)
 
 
 def vote_chart(scenario, screen: group_sessions.GroupSessionView) -> None:

@@ -18,6 +18,7 @@ from progress.access import NotPermitted
 from views.context import current_user, language, services, status_label, t, today
 from views.components.charts import plotly_chart
 from views.components.manager_filters import Filters
+from views.components.talk import ending_label, scenario_title
 
 HEATMAP_COLOURS = ["#f4a3a3", "#fbe7a1", "#a8d5a2"]  # light red, yellow, green: #31333f text on each over 8:1
 STATUS_COLOURS = {Status.DONE: "#2e7d32", Status.WAIVED: "#66bb6a", Status.IN_PROGRESS: "#f9a825",
@@ -207,15 +208,43 @@ def draw_overdue(page: unit_page.UnitPage, people_count: int, few_enough: bool) 
     return table
 
 
+def draw_group_sessions(page: unit_page.UnitPage) -> pd.DataFrame:
+    """The group sessions held at the units' workplace meetings in the period: how many, how many took part, and
+    the latest ones. A session is its own kind of record, not a completion: it is counted apart."""
+    found = page.group_sessions
+    st.subheader(t("dash_group_heading"))
+    if not found.sessions:
+        st.info(t("dash_group_none"))
+        return pd.DataFrame()
+    first, second = st.columns(2)
+    first.metric(t("dash_group_sessions"), f"{found.sessions:,}".replace(",", "\u202f"))
+    second.metric(t("dash_group_people"), f"{found.people:,}".replace(",", "\u202f"), help=t("dash_group_people_help"))
+    # the facilitator's name comes from the HR file: a table cell, never markdown
+    table = pd.DataFrame({t("dash_group_col_date"): [line.held_on for line in found.latest],
+                          t("dash_group_col_scenario"): [scenario_title(course, line.scenario_id)
+                                                         for line in found.latest],
+                          t("dash_group_col_facilitator"): [line.facilitator_name for line in found.latest],
+                          t("dash_group_col_participants"): [line.participants for line in found.latest],
+                          t("dash_group_col_ending"): [ending_label(line.ending) for line in found.latest]})
+    if found.sessions > len(found.latest):
+        st.caption(t("dash_group_latest", count=len(found.latest)))
+    st.dataframe(table, hide_index=True, key="group_sessions_table")
+    return table
+
+
 def draw_workbook(page: unit_page.UnitPage, unit_table, time_table, score_table, topic_table,
-                  overdue_table) -> None:
+                  overdue_table, group_table) -> None:
     sheets = {t("manager_completion_chart"): unit_table, t("dash_over_time"): time_table,
               t("dash_scores"): score_table}
     if topic_table is not None:
         sheets[t("dash_heatmap")] = topic_table
     if not overdue_table.empty:
         sheets[t("dash_overdue_list")] = overdue_table
+    if not group_table.empty:
+        sheets[t("dash_group_heading")] = group_table
     named = [o.person_id for o in page.overdue] if not overdue_table.empty else []
+    if not group_table.empty:  # the sheet names the facilitators
+        named += sorted({line.facilitator_id for line in page.group_sessions.latest} - set(named))
     st.download_button(t("dash_download_xlsx"), _named_export("min-enhet.xlsx", named, lambda: _xlsx(sheets)),
                        file_name="min-enhet.xlsx", key="dash_xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -277,7 +306,7 @@ if not page.assignments:
 
 draw_totals(page)
 draw_workbook(page, draw_completion_by_unit(page), draw_completions_over_time(page), draw_scores(page),
-              draw_topics(page), draw_overdue(page, people_count, few_enough))
+              draw_topics(page), draw_overdue(page, people_count, few_enough), draw_group_sessions(page))
 st.divider()  # the people, when there are few enough to read
 if not few_enough:
     st.info(t("dash_choose_unit_for_people", count=people_count))

@@ -7,7 +7,7 @@ method in Swedish, and the PDF (ReportLab) and XLSX (openpyxl) made from it. Pur
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from openpyxl import Workbook
@@ -86,6 +86,18 @@ class YearTopicResult(YearOnYear):
 
 
 @dataclass(frozen=True)
+class GroupYear:
+    """Group sessions at workplace meetings (APT) in the year, in one group (a förvaltning, or everyone): the
+    sessions held with at least one person confirmed, the confirmed participations, and the different people."""
+
+    key: str
+    name: str
+    sessions: int = 0
+    participations: int = 0  # one per person and session
+    people: int = 0
+
+
+@dataclass(frozen=True)
 class AnnualReport:
     organisation: str
     year: int
@@ -101,6 +113,9 @@ class AnnualReport:
     previous_completions: int
     previous_waivers: int
     min_topic_answers: int = MIN_ANSWERS_YEAR_TOPIC
+    group_total: GroupYear = field(default_factory=lambda: GroupYear("", "Hela organisationen"))
+    group_by_administration: tuple[GroupYear, ...] = ()  # the förvaltningar that held one, by name
+    previous_group_total: GroupYear = field(default_factory=lambda: GroupYear("", "Hela organisationen"))
 
     @property
     def weakest(self) -> tuple[YearTopicResult, ...]:
@@ -161,6 +176,12 @@ def summary(report: AnnualReport) -> list[str]:
     done = f"Under {report.year} gick deltagarna klart {number(report.completions)} moduler"
     lines.append(done + (f", och {number(report.waivers)} moduler klarades via diagnosen i repetitionen."
                          if report.waivers else "."))
+    group = report.group_total
+    if group.sessions:
+        lines.append(f"På arbetsplatsträffarna hölls {number(group.sessions)} "
+                     f"{'gruppövning' if group.sessions == 1 else 'gruppövningar'} med "
+                     f"{number(group.participations)} {'deltagande' if group.participations == 1 else 'deltaganden'}"
+                     f" av sammanlagt {number(group.people)} {'person' if group.people == 1 else 'personer'}.")
     if report.weakest:
         weakest = report.weakest[0]
         lines.append(f"Svagast var ämnet {weakest.title}: {percent(weakest.share)} svarade rätt första gången. "
@@ -198,11 +219,27 @@ def method(report: AnnualReport) -> list[tuple[str, str]]:
          f"Andelen rätt per ämne räknas på första svaret: den första gången en person svarade på en fråga, innan "
          f"kursens förklaringar hunnit visa rätt svar. Alla första svar under {report.year} räknas, också från "
          f"personer som har slutat. Ämnen med färre än {report.min_topic_answers} svar under året rangordnas inte."),
+        ("Gruppövningar",
+         "En gruppövning är ett scenario som en enhet spelar tillsammans på en arbetsplatsträff, lett av en chef "
+         f"eller någon annan som får leda gruppövningar. Den räknas under {report.year} om mötet hölls då och minst "
+         "en deltagare har bekräftats av den som ledde den. Ett deltagande är en bekräftad person i en gruppövning: den som var med på två räknas som två "
+         "deltaganden men som en person. En gruppövning räknas under förvaltningen för den enhet den hölls för, "
+         "också när några deltagare kom från andra enheter. Den som deltog i gruppövningar i flera förvaltningar "
+         "räknas som person i var och en av dem, så summan av personer per förvaltning kan bli större än antalet "
+         "i hela organisationen."),
         ("Vad rapporten inte visar",
          "Rapporten visar vad människor har gått och hur de svarade i kursen. Den visar inte hur de handlar i "
          "sitt arbete, och inte om någon har brutit mot reglerna. Den visar inga enskilda personers svar. "
          "Genomförda moduler räknas per tillfälle: den som gick samma modul två gånger räknas två gånger."),
     ]
+
+
+def _group_figures(report: AnnualReport) -> list[tuple[str, int, int]]:
+    """The year's group sessions beside the year before: (what, this year, the year before)."""
+    now, before = report.group_total, report.previous_group_total
+    return [("Gruppövningar på APT", now.sessions, before.sessions),
+            ("Deltaganden i gruppövningar", now.participations, before.participations),
+            ("Personer som deltog i en gruppövning", now.people, before.people)]
 
 
 # --- PDF ----------------------------------------------------------------------------------------------------
@@ -289,9 +326,18 @@ def annual_pdf(report: AnnualReport) -> bytes:
     story += [pdf.text("Genomfört under året", "heading"),
               pdf.table(["", str(report.year), str(report.year - 1)],
                         [["Genomförda moduler", number(report.completions), number(report.previous_completions)],
-                         ["Klarade via diagnos", number(report.waivers), number(report.previous_waivers)]],
-                        [pdf.CONTENT_WIDTH * 0.4, pdf.CONTENT_WIDTH * 0.15, pdf.CONTENT_WIDTH * 0.15]),
-              pdf.text("Metod", "heading")]
+                         ["Klarade via diagnos", number(report.waivers), number(report.previous_waivers)]]
+                        + [[name, number(count), number(previous_count)]
+                           for name, count, previous_count in _group_figures(report)],
+                        [pdf.CONTENT_WIDTH * 0.4, pdf.CONTENT_WIDTH * 0.15, pdf.CONTENT_WIDTH * 0.15])]
+    if report.group_by_administration:
+        width = pdf.CONTENT_WIDTH
+        story += [pdf.text(f"Gruppövningar på APT per förvaltning {report.year}", "heading"),
+                  pdf.table(["Förvaltning", "Gruppövningar", "Deltaganden", "Personer"],
+                            [[g.name, number(g.sessions), number(g.participations), number(g.people)]
+                             for g in report.group_by_administration + (report.group_total,)],
+                            [width * 0.46] + [width * 0.18] * 3)]
+    story.append(pdf.text("Metod", "heading"))
     for heading, paragraph in method(report):
         story.append(pdf.markup(f"<b>{heading}.</b> {paragraph}"))
         story.append(pdf.spacer(1.5))
@@ -326,7 +372,9 @@ def annual_xlsx(report: AnnualReport) -> bytes:
            + [["Genomfört", "Genomförda moduler", None, report.previous_completions, None, None, report.completions,
                None, None],
               ["Genomfört", "Klarade via diagnos", None, report.previous_waivers, None, None, report.waivers, None,
-               None]],
+               None]]
+           + [["Gruppövningar", name, None, previous_count, None, None, count, None, None]
+              for name, count, previous_count in _group_figures(report)],
            {5: PERCENT_FORMAT, 8: PERCENT_FORMAT, 9: POINTS_FORMAT})
 
     topics = workbook.create_sheet("Svagaste ämnen")

@@ -1,8 +1,9 @@
 """The medarbetarsamtal on one A4 page: to print, or to attach to the talk's notes.
 
-It shows what the manager may see and nothing more: status, history, per-topic counts and shares, confident
-wrong answers counted per topic, the reflections the learner chose to share, the three talking points and lines
-for notes. Never which answer was given to which question. In Swedish or English (i18n's pdf_talk_*).
+It shows what the manager may see and nothing more: status, history, the group sessions at workplace meetings,
+per-topic counts and shares, confident wrong answers counted per topic, the reflections the learner chose to
+share, the three talking points and lines for notes. Never which answer was given to which question. In
+Swedish or English (i18n's pdf_talk_*).
 
 Long histories and many topics are cut to what fits (newest completions, weakest topics first, with a line
 saying how many more), and the whole page is then shrunk to one page if it still does not fit.
@@ -23,6 +24,7 @@ from course.rules import DONE_STATUSES
 from course.talking_points import TalkingPoint
 
 MAX_HISTORY = 6
+MAX_GROUP_SESSIONS = 4  # the newest; a line says how many more
 MAX_TOPICS = 8
 REFLECTION_CHARS = 240
 NOTE_LINES = 4
@@ -41,6 +43,10 @@ def talk_pdf(course, *, name: str, unit_name: str, title: str | None, summary,
     word = pdf.words(language)
     def module_title(module_id: str) -> str:
         return course.module_title(module_id, language)
+
+    def scenario_title(scenario_id: str) -> str:
+        scenario = course.scenarios.get(scenario_id)  # as played, in its own language; a removed one by its id
+        return scenario.title if scenario is not None else scenario_id
 
     def status(value) -> str:
         return word(f"status_{getattr(value, 'value', value)}")
@@ -86,6 +92,21 @@ def talk_pdf(course, *, name: str, unit_name: str, title: str | None, summary,
                                                                          for e in shown)) + more, "small"))
     elif not summary.history:
         story.append(pdf.text(word("pdf_talk_nothing_done"), "small"))
+
+    # Group sessions are a record of their own, beside the completions; only when there are any (one page)
+    group_sessions = summary.group_sessions  # newest first
+    if group_sessions:
+        story.append(pdf.text(word("pdf_talk_group_heading"), "heading"))
+        shown = group_sessions[:MAX_GROUP_SESSIONS]
+        story.append(pdf.table([word("pdf_talk_group_col_date"), word("pdf_talk_group_col_scenario"),
+                                word("pdf_talk_group_col_facilitator"), word("pdf_talk_group_col_ending")],
+                               [(record.held_on.isoformat(), scenario_title(record.scenario_id),
+                                 record.facilitator_name,  # from the HR file: pdf.table prints it as text
+                                 word(f"scenario_ending_{record.ending}") if record.ending
+                                 else word("talk_group_no_ending")) for record in shown],
+                               widths=[22 * mm, 70 * mm, 45 * mm, pdf.CONTENT_WIDTH - 137 * mm]))
+        if len(group_sessions) > len(shown):
+            story.append(pdf.text(word("pdf_talk_and_more", count=len(group_sessions) - len(shown)), "small"))
 
     story.append(pdf.text(word("pdf_talk_topics_heading"), "heading"))
     if summary.topics:

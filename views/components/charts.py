@@ -6,6 +6,9 @@ fonts."""
 
 from __future__ import annotations
 
+import html
+import textwrap
+
 TEXT_COLOUR = "#31333f"  # Streamlit's own text colour: 12.6:1 on white
 
 
@@ -22,3 +25,13 @@ def plotly_chart(container, figure, key: str) -> None:
     """`container.plotly_chart(figure)` (st or a column) with readable texts, and without Plotly's own toolbar:
     its buttons (zoom, pan, save as PNG) have English names, and the table beside every chart has the figures."""
     container.plotly_chart(readable(figure), key=key, config={"displayModeBar": False})
+
+
+def label_lines(text: str, width: int = 38, lines: int = 4) -> str:
+    """A long label (a choice's text on a bar chart's axis) as a few lines Plotly breaks at <br>; the text is
+    escaped first, since Plotly reads tags (<b>, <a href>) in labels. The last line ends in … when cut."""
+    wrapped = textwrap.wrap(" ".join(text.split()), width) or [""]
+    if len(wrapped) > lines:
+        wrapped = wrapped[:lines]
+        wrapped[-1] = wrapped[-1][:max(0, width - 1)].rstrip() + "…"
+    return "<br>".join(html.escape(line, quote=False) for line in wrapped)

@@ -1,7 +1,7 @@
 """The medarbetarsamtal page about one person: the same for the manager and for the learner before the talk.
 
-It draws only what `progress.talk.summary` gives (status, history, per-topic counts and shares, shared
-reflections): never which answer was given to which question. The learner's own page adds those below it.
+It draws only what `progress.talk.summary` gives (status, history, group sessions, per-topic counts and shares,
+shared reflections): never which answer was given to which question. The learner's own page adds those below it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def render(person: PersonRecord, viewer_is_self: bool) -> talk.TalkSummary | Non
             st.markdown(md_escape(point.text))
 
     _status_and_history(course, summary)
+    _group_sessions(course, summary)
     _topics(course, summary)
     _reflections(course, summary)
 
@@ -82,6 +83,34 @@ def _status_and_history(course, summary: talk.TalkSummary) -> None:
                                 t("talk_col_result"): t("talk_via_diagnosis") if entry.via_diagnosis
                                 else t("talk_score", score=f"{entry.score:.0f}")} for entry in summary.history]),
                  hide_index=True, key="talk_history")
+
+
+def scenario_title(course, scenario_id: str) -> str:
+    """The scenario as it was played (in its own language); an id the course no longer has, as it is."""
+    scenario = course.scenarios.get(scenario_id)
+    return scenario.title if scenario is not None else scenario_id
+
+
+def ending_label(ending: str | None) -> str:
+    return t(f"scenario_ending_{ending}") if ending else t("talk_group_no_ending")
+
+
+def _group_sessions(course, summary: talk.TalkSummary) -> None:
+    """The group sessions at workplace meetings the person was confirmed at: a record of their own, listed apart
+    from the completions."""
+    st.subheader(t("talk_group_heading"))
+    if not summary.group_sessions:
+        st.info(t("talk_no_group_sessions"))
+        return
+    st.caption(t("talk_group_help"))
+    # the facilitator's name comes from the HR file: a table cell, plain text
+    st.dataframe(pd.DataFrame([{t("talk_col_date"): record.held_on,
+                                t("talk_group_col_scenario"): scenario_title(course, record.scenario_id),
+                                t("talk_group_col_facilitator"): record.facilitator_name,
+                                t("talk_group_col_participants"): record.participants,
+                                t("talk_group_col_ending"): ending_label(record.ending)}
+                               for record in summary.group_sessions]),
+                 hide_index=True, key="talk_group_sessions")
 
 
 def _topics(course, summary: talk.TalkSummary) -> None:
