@@ -17,7 +17,7 @@ import segno
 import streamlit as st
 
 from course import group
-from course.plain import md_escape, plotly_text
+from course.plain import md_escape
 from course.summary import sources_text
 from progress import apt, facilitators, group_sessions
 from progress.attempts import utcnow
@@ -208,24 +208,18 @@ def draw_join_box(screen: group_sessions.GroupSessionView) -> None:
     right.image(qr_png(address), caption=t("group_qr_caption"), alt=t("group_qr_caption"), width=220)
 
 
-def vote_chart(scenario, screen: group_sessions.GroupSessionView) -> None:
-    node = scenario.nodes[screen.node_id]
+def vote_chart(screen: group_sessions.GroupSessionView) -> None:
     letters = [LETTERS[position] for position in range(len(screen.choice_order))]
     counts = [screen.tally[index] for index in screen.choice_order]
-    labels = [plotly_text(f"{letter}. {_short(node.choices[index].text)}")
-              for letter, index in zip(letters, screen.choice_order)]
+    labels = [f"{letter} " for letter in letters]  # the texts are beside it, in the choice to follow
     figure = go.Figure(go.Bar(x=counts, y=labels, orientation="h", text=counts, textposition="outside",
                               marker_color="#1f5f8b", textfont_size=22))
-    figure.update_layout(height=110 + 70 * len(counts), margin=dict(l=10, r=40, t=10, b=10),
-                         yaxis=dict(autorange="reversed", tickfont_size=20), xaxis=dict(visible=False),
+    figure.update_layout(height=60 + 60 * len(counts), margin=dict(l=10, r=40, t=10, b=10),
+                         yaxis=dict(autorange="reversed", tickfont_size=26), xaxis=dict(visible=False),
                          showlegend=False)
     plotly_chart(st, figure, key=f"group-votes-{screen.id}-{screen.step_no}")
     # the chart's figures as text too (a screen reader, a projector that washes colours out)
     st.caption(" · ".join(t("group_votes_for", letter=letter, count=count) for letter, count in zip(letters, counts)))
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def draw_choices(scenario, screen: group_sessions.GroupSessionView) -> None:
@@ -244,7 +238,7 @@ def draw_revealed(scenario, screen: group_sessions.GroupSessionView) -> None:
     """The votes, then the choice the group follows (the most voted, unless the facilitator picks another, a poor
     one too to talk about where it leads) with its feedback and sources, and the way on."""
     node = scenario.nodes[screen.node_id]
-    vote_chart(scenario, screen)
+    vote_chart(screen)
     if sum(screen.tally) == 0:
         st.caption(t("group_no_votes"))
     choice_key = f"group-follow-{screen.id}-{screen.step_no}"
@@ -325,10 +319,10 @@ def draw_screen(session_id: int) -> None:
         if screen.ending is not None:
             draw_ending(scenario, screen)
         else:
-            draw_choices(scenario, screen)
-            if screen.revealed:
+            if screen.revealed:  # the choices' texts are in the choice to follow, below the chart
                 draw_revealed(scenario, screen)
             else:
+                draw_choices(scenario, screen)
                 draw_vote_open(screen)
         draw_controls(screen)
 
