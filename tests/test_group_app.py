@@ -90,12 +90,13 @@ def test_a_manager_leads_a_group_session_from_the_start_to_the_confirmed_attenda
     assert "**2** av 2 har röstat." in text_of(screen)
     assert not screen.get("plotly_chart"), "no distribution before the reveal"
     button(screen, "group-reveal-").click().run()
-    assert "A: 2 röster" in text_of(screen) and "B: 0 röster" in text_of(screen)
+    assert "A: 2 röster · B: 0 röster" in text_of(screen)
     assert screen.get("plotly_chart")
     follow = radio(screen, "group-follow-")
     assert follow.index == 0  # the most voted is the default
     typed.run()
     assert "Så röstade gruppen" in text_of(typed)
+    assert "**2** röster – A. " in text_of(typed) and "**0** röster – B. " in text_of(typed)
 
     # a poor choice on purpose (the one shown last), then back: the node is shown again with a fresh vote
     follow.set_value(index_shown_at(follow, len(follow.options) - 1)).run()

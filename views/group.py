@@ -219,7 +219,12 @@ def vote_chart(screen: group_sessions.GroupSessionView) -> None:
                          showlegend=False)
     plotly_chart(st, figure, key=f"group-votes-{screen.id}-{screen.step_no}")
     # the chart's figures as text too (a screen reader, a projector that washes colours out)
-    st.caption(" · ".join(t("group_votes_for", letter=letter, count=count) for letter, count in zip(letters, counts)))
+    st.caption(" · ".join(t("group_votes_for", letter=letter, count=count, votes=votes_word(count))
+                          for letter, count in zip(letters, counts)))
+
+
+def votes_word(count: int) -> str:
+    return t("group_vote_one" if count == 1 else "group_vote_many")
 
 
 def draw_choices(scenario, screen: group_sessions.GroupSessionView) -> None:

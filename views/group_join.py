@@ -25,9 +25,14 @@ REFRESH_SECONDS = 2  # as the facilitator's screen (views/group.py)
 JOINED_KEY = "group_joined"  # (code, session id) this browser has joined
 LETTERS = "ABCDEFGHIJ"
 ENDING_STYLE = {"bra": st.success, "delvis": st.warning, "svag": st.error}
+# At 375 px each choice wraps to three or four lines: a gap between them, and each circle by its first line,
+# show where one choice ends and the next begins.
 PHONE_STYLE = """<style>
 .st-key-group-phone [data-testid="stMarkdownContainer"] p { font-size: 1.15rem; line-height: 1.5; }
 .st-key-group-phone [data-testid="stRadio"] label p { font-size: 1.1rem; }
+.st-key-group-phone [data-testid="stRadioGroup"] { gap: 0.75rem; }
+.st-key-group-phone [data-testid="stRadioOption"] > div { align-items: flex-start; }
+.st-key-group-phone [data-testid="stRadioOption"] > div > div:first-child { margin-top: 0.3rem; }
 </style>"""
 
 
@@ -121,7 +126,8 @@ def draw_revealed(scenario, phone: group_sessions.ParticipantView) -> None:
     for a picture)."""
     node = scenario.nodes[phone.node_id]
     lines = [t("group_votes_line", letter=LETTERS[position], choice=node.choices[index].text,
-               count=phone.tally[index]) for position, index in enumerate(phone.choice_order)]
+               count=phone.tally[index], votes=t("group_vote_one" if phone.tally[index] == 1 else "group_vote_many"))
+             for position, index in enumerate(phone.choice_order)]
     st.markdown(f"**{t('group_votes_heading')}**\n\n" + "\n".join(f"- {line}" for line in lines))
     st.info(t("group_look_at_screen"))
 

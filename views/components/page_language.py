@@ -36,7 +36,8 @@ LABELS = (("Collapse sidebar", "st_collapse_sidebar"),
           ("Close fullscreen", "st_close_fullscreen"))
 # Words with a part of their own: (a regular expression over the whole text, the key, with {1} for the group)
 PATTERNS = ((r"^(\d+)MB per file(.*)$", "st_mb_per_file"),
-            (r"^Help for (.+)$", "st_help_for"))
+            (r"^Help for (.+)$", "st_help_for"),
+            (r"^Fullscreen: (.+)$", "st_fullscreen_of"))  # an image's button, named with its caption
 
 _SCRIPT = """<script>
 (() => {
