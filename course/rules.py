@@ -9,8 +9,8 @@ from enum import Enum
 from fractions import Fraction
 from typing import Collection, Iterable, Mapping, Protocol, Sequence
 
-from course import play
-from course.content.schema import FollowUp, Module, Question, Track
+from course import group, play
+from course.content.schema import FollowUp, GroupSessions, Module, Question, Track
 from course.questions import CBM_BEST_MARK, kind_of
 
 
@@ -264,6 +264,24 @@ class AttemptFacts(Protocol):
     score_percent: float | None
 
 
+class GroupRecordFacts(Protocol):
+    """What the rules read of a person's record of a confirmed group session (progress.models.GroupSessionRecord
+    has it, and so do the learner service's rows)."""
+
+    module_id: str  # the original module, as completions keep it
+    scenario_id: str  # the scenario played, in the language it was played in
+    content_version: str  # of the module that holds the scenario, when the session started
+    held_on: date
+    ending: str | None  # the ending the group reached; None: the session ended before one
+    confirmed_at: datetime
+
+
+def group_counts_for_module(config: GroupSessions, record: GroupRecordFacts) -> bool:
+    """The record counts for its module's scenario part by the track rules (config/tracks.yaml, group_sessions:).
+    What the round asks of it besides (language, version, time) is `current_round`'s."""
+    return group.counts_for(config, record.module_id) == group.SCENARIO_PART
+
+
 class StatusFacts(Protocol):
     """What the track rules read of one module's status (ModuleProgress and reports.StatusRow have it)."""
 
@@ -280,14 +298,27 @@ class Round:
     attempts: tuple  # this round's attempts: on the current content version, started after `done.at`
     required: tuple[str, ...]  # the scenarios this round asks for
     started_elsewhere: bool = False  # the round was begun in another language of the module (see current_round)
+    group: tuple = ()  # this round's group sessions that count for its scenario part (see current_round)
 
     @property
     def finished(self) -> tuple:
         return tuple(a for a in self.attempts if a.finished_at is not None)
 
     @property
+    def group_finished(self) -> tuple:
+        """This round's group sessions that reached an ending: each counts as its scenario played through."""
+        return tuple(g for g in self.group if g.ending is not None)
+
+    @property
     def finished_scenarios(self) -> frozenset[str]:
-        return frozenset(a.item_id for a in self.finished if a.kind == "scenario")
+        return (frozenset(a.item_id for a in self.finished if a.kind == "scenario")
+                | frozenset(g.scenario_id for g in self.group_finished))
+
+    @property
+    def started_at(self) -> datetime | None:
+        """When this round began: its first attempt or its first group session that counts (when confirmed)."""
+        moments = [a.started_at for a in self.attempts] + [g.confirmed_at for g in self.group]
+        return min(moments) if moments else None
 
     @property
     def passed_quizzes(self) -> tuple:
@@ -300,7 +331,8 @@ class Round:
 
 
 def current_round(module: Module, version: str, done: LastDone, attempts: Iterable[AttemptFacts],
-                  other_languages: Mapping[str, str] | None = None) -> Round:
+                  other_languages: Mapping[str, str] | None = None, group_records: Iterable[GroupRecordFacts] = (),
+                  group_config: GroupSessions | None = None) -> Round:
     """`attempts`: the person's attempts (any module, any content version; others are skipped). The round's
     attempts are this module's on `version`, started after the latest completion or waiver; a refresher round
     asks for the scenario `required_scenarios` picks from those finished before it.
@@ -308,19 +340,42 @@ def current_round(module: Module, version: str, done: LastDone, attempts: Iterab
     `other_languages`: the module's original and translations other than this one (id -> current version). An
     attempt at one of them in this round marks the round as started here too, so switching language never shows
     a module begun as not started; the parts stay each language's own (a scenario is played in one language), and
-    completions and waivers count in any language already (`done` is the original's)."""
+    completions and waivers count in any language already (`done` is the original's).
+
+    `group_records`: the person's records of confirmed group sessions (any module), `group_config` what they count
+    for (course.group_sessions; the default: the scenario part). A record is one of this round's, like an attempt,
+    when its module counts for the scenario part, its scenario is one of this module's (this language's), it was
+    played on `version` and confirmed after the latest completion or waiver: it starts the round, and once the
+    group reached an ending its scenario counts as played through; the quiz is still the person's own. A refresher
+    round, which asks for one scenario, asks for the one played in the group session (a group cannot play each
+    member's own pick), and a scenario played in a group session before counts as seen. A record of the module
+    in another language on that language's version marks the round as started, as an attempt there does."""
     attempts = list(attempts)
+    config = group_config or GroupSessions()
+    base = module.translation_of or module.id
+    counting = [g for g in group_records if g.module_id == base and group_counts_for_module(config, g)]
     own = [a for a in attempts if a.module_id == module.id]
     this_round = tuple(a for a in own if a.content_version == version and (done.at is None or a.started_at > done.at))
+    group_round = tuple(g for g in counting if g.scenario_id in module.scenarios and g.content_version == version
+                        and (done.at is None or g.confirmed_at > done.at))
     history: dict[str, datetime] = {}
     if done.at is not None:
-        for attempt in own:
-            if attempt.kind == "scenario" and attempt.finished_at is not None and attempt.finished_at <= done.at:
-                history[attempt.item_id] = max(attempt.finished_at, history.get(attempt.item_id, attempt.finished_at))
+        played = [(a.item_id, a.finished_at) for a in own if a.kind == "scenario" and a.finished_at is not None]
+        played += [(g.scenario_id, g.confirmed_at) for g in counting
+                   if g.scenario_id in module.scenarios and g.ending is not None]
+        for scenario_id, at in played:
+            if at <= done.at:
+                history[scenario_id] = max(at, history.get(scenario_id, at))
     required = required_scenarios(module, first_round=done.at is None, last_finished=history)
+    in_group = [s for s in module.scenarios if any(g.scenario_id == s and g.ending is not None for g in group_round)]
+    if done.at is not None and in_group:
+        required = in_group[:1]
     elsewhere = any(a.module_id != module.id and a.content_version == other_languages.get(a.module_id)
                     and (done.at is None or a.started_at > done.at) for a in attempts) if other_languages else False
-    return Round(module.id, done, this_round, tuple(required), elsewhere)
+    elsewhere = elsewhere or (bool(other_languages) and any(
+        g.scenario_id not in module.scenarios and g.content_version in other_languages.values()
+        and (done.at is None or g.confirmed_at > done.at) for g in counting))
+    return Round(module.id, done, this_round, tuple(required), elsewhere, group_round)
 
 
 @dataclass(frozen=True)
@@ -336,17 +391,29 @@ class ModuleProgress:
     status: Status
     required_scenarios: tuple[str, ...] = ()  # this round: all in the first, one new one in a refresher round
     via_diagnosis: bool = False  # the latest "done" is a waiver by the refresher's diagnostic
+    # scenarios played through in a group session this round (Round.group_finished), with the latest day held
+    group_done: tuple[tuple[str, date], ...] = ()
+    started_in_group_only: bool = False  # begun by a group session, nothing by the person's own hand yet
+
+    def group_done_on(self, scenario_id: str) -> date | None:
+        """The day a group session played the scenario through in this round; None when none did."""
+        return dict(self.group_done).get(scenario_id)
 
 
 def module_progress(current: Round, start_date: date, today: date, due_rules: DueRules) -> ModuleProgress:
     """Status, due date and the current round's progress of one module for one person."""
     quiz_scores = [a.score_percent for a in current.finished if a.kind == "quiz" and a.score_percent is not None]
     due = due_date(start_date, current.done.at, due_rules)
-    started = bool(current.attempts) or current.started_elsewhere
+    started = bool(current.attempts) or current.started_elsewhere or bool(current.group)
+    held: dict[str, date] = {}
+    for record in current.group_finished:
+        held[record.scenario_id] = max(record.held_on, held.get(record.scenario_id, record.held_on))
     return ModuleProgress(current.module_id, current.done.at, current.done.score, current.finished_scenarios,
                           bool(current.passed_quizzes), max(quiz_scores) if quiz_scores else None, started, due,
                           module_status(today, due, current.done.at, started, current.done.via_diagnosis),
-                          current.required, current.done.via_diagnosis)
+                          current.required, current.done.via_diagnosis,
+                          tuple((s, held[s]) for s in sorted(held)),
+                          bool(current.group) and not current.attempts and not current.started_elsewhere)
 
 
 def due_rules_of(course, roles: Collection[str], module_id: str) -> DueRules:
@@ -371,8 +438,9 @@ def done_for_now(progress: ModuleProgress, today: date, window_days: int) -> boo
 
 def opens_on_completion(progress: ModuleProgress, today: date, window_days: int) -> bool:
     """The module page shows the completion (summary, reflection, the quiz to review) rather than a part:
-    done for now, and no attempt of a new round started."""
-    return done_for_now(progress, today, window_days) and not progress.started
+    done for now, and no attempt of a new round started (a group session at the workplace meeting since counts
+    for the next round, but does not turn the page to it)."""
+    return done_for_now(progress, today, window_days) and (not progress.started or progress.started_in_group_only)
 
 
 Part = tuple[str, str]  # ("scenario", scenario id) or ("quiz", bank id)

@@ -17,13 +17,13 @@ from typing import Callable, Literal, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from course import play, rules
+from course import group, play, rules
 from course.questions import kind_of
 from course.content.loader import Course
 from course.content.schema import Module
 from progress import daily_counts, states, tallies
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, PersonRole, Step, Waiver
+from progress.models import Attempt, Completion, GroupSessionRecord, Person, PersonRole, Step, Waiver
 
 # One module's status and round, derived by course.rules (kept importable from here)
 ModuleProgress = rules.ModuleProgress
@@ -340,22 +340,47 @@ class Attempts:
                                waiver.waived_at if waiver else None)
         attempts = session.scalars(select(Attempt).where(Attempt.person_id == person_id,
                                                          Attempt.module_id == module_id))
+        # the records of group sessions that may count for the scenario part (rules.current_round decides)
+        group_records = session.scalars(select(GroupSessionRecord).where(GroupSessionRecord.person_id == person_id,
+                                                                         GroupSessionRecord.module_id == base))
         return rules.current_round(self.course.modules[module_id], self.course.module_version(module_id), done,
-                                   attempts)
+                                   attempts, group_records=group_records, group_config=self.course.group_sessions)
 
     def _complete_if_done(self, session: Session, attempt: Attempt, step: Step) -> bool:
-        current = self._round(session, attempt.person_id, attempt.module_id)
+        return self._complete_round(session, attempt.person_id, attempt.module_id, step.answered_at, step.id,
+                                    attempt.content_version)
+
+    def _complete_round(self, session: Session, person_id: str, module_id: str, at: datetime,
+                        trigger_step_id: int | None, content_version: str) -> bool:
+        """Write the completion when the round of `module_id` (the language played) is complete: the same row
+        whether its scenario part was played alone or in a group session. `at`: the moment that completed it."""
+        current = self._round(session, person_id, module_id)
         if not current.complete:
             return False
-        module_id = self.course.base_of(attempt.module_id)
+        base = self.course.base_of(module_id)
         score = max(a.score_percent or 0.0 for a in current.passed_quizzes)
-        session.add(Completion(person_id=attempt.person_id, module_id=module_id,
-                               content_version=attempt.content_version,
-                               started_at=min(a.started_at for a in current.attempts), completed_at=step.answered_at,
-                               score_percent=score, trigger_step_id=step.id))
+        session.add(Completion(person_id=person_id, module_id=base,
+                               content_version=content_version,
+                               started_at=current.started_at, completed_at=at,
+                               score_percent=score, trigger_step_id=trigger_step_id))
         session.flush()
-        self._state_moved(session, attempt.person_id, module_id, "last_completed_at", step.answered_at, score)
+        self._state_moved(session, person_id, base, "last_completed_at", at, score)
         return True
+
+    def group_session_confirmed(self, session: Session, person_id: str, scenario_id: str, at: datetime) -> bool:
+        """A group session of `scenario_id` was confirmed for the person at `at`, in the caller's transaction
+        (progress.group_sessions.confirm_attendance, once per person it adds). Where its module counts group
+        sessions for the scenario part (course.group.counts_for), it starts the round as an attempt does
+        (the module state, and the dashboard's counts with it), and when the person had passed this round's quiz
+        already it completes the module. Returns whether it completed it. Calling it again changes nothing."""
+        module = group.module_of(self.course, scenario_id)
+        if module is None:
+            return False
+        base = self.course.base_of(module.id)
+        if group.counts_for(self.course.group_sessions, base) != group.SCENARIO_PART:
+            return False
+        self._state_moved(session, person_id, base, "last_started_at", at)
+        return self._complete_round(session, person_id, module.id, at, None, self.course.module_version(module.id))
 
     def module_progress(self, person_id: str, module_id: str, start_date, today=None,
                         due_rules: rules.DueRules | None = None) -> ModuleProgress:

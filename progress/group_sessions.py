@@ -30,7 +30,7 @@ from course.content.loader import Course
 from course.content.schema import Scenario
 from i18n import LANGUAGES
 from progress.access import is_admin_in, require_person
-from progress.attempts import utcnow
+from progress.attempts import Attempts, utcnow
 from progress.db import Database, insert_for
 from progress.facilitators import may_lead_in
 from progress.models import (GroupBallot, GroupParticipant, GroupSession, GroupSessionEvent, GroupSessionRecord,
@@ -318,6 +318,11 @@ def confirm_attendance(db: Database, course: Course, viewer_id: Viewer, session_
             session.execute(update(GroupSessionRecord).where(GroupSessionRecord.session_id == row.id)
                             .values(participants=total))
             _append(session, row, scenario, events, state, confirm, now)
+            # where the module counts group sessions: the round starts (the module state, the dashboard), and one
+            # who had passed this round's quiz already completes the module, in this transaction
+            progress = Attempts(db, course, clock=lambda: now)
+            for person_id in added:
+                progress.group_session_confirmed(session, person_id, row.scenario_id, now)
         return AttendanceResult(tuple(sorted(already | set(added))), tuple(added), total)
 
     return db.write_again_on_conflict(use_case)

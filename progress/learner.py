@@ -2,8 +2,8 @@
 
 Like progress/talk.py, each function takes the viewer, checks the right (the person themselves, employed today;
 or the operator), reads what it needs in a fixed number of queries that does not grow with the course (the
-person's completions, waivers, attempts and confirmations, each in one set-based query) and derives the rest with
-the pure rules of course/rules.py. The pages draw the answer and decide nothing.
+person's completions, waivers, attempts, records of group sessions and confirmations, each in one set-based
+query) and derives the rest with the pure rules of course/rules.py. The pages draw the answer and decide nothing.
 
 An attempt and its steps are read in one statement, so a page never sees an attempt with steps from another
 moment (a step recorded between two reads): a quiz whose questions are all answered is shown as finished.
@@ -29,7 +29,8 @@ from progress.access import SYSTEM, NotPermitted, Viewer, employed_on
 from progress.attempts import AttemptRecord, Attempts, StepRecord, draw_of
 from progress.attestations import AttestationRecord
 from progress.db import Database
-from progress.models import Attempt, Attestation, Completion, Person, PersonRole, Reflection, Step, Waiver
+from progress.models import (Attempt, Attestation, Completion, GroupSessionRecord, Person, PersonRole, Reflection,
+                             Step, Waiver)
 from progress.talk import ReflectionRecord
 
 
@@ -124,6 +125,9 @@ class ModulePage:
     quiz: QuizPlay | None = None  # the current part, when the quiz and started on this version
     review: QuizPlay | None = None  # the completion page: the last quiz, to go through again
     reflection: ReflectionRecord | None = None  # the completion page: the learner's own words
+    # per part: the day a group session at the workplace meeting played that scenario through in this round
+    # ("gjord i grupp den ..."); None for the quiz and for a scenario not played in a group session
+    group_done_on: tuple[date | None, ...] = ()
 
     @property
     def completion_page(self) -> bool:
@@ -164,6 +168,22 @@ _ATTEMPT_COLUMNS = (Attempt.id, Attempt.module_id, Attempt.track_id, Attempt.kin
 
 
 @dataclass(frozen=True)
+class _GroupRow:
+    """A record of a confirmed group session as the rules read it (rules.GroupRecordFacts)."""
+
+    module_id: str  # the original module
+    scenario_id: str
+    content_version: str
+    held_on: date
+    ending: str | None
+    confirmed_at: datetime
+
+
+_GROUP_COLUMNS = (GroupSessionRecord.module_id, GroupSessionRecord.scenario_id, GroupSessionRecord.content_version,
+                  GroupSessionRecord.held_on, GroupSessionRecord.ending, GroupSessionRecord.confirmed_at)
+
+
+@dataclass(frozen=True)
 class _Records:
     person_id: str
     start_date: date
@@ -172,6 +192,7 @@ class _Records:
     waivers: Mapping[str, datetime]  # original module id -> latest waiver
     attempts: tuple[_AttemptRow, ...]
     latest: Mapping[str, _AttemptRow]  # item id -> the latest attempt at it
+    group_records: tuple[_GroupRow, ...] = ()  # the person's records of confirmed group sessions
 
     def done(self, module_id: str) -> rules.LastDone:
         at, score = self.completions.get(module_id, (None, None))
@@ -179,7 +200,7 @@ class _Records:
 
 
 def _read(session: Session, viewer_id: Viewer, person_id: str, today: date) -> _Records:
-    """The person's records, five queries whatever their history. Raises NotPermitted unless the viewer is the
+    """The person's records, six queries whatever their history. Raises NotPermitted unless the viewer is the
     person (or the operator) and the person is employed on `today`."""
     if viewer_id is not SYSTEM and (not isinstance(viewer_id, str) or viewer_id != person_id):
         raise NotPermitted(person_id)
@@ -201,8 +222,10 @@ def _read(session: Session, viewer_id: Viewer, person_id: str, today: date) -> _
     attempts = tuple(_AttemptRow(*row) for row in connection.execute(
         select(*_ATTEMPT_COLUMNS).where(Attempt.person_id == person_id).order_by(Attempt.attempt_no)))
     latest = {attempt.item_id: attempt for attempt in attempts}  # ordered by attempt_no: the last one wins
+    group_records = tuple(_GroupRow(*row) for row in connection.execute(
+        select(*_GROUP_COLUMNS).where(GroupSessionRecord.person_id == person_id)))
     return _Records(person_id, person.start_date, roles, MappingProxyType(completions), MappingProxyType(waivers),
-                    attempts, MappingProxyType(latest))
+                    attempts, MappingProxyType(latest), group_records)
 
 
 def _attempt_with_steps(session: Session, attempt_id: int) -> tuple[AttemptRecord, tuple[StepRecord, ...]]:
@@ -230,11 +253,11 @@ def _variant(course: Course, module_id: str, language: str) -> Module:
 def _module_progress(course: Course, records: _Records, module: Module, today: date,
                      due_rules: rules.DueRules | None = None) -> ModuleProgress:
     """One module's progress, played in this module's language (completions count for the original, and a round
-    begun in another language shows as begun)."""
+    begun in another language shows as begun; a group session counts as the track rules say)."""
     base = course.base_of(module.id)
     other_languages = {m: course.module_version(m) for m in course.family(base) if m != module.id}
     current = rules.current_round(module, course.module_version(module.id), records.done(base), records.attempts,
-                                  other_languages)
+                                  other_languages, records.group_records, course.group_sessions)
     return rules.module_progress(current, records.start_date, today,
                                  rules.due_rules_of(course, records.roles, base) if due_rules is None else due_rules)
 
@@ -311,7 +334,7 @@ def _track(course: Course, records: _Records, track: Track, by_module: Mapping[s
 def overview(db: Database, course: Course, viewer_id: Viewer, person_id: str, today: date,
              language: str = "sv") -> LearnerOverview:
     """Min utbildning: every track of the person's roles, each module's card (status, due date, progress of this
-    round), the refresher, the booster, the certificate and the attestation per track. Six queries."""
+    round), the refresher, the booster, the certificate and the attestation per track. Seven queries."""
     with db.read() as session:
         records = _read(session, viewer_id, person_id, today)
         attested = {row.track_id: AttestationRecord(row.track_id, row.guideline_version, row.attested_at)
@@ -349,7 +372,7 @@ def module_page(db: Database, course: Course, viewer_id: Viewer, person_id: str,
                 part: str | None, today: date, language: str = "sv") -> ModulePage:
     """One module: this round's parts, the part asked for (`part`, from the URL, when it is one of them; else the
     next one, or the completion page when the module is done for now), and that part's state. Raises
-    NotPermitted for a module none of the person's tracks holds. Seven or eight queries."""
+    NotPermitted for a module none of the person's tracks holds. Six to eight queries."""
     with db.read() as session:
         records = _read(session, viewer_id, person_id, today)
         if not rules.may_open_module(course, records.roles, module_id):
@@ -364,7 +387,9 @@ def module_page(db: Database, course: Course, viewer_id: Viewer, person_id: str,
         page = dict(module=module, module_progress=module_progress, parts=parts,
                     parts_done=rules.parts_shown_done(parts, module_progress, today, course.follow_up.due_soon_days),
                     current=current,
-                    next_part=current + 1 if current is not None and current + 1 < len(parts) else None)
+                    next_part=current + 1 if current is not None and current + 1 < len(parts) else None,
+                    group_done_on=tuple(module_progress.group_done_on(item_id) if kind == "scenario" else None
+                                        for kind, item_id in parts))
         if current is None:
             reflection = session.execute(
                 select(Reflection.module_id, Reflection.text, Reflection.shared, Reflection.updated_at)

@@ -13,11 +13,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from course import rules
+from course import group, rules
 from course.content.loader import Course
 from progress.access import Viewer, require_admin, require_employed
 from progress.db import Database
-from progress.models import Attempt, Completion, Person, PersonRole, Step, Unit, Waiver
+from progress.models import Attempt, Completion, GroupSessionRecord, Person, PersonRole, Step, Unit, Waiver
 from progress.status_counts import has_role
 from progress.unit_tree import Scope, checked, managed_units_query, unit_filter
 from progress.viewer import employed_sql
@@ -108,6 +108,16 @@ def _status_rows(db: Database, course: Course, today: date, people_filter, extra
                 .group_by(Attempt.person_id, Attempt.module_id)):
             key = (p, course.base_of(m) if m in course.modules else m)  # a translation counts for its original
             last_start[key] = max(at, last_start.get(key, at))
+        # a confirmed group session starts the module too, where it counts for the scenario part (as states.py)
+        counting = [m for m in course.modules if group.counts_for(course.group_sessions, m) == group.SCENARIO_PART]
+        if counting:
+            for p, m, at in session.execute(
+                    select(GroupSessionRecord.person_id, GroupSessionRecord.module_id,
+                           func.max(GroupSessionRecord.confirmed_at))
+                    .where(GroupSessionRecord.person_id.in_(scope), GroupSessionRecord.module_id.in_(counting),
+                           GroupSessionRecord.confirmed_at < until)
+                    .group_by(GroupSessionRecord.person_id, GroupSessionRecord.module_id)):
+                last_start[(p, m)] = max(at, last_start.get((p, m), at))
     rows = []
     for person_id, name, start_date, unit_name, email, unit_id in people:
         for assignment in rules.assignments(course, roles.get(person_id, ())):

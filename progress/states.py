@@ -1,7 +1,9 @@
 """Module states: per person and module, the latest completion, waiver and start (progress.models.ModuleState).
 
 Each use case that writes a completion, a waiver or a new attempt moves the state in the same transaction;
-`rebuild` recomputes every state from the records, and a test holds the two equal.
+`rebuild` recomputes every state from the records, and a test holds the two equal. A start is an attempt at one
+of the module's parts, or a confirmed group session where the module counts them for its scenario part
+(course.group.counts_for; Attempts.group_session_confirmed moves the state).
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from datetime import datetime
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from course import group
 from course.content.loader import Course
 from progress import daily_counts
 from progress.db import Database, insert_for
-from progress.models import Attempt, Completion, ModuleState, Waiver
+from progress.models import Attempt, Completion, GroupSessionRecord, ModuleState, Waiver
 
 FIELDS = ("last_completed_at", "last_waived_at", "last_started_at")
 
@@ -48,7 +51,8 @@ def moved(session: Session, person_id: str, module_id: str, field: str, at: date
 
 
 def rebuild(db: Database, course: Course) -> int:
-    """Recompute every state from completions, waivers and attempts; returns the number of states."""
+    """Recompute every state from completions, waivers, attempts and the group sessions that count; returns the
+    number of states."""
     translations = {m.id: m.translation_of for m in course.modules.values() if m.translation_of}
     base = case(translations, value=Attempt.module_id, else_=Attempt.module_id) if translations else Attempt.module_id
 
@@ -77,6 +81,15 @@ def rebuild(db: Database, course: Course) -> int:
                 select(Attempt.person_id, base, func.max(Attempt.started_at))
                 .where(Attempt.kind.in_(("scenario", "quiz"))).group_by(Attempt.person_id, base)):
             state(person_id, module_id)["last_started_at"] = at
+        # a confirmed group session starts the module too, where the module counts it for its scenario part
+        counting = [m for m in course.modules if group.counts_for(course.group_sessions, m) == group.SCENARIO_PART]
+        group_starts = (select(GroupSessionRecord.person_id, GroupSessionRecord.module_id,
+                               func.max(GroupSessionRecord.confirmed_at))
+                        .where(GroupSessionRecord.module_id.in_(counting))
+                        .group_by(GroupSessionRecord.person_id, GroupSessionRecord.module_id))
+        for person_id, module_id, at in (session.execute(group_starts) if counting else ()):
+            started = state(person_id, module_id)
+            started["last_started_at"] = max(at, started["last_started_at"] or at)
         rows = list(states.values())
         for start in range(0, len(rows), 10000):
             session.execute(insert(ModuleState), rows[start:start + 10000])

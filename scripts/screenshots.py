@@ -17,8 +17,9 @@ OUT = ROOT / "docs" / "screenshots"
 
 def main() -> int:
     env = {**os.environ, "GRANSFALL_SCREENSHOTS": str(OUT)}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/test_journeys.py", "-k",
-                           "phone_goes or keyboard or manager_follows or admin_imports"], cwd=ROOT, env=env)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0", "tests/test_journeys.py",
+                           "tests/test_group_browser.py", "-k",
+                           "phone_goes or keyboard or manager_follows or admin_imports or group"], cwd=ROOT, env=env)
     if done.returncode == 0:
         print(f"Skärmbilder sparade i {OUT}")
     return done.returncode

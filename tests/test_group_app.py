@@ -161,3 +161,33 @@ def test_a_qr_link_opened_before_signing_in_shows_the_code_to_type_afterwards(de
             assert any(f"skriv koden **{shown}**" in note for note in notes), notes
         else:
             assert not any("gruppövning" in note for note in notes), notes
+
+
+def test_the_learner_s_module_page_says_the_scenario_was_played_in_a_group(demo_env):
+    """A confirmed group session does the module's scenario part (config/tracks.yaml, by default): the new hire's
+    module page marks the part done and says where it was played; the quiz is still hers to take."""
+    from course import group
+    from progress import group_sessions
+    from progress.db import Database, make_engine
+
+    course = real_course()
+    open_app("demo-chef")  # seeds the demo
+    module = next(m for m in course.modules.values() if m.id == "grazoner")
+    scenario_id = module.scenarios[0]
+    database = Database(make_engine(f"sqlite:///{demo_env}"))
+    now = group_sessions.utcnow()
+    screen = group_sessions.start(database, course, "demo-chef", "sbf", scenario_id, "sv", now)
+    group_sessions.join(database, "demo-nyanstalld", screen.code, now)
+    while screen.ending is None:
+        group_sessions.reveal(database, course, "demo-chef", screen.id, screen.step_no, now)
+        screen = group_sessions.follow(database, course, "demo-chef", screen.id, screen.step_no,
+                                       screen.choice_order[0], now)
+    group_sessions.end(database, course, "demo-chef", screen.id, now)
+    group_sessions.confirm_attendance(database, course, "demo-chef", screen.id, ["demo-nyanstalld"], now)
+    assert group.module_of(course, scenario_id) is module
+
+    page = open_app("demo-nyanstalld", modul=module.id, **{"del": "0"})
+    shown = text_of(page)
+    assert "Du spelade scenariot i en gruppövning på arbetsplatsträffen" in shown, shown
+    part = next(b for b in page.button if b.key == "part-0")
+    assert part.label == f"{course.scenarios[scenario_id].title} (klar)"  # the part is done

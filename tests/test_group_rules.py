@@ -254,3 +254,148 @@ def test_a_valid_section_loads_and_a_wrong_value_is_a_schema_error(content):
     path.write_text(path.read_text(encoding="utf-8").replace("prov: nothing", "prov: none"), encoding="utf-8")
     codes = {p.code for p in load_course(content).problems}
     assert codes == {"E103"}, codes
+
+
+# --- what a confirmed group session counts for in the learner's round (course.rules.current_round) -------------
+
+from dataclasses import dataclass, replace as replaced  # noqa: E402
+from datetime import date  # noqa: E402
+
+from course import rules  # noqa: E402
+from course.rules import LastDone, Status  # noqa: E402
+
+AT = datetime(2026, 3, 2, 12, 0)
+HELD = date(2026, 3, 2)
+NEVER = LastDone(None, None, False)
+
+
+@dataclass(frozen=True)
+class Rec:
+    """A record of a confirmed group session as the rules read it."""
+
+    scenario_id: str = "prov-middag"
+    module_id: str = "prov"
+    content_version: str = "v1"
+    held_on: date = HELD
+    ending: str | None = "bra"
+    confirmed_at: datetime = AT
+
+
+@dataclass(frozen=True)
+class Att:
+    """An attempt as the rules read it."""
+
+    item_id: str
+    kind: str = "scenario"
+    started_at: datetime = AT + timedelta(hours=1)
+    finished_at: datetime | None = AT + timedelta(hours=1)
+    outcome: str | None = None
+    score_percent: float | None = None
+    content_version: str = "v1"
+    module_id: str = "prov"
+
+
+PASSED_QUIZ = Att("prov-fragor", "quiz", outcome=rules.PASSED, score_percent=100.0)
+
+
+def group_round(module, records, attempts=(), done=NEVER, config=None, other_languages=None):
+    return rules.current_round(module, "v1", done, attempts, other_languages, records, config)
+
+
+def progress(current, today=HELD):
+    return rules.module_progress(current, today - timedelta(days=3), today, rules.DueRules(30, 12))
+
+
+def test_a_group_session_that_does_not_qualify_counts_for_nothing(fixture_course):
+    module = fixture_course.modules["prov"]
+    done = LastDone(AT - timedelta(days=10), 90.0, False)
+    cases = {
+        "another content version": ([Rec(content_version="old")], NEVER, None),
+        "confirmed before the last completion": ([Rec(confirmed_at=done.at - timedelta(days=1))], done, None),
+        "its module counts group sessions for nothing": ([Rec()], NEVER, GroupSessions(modules={"prov": "nothing"})),
+        "all count for nothing": ([Rec()], NEVER, GroupSessions(counts_for="nothing")),
+        "another module's record": ([Rec(module_id="annat")], NEVER, None),
+        "a scenario the module does not have": ([Rec(scenario_id="annat-scenario")], NEVER, None),
+    }
+    for name, (records, last, config) in cases.items():
+        # everything else of the round done (a refresher round asks for one scenario, the one not seen)
+        rest = [PASSED_QUIZ, Att("prov-gava")] if last is NEVER else [PASSED_QUIZ]
+        current = group_round(module, records, rest, last, config)
+        assert current.group == () and "prov-middag" not in current.finished_scenarios, name
+        assert not current.complete, name
+        assert progress(group_round(module, records, (), last, config)).started is False, name
+        assert progress(current).group_done == (), name
+
+
+def test_a_group_session_counts_for_the_scenario_part_and_the_quiz_is_still_the_person_s(fixture_course):
+    module = fixture_course.modules["prov"]
+    record = Rec()
+    current = group_round(module, [record])
+    assert current.group == (record,) and current.finished_scenarios == {"prov-middag"}
+    assert not current.complete and current.started_at == AT
+    shown = progress(current)
+    assert shown.started and shown.status == Status.IN_PROGRESS and shown.finished_scenarios == {"prov-middag"}
+    assert shown.group_done_on("prov-middag") == HELD and shown.group_done_on("prov-gava") is None
+    assert rules.parts_done(shown) == 1 and rules.next_part(rules.parts(module, shown), shown) == 1
+    # the other scenario played alone: still not complete without the quiz
+    assert not group_round(module, [record], [Att("prov-gava")]).complete
+    complete = group_round(module, [record], [Att("prov-gava"), PASSED_QUIZ])
+    assert complete.complete and complete.started_at == AT  # the round began with the group session
+    assert rules.module_progress(complete, HELD, HELD, rules.DueRules()).quiz_passed
+    # a group session counts in a round as a scenario played alone does: both at once are one part
+    both = group_round(module, [record], [Att("prov-middag"), Att("prov-gava"), PASSED_QUIZ])
+    assert both.complete and both.finished_scenarios == {"prov-middag", "prov-gava"}
+
+
+def test_a_group_session_that_ended_before_an_ending_starts_the_round_but_plays_nothing_through(fixture_course):
+    module = fixture_course.modules["prov"]
+    current = group_round(module, [Rec(ending=None)], [Att("prov-gava"), PASSED_QUIZ])
+    assert current.group and current.finished_scenarios == {"prov-gava"} and not current.complete
+    shown = progress(group_round(module, [Rec(ending=None)]))
+    assert shown.started and shown.status == Status.IN_PROGRESS and shown.group_done == ()
+
+
+def test_in_a_refresher_round_the_scenario_played_in_the_group_session_is_the_one_asked_for(fixture_course):
+    module = fixture_course.modules["prov"]
+    done = LastDone(AT - timedelta(days=400), 90.0, False)
+    before = [Att("prov-middag", started_at=done.at - timedelta(days=2), finished_at=done.at - timedelta(days=2)),
+              Att("prov-gava", started_at=done.at - timedelta(days=1), finished_at=done.at - timedelta(days=1))]
+    assert group_round(module, [], before, done).required == ("prov-middag",)  # played longest ago
+    record = Rec(scenario_id="prov-gava")
+    current = group_round(module, [record], before, done)
+    assert current.required == ("prov-gava",) and current.finished_scenarios == {"prov-gava"}
+    assert not current.complete
+    assert group_round(module, [record], [*before, PASSED_QUIZ], done).complete
+    # a group session before the completion counts as a scenario seen: the refresher asks for the other one
+    earlier = Rec(scenario_id="prov-gava", confirmed_at=done.at - timedelta(hours=1))
+    assert group_round(module, [earlier], before[:1], done).required == ("prov-middag",)
+    assert group_round(module, [], before[:1], done).required == ("prov-gava",)
+
+
+def test_a_group_session_in_another_language_starts_the_round_but_its_scenario_is_that_language_s(fixture_course):
+    module = fixture_course.modules["prov"]
+    english = Rec(scenario_id="prov-middag-en", content_version="v-en")
+    current = group_round(module, [english], other_languages={"prov-en": "v-en"})
+    assert current.started_elsewhere and current.group == () and current.finished_scenarios == frozenset()
+    assert progress(current).status == Status.IN_PROGRESS
+    stale = replaced(english, content_version="v-en-old")
+    assert not group_round(module, [stale], other_languages={"prov-en": "v-en"}).started_elsewhere
+
+
+def test_what_a_group_session_counts_for_is_part_of_the_rules_version(content):
+    before = loaded(content).rules_version
+    append_section(content, "group_sessions:\n  counts_for: scenario_part\n  modules:\n    prov: nothing\n")
+    changed = loaded(content)
+    assert changed.rules_version != before, "a changed counts_for makes the dashboard's day counts again"
+    assert loaded(content).rules_version == changed.rules_version  # and it is stable
+
+
+def test_a_group_session_after_a_completion_counts_for_the_next_round_and_the_page_stays_on_the_completion(
+        fixture_course):
+    module = fixture_course.modules["prov"]
+    recent = LastDone(AT - timedelta(days=20), 100.0, False)
+    shown = progress(group_round(module, [Rec()], (), recent))
+    assert shown.status == Status.DONE and shown.started and shown.finished_scenarios == {"prov-middag"}
+    assert rules.done_for_now(shown, HELD, 14) and rules.opens_on_completion(shown, HELD, 14)
+    resumed = progress(group_round(module, [Rec()], [Att("prov-fragor", "quiz", finished_at=None)], recent))
+    assert not rules.opens_on_completion(resumed, HELD, 14)  # a part the person began: the page shows it

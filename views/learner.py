@@ -433,6 +433,12 @@ def scenario_part(page: learner.ModulePage) -> None:
     module, played = page.module, page.scenario
     scenario = course.scenarios[played.scenario_id]
     st.header(scenario.title)
+    in_group = page.group_done_on[page.current] if page.group_done_on else None
+    if in_group is not None and played.attempt is None:  # played at a workplace meeting: done, and may be replayed
+        st.success(t("scenario_done_in_group", day=in_group.isoformat()))
+        if page.next_part is not None:
+            st.button(t("scenario_next_part"), type="primary", key="next-part-group", on_click=_open_module,
+                      args=(module.id, page.next_part))
     if played.attempt is None:
         if scenario.summary:
             st.write(scenario.summary)

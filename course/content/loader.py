@@ -121,11 +121,12 @@ class Course:
 
     @cached_property
     def rules_version(self) -> str:
-        """What status depends on besides the records: the tracks, the follow-up settings, material changes."""
+        """What status depends on besides the records: the tracks, the follow-up settings, material changes, and
+        what a group session counts for (a record that starts a module, or not)."""
         material = {m.id: str(m.material_change) for m in self.modules.values() if m.material_change}
         # a track's translated title is no rule: changing it counts nothing again
         data = json.dumps([[t.model_dump(exclude={"translations"}) for t in self.tracks.values()],
-                           self.follow_up.model_dump(), material],
+                           self.follow_up.model_dump(), material, self.group_sessions.model_dump()],
                           sort_keys=True, default=str)
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
