@@ -14,7 +14,19 @@ same transaction, audited. What still decides someone's status is never culled, 
   version), with their answers: they are what the learner is in the middle of;
 - the latest attempt of each scenario and quiz per person (the next one is numbered from it, and a new draw
   avoids its questions), and the diagnostic a kept waiver rests on;
-- the latest confirmation of the guidelines per person and track.
+- the latest confirmation of the guidelines per person and track;
+- the records of group sessions (group_session_records) that may count for the round in progress (on the current
+  content version of their scenario's module, confirmed after the latest completion or waiver: what
+  course.rules.current_round counts), the latest per person and scenario and the latest there that reached an
+  ending (where the round in progress began, as states.rebuild reads it, and which scenarios a refresher round
+  counts as played), and those the annual report counts (held this calendar year or last).
+
+Group sessions (`gruppovningar`): an ended session started before the cutoff loses its events, vote counts, who
+joined and any ballots; its row goes with it unless one of its records is kept (a record names its session, and
+the annual report and the dashboard read the session's unit through it), so a kept row is only what the records
+need. A session still open is not culled: the run ends it (group_sessions.end_abandoned_in, after the culling, so
+that a dry run lists what the run deletes) and the next run culls it. Analys reads the votes from the 'revealed'
+events: a culled session leaves its figures, whether its row stays or not.
 
 A completion whose answer is culled keeps its row and loses the link (`trigger_step_id`, migration 0010). The
 rollups (topic tallies, module states, daily status counts) hold counts without names and are never touched, so
@@ -61,8 +73,9 @@ from progress import audit, group_sessions
 from progress.access import SYSTEM, NotPermitted, Viewer, employed_on, is_employed, require_admin_in
 from progress.attempts import utcnow
 from progress.db import PROJECT_ROOT, Database
-from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, GroupSession,
-                             GroupSessionRecord, ModuleState, Person, Reflection, SentMessage, Step, Unit, Waiver)
+from progress.models import (Attempt, Attestation, AuditEvent, Base, Certificate, Completion, GroupBallot,
+                             GroupParticipant, GroupSession, GroupSessionEvent, GroupSessionRecord, GroupVoteCount,
+                             ModuleState, Person, Reflection, SentMessage, Step, Unit, Waiver)
 
 KEEP = "keep"
 RETENTION_FILE = "retention.yaml"
@@ -89,6 +102,13 @@ RECORD_TYPES = (
     RecordType("genomforanden", "Genomförda moduler och moduler klarade via diagnos", ("completions", "waivers"),
                "äldre genomföranden raderas; det senaste per person och modul finns kvar, liksom det som "
                "årsrapporten räknar (i år och i fjol)"),
+    RecordType("gruppovningar", "Gruppövningar på arbetsplatsträffen",
+               ("group_sessions", "group_events", "group_vote_counts", "group_ballots", "group_participants",
+                "group_session_records"),
+               "avslutade gruppövningar raderas med förloppet, rösternas antal och vilka som anslöt, liksom "
+               "deltagandena i dem; ett deltagande finns kvar om det kan räknas i personens pågående omgång, är "
+               "det senaste per person och scenario eller räknas i årsrapporten (i år och i fjol), och övningens "
+               "rad finns då kvar utan förloppet; gallrade övningar försvinner ur Analys (hur grupperna röstade)"),
     RecordType("bekraftelser", "Bekräftelser av riktlinjerna", ("attestations",),
                "äldre bekräftelser raderas; den senaste per person och spår finns kvar"),
     RecordType("reflektioner", "Egna reflektioner", ("reflections",), "raderas"),
@@ -258,12 +278,17 @@ class RetentionPlan:
     audit_cutoff: datetime | None = None
     audit_events: int = 0
     people: list[str] = field(default_factory=list)  # ids of people who have left, to anonymise
+    # ended group sessions past their time: their events, counts, joins and ballots go (GROUP_SESSION_PARTS);
+    # ids["group_sessions"] are those of them whose row goes too (no record of theirs is kept)
+    group_sessions: list[int] = field(default_factory=list)
+    group_rows: dict[str, int] = field(default_factory=dict)  # how many rows of each GROUP_SESSION_PARTS table
 
     def counts(self) -> dict[str, int]:
         """Rows per table: deleted, or (people) anonymised."""
         counts = {table: len(self.ids.get(table, ())) for table in
                   ("attempts", "completions", "waivers", "attestations", "reflections", "certificates",
-                   "sent_messages")}
+                   "sent_messages", "group_sessions", "group_session_records")}
+        counts.update({table: self.group_rows.get(table, 0) for table in GROUP_SESSION_PARTS})
         counts.update(steps=self.answers, audit_events=self.audit_events, people=len(self.people))
         return counts
 
@@ -280,6 +305,11 @@ class RetentionPlan:
     @property
     def empty(self) -> bool:
         return not any(self.counts().values())
+
+
+# What a group session is made of besides its row and its records, by session_id: all of it goes with the session.
+GROUP_SESSION_PARTS = {"group_events": GroupSessionEvent, "group_vote_counts": GroupVoteCount,
+                       "group_participants": GroupParticipant, "group_ballots": GroupBallot}
 
 
 def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
@@ -341,6 +371,60 @@ def _in_round(course: Course, done_at: dict, person_id: str, module_id: str, kin
     return False
 
 
+def _group_record_may_count(course: Course, done_at: dict, module_of: dict[str, str], person_id: str,
+                            module_id: str, scenario_id: str, version: str, confirmed_at: datetime) -> bool:
+    """May this record of a group session count for the round in progress of its module (course.rules.
+    current_round): made on the current version of the module its scenario is in (a translation has its own),
+    and confirmed after the latest completion or waiver? Whether the track rules count group sessions at all is
+    not asked: that is a setting, and may be set back."""
+    module = module_of.get(scenario_id)
+    if module is None or version != course.module_version(module):
+        return False  # a module since changed, or a scenario removed: the record no longer counts for a round
+    since = done_at.get((person_id, module_id))
+    return since is None or confirmed_at > since
+
+
+def _plan_group_sessions(session: Session, course: Course, plan: RetentionPlan, cutoff: datetime,
+                         today: date) -> None:
+    """Ended sessions started before `cutoff`, and the records from before it that nothing needs any more
+    (see the module's docstring): into `plan`."""
+    record = GroupSessionRecord
+    held_before = _report_floor(cutoff, today)[0].date()  # the annual report counts this year's and last year's
+    done_at = _done_at(session)
+    module_of = {scenario_id: module_id for module_id, module in course.modules.items()
+                 for scenario_id in module.scenarios}
+    by = (record.person_id, record.scenario_id)
+    latest = select(*by, func.max(record.confirmed_at).label("at")).group_by(*by).subquery()
+    latest_ending = (select(*by, func.max(record.confirmed_at).label("at")).where(record.ending.is_not(None))
+                     .group_by(*by).subquery())
+    culled: list[int] = []
+    culled_of: dict[int, int] = {}  # session -> how many of its records go
+    for row in session.execute(
+            select(record.id, record.session_id, record.person_id, record.module_id, record.scenario_id,
+                   record.content_version, record.confirmed_at)
+            .join(latest, and_(record.person_id == latest.c.person_id, record.scenario_id == latest.c.scenario_id))
+            .outerjoin(latest_ending, and_(record.person_id == latest_ending.c.person_id,
+                                           record.scenario_id == latest_ending.c.scenario_id))
+            .where(record.held_on < held_before, record.confirmed_at < latest.c.at,
+                   or_(record.ending.is_(None), record.confirmed_at < latest_ending.c.at))
+            .order_by(record.id)):
+        if not _group_record_may_count(course, done_at, module_of, *row[2:]):
+            culled.append(row.id)
+            culled_of[row.session_id] = culled_of.get(row.session_id, 0) + 1
+    past = select(GroupSession.id).where(GroupSession.started_at < cutoff, GroupSession.ended_at.is_not(None))
+    plan.group_sessions = list(session.scalars(past.order_by(GroupSession.id)))
+    records_of = dict(session.execute(select(record.session_id, func.count()).where(record.session_id.in_(past))
+                                      .group_by(record.session_id)).all())
+    # a session keeps its row while one of its records is kept (the foreign key, and the unit the figures read)
+    plan.ids["group_sessions"] = [session_id for session_id in plan.group_sessions
+                                  if records_of.get(session_id, 0) == culled_of.get(session_id, 0)]
+    plan.ids["group_session_records"] = culled
+    plan.group_rows = {table: sum(session.scalar(select(func.count()).select_from(model)
+                                                 .where(model.session_id.in_(chunk)))
+                                  for chunk in _chunks(plan.group_sessions))
+                       for table, model in GROUP_SESSION_PARTS.items()}
+
+
 def _plan(session: Session, course: Course, policy: RetentionPolicy, today: date) -> RetentionPlan:
     plan = RetentionPlan(today, policy)
     cutoff = lambda key: policy.cutoff(key, today)  # noqa: E731 - short and local
@@ -351,6 +435,8 @@ def _plan(session: Session, course: Course, policy: RetentionPolicy, today: date
                                               done_cutoff, year_start)
         plan.ids["waivers"] = _not_latest(session, Waiver, ("person_id", "module_id"), "waived_at", done_cutoff,
                                           year_start)
+    if cutoff("gruppovningar"):
+        _plan_group_sessions(session, course, plan, cutoff("gruppovningar"), today)
     if cutoff("bekraftelser"):
         plan.ids["attestations"] = _not_latest(session, Attestation, ("person_id", "track_id"), "attested_at",
                                                cutoff("bekraftelser"))
@@ -445,12 +531,17 @@ def _rows(session: Session, table: str, where) -> Iterator[dict]:
 def _plan_rows(session: Session, plan: RetentionPlan) -> Iterator[tuple[str, Iterator[dict]]]:
     """(file name, rows) of everything the plan culls, as it is before the culling."""
     keys = {"completions": "id", "waivers": "id", "attestations": "id", "reflections": "id", "sent_messages": "id",
-            "certificates": "code", "attempts": "id"}
+            "certificates": "code", "attempts": "id", "group_session_records": "id", "group_sessions": "id"}
     for table, key in keys.items():
         ids = plan.ids.get(table) or []
         if ids:
             column = _table(table).c[key]
             yield f"{table}.jsonl", (row for chunk in _chunks(ids) for row in _rows(session, table, column.in_(chunk)))
+    for table in GROUP_SESSION_PARTS:
+        if plan.group_rows.get(table):
+            column = _table(table).c.session_id
+            yield f"{table}.jsonl", (row for chunk in _chunks(plan.group_sessions)
+                                     for row in _rows(session, table, column.in_(chunk)))
     if plan.answer_attempts:
         column = _table("steps").c.attempt_id
         yield "steps.jsonl", (row for chunk in _chunks(plan.answer_attempts)
@@ -552,6 +643,14 @@ def _cull(session: Session, found: RetentionPlan) -> None:
                               (Certificate, Certificate.code, "certificates")):
         for chunk in _chunks(found.ids.get(table, [])):
             session.execute(delete(model).where(key.in_(chunk)))
+    # group sessions: the records, then what the sessions are made of, then the rows no kept record names
+    for chunk in _chunks(found.ids.get("group_session_records", [])):
+        session.execute(delete(GroupSessionRecord).where(GroupSessionRecord.id.in_(chunk)))
+    for chunk in _chunks(found.group_sessions):
+        for model in GROUP_SESSION_PARTS.values():
+            session.execute(delete(model).where(model.session_id.in_(chunk)))
+    for chunk in _chunks(found.ids.get("group_sessions", [])):
+        session.execute(delete(GroupSession).where(GroupSession.id.in_(chunk)))
     if found.audit_cutoff is not None:
         audit.cull_before(session, found.audit_cutoff)
     for person_id in found.people:

@@ -27,6 +27,16 @@ def test_every_key_the_views_use_exists():
         assert any(key.startswith(prefix) for key in table("sv")), prefix
 
 
+def test_every_record_type_of_the_retention_has_its_words():
+    """The data-protection pages name each record type by a key made from it (f"dp_type_{key}"): a new type
+    without them showed its key."""
+    from progress.privacy import RECORD_TYPES
+
+    missing = [f"{prefix}{kind.key}" for kind in RECORD_TYPES for prefix in ("dp_type_", "dp_effect_")
+               if f"{prefix}{kind.key}" not in table("sv")]
+    assert not missing, missing
+
+
 def test_placeholders_match_between_languages():
     for key, swedish in table("sv").items():
         assert set(re.findall(r"{(\w+)}", swedish)) == set(re.findall(r"{(\w+)}", table("en")[key])), key

@@ -727,3 +727,193 @@ def test_migration_0010_goes_down_and_up_and_refuses_to_go_down_over_a_culled_an
     with pytest.raises(RuntimeError, match="nedgraderingen avbryts"):
         migrate_to(engine, "0009")
     assert nullable()
+
+
+# --- retention of group sessions (gruppovningar) ----------------------------------------------------------------
+
+GROUP_DAY = date(2026, 10, 15)  # a fixed day: the cutoff (12 months) falls in last year, after its first day
+GROUP_POLICY = privacy.RetentionPolicy({**dict.fromkeys(privacy.TYPES), "gruppovningar": 12}, "Testbeslut", "test")
+GROUP_KEYS = {"group_sessions": ("id",), "group_events": ("session_id", "seq"),
+              "group_vote_counts": ("session_id", "step_no", "choice_index"),
+              "group_participants": ("session_id", "person_id"),
+              "group_ballots": ("session_id", "step_no", "person_id"),
+              "group_session_records": ("session_id", "person_id")}
+GROUP_PARTS = ("group_events", "group_vote_counts", "group_participants", "group_ballots")
+
+
+def group_rows(db) -> dict[str, set[tuple]]:
+    """Every row of the group tables, by a key that names its session first."""
+    with db.read() as session:
+        return {table: {tuple(row) for row in session.execute(select(*(Base.metadata.tables[table].c[c]
+                                                                          for c in columns)))}
+                for table, columns in GROUP_KEYS.items()}
+
+
+def of_sessions(rows: dict[str, set[tuple]], session_ids) -> dict[str, set[tuple]]:
+    return {table: {row for row in found if row[0] in session_ids} for table, found in rows.items()}
+
+
+def held(db, course, at: datetime, confirmed=(), to_an_ending: bool = True, ended: bool = True) -> int:
+    """A session of GROUP_SCENARIO led by 'chef' for u1 on `at`: p1 joins and votes; unless left open, the vote is
+    revealed, the group follows 'Tacka ja' to its ending (or stops at the start), the session ends and `confirmed`
+    are confirmed."""
+    screen = groups.start(db, course, "chef", "u1", GROUP_SCENARIO, "sv", at)
+    groups.join(db, "p1", screen.code, at)
+    assert groups.vote(db, course, "p1", screen.id, 0, 1, at) == "counted"
+    if ended:
+        groups.reveal(db, course, "chef", screen.id, 0, at)
+        if to_an_ending:
+            groups.follow(db, course, "chef", screen.id, 0, 1, at)
+        groups.end(db, course, "chef", screen.id, at + timedelta(minutes=30))
+        if confirmed:
+            groups.confirm_attendance(db, course, "chef", screen.id, list(confirmed), at + timedelta(minutes=40))
+    return screen.id
+
+
+def group_history(db, course) -> dict[str, int]:
+    """Sessions over three years, against GROUP_DAY with 12 months (cutoff 2025-10-15; the annual report counts
+    from 2025-01-01):
+
+    - a (2024-02): p1, p2, p3, p4 confirmed. p1 completed the module after it and has later records; p3's record is
+      of a content version since changed; p2 never completed (it may count for the round in progress); p4
+      completed after it and has no other (the latest per person and scenario)
+    - b (2024-04): ended before an ending, nobody confirmed; c (2024-05): ended before an ending, p4 confirmed (p4's
+      latest, while a is the latest that reached an ending); d (2024-06): p1 and p3, as in a
+    - open (2024-08): never ended, p1's ballot still there
+    - e (2025-03, last year, before the cutoff): p1 (who completed again after it) and p3: the annual report counts them
+    - g (2026-09): p1, p2, p3; h (2026-08): ended, nobody confirmed; new_open (2026-10-14): under way
+    """
+    add_unit(db, "u1", manager_id="chef")
+    add_person(db, "chef", roles=("chef", "medarbetare"), start=date(2020, 1, 1))
+    for person_id in ("p1", "p2", "p3", "p4"):
+        add_person(db, person_id, start=date(2020, 1, 1))
+    nine = time(9)
+    found = {"a": held(db, course, datetime.combine(date(2024, 2, 1), nine), ("p1", "p2", "p3", "p4")),
+             "b": held(db, course, datetime.combine(date(2024, 4, 1), nine), to_an_ending=False),
+             "c": held(db, course, datetime.combine(date(2024, 5, 1), nine), ("p4",), to_an_ending=False),
+             "d": held(db, course, datetime.combine(date(2024, 6, 1), nine), ("p1", "p3"))}
+    for person_id in ("p1", "p4"):
+        play_module(Attempts(db, course, clock=Clock(datetime(2024, 7, 1, 9))), course, person_id)
+    found["open"] = held(db, course, datetime.combine(date(2024, 8, 1), nine), ended=False)
+    found["e"] = held(db, course, datetime.combine(date(2025, 3, 3), nine), ("p1", "p3"))
+    play_module(Attempts(db, course, clock=Clock(datetime(2025, 4, 1, 9))), course, "p1")
+    found["h"] = held(db, course, datetime.combine(date(2026, 8, 3), nine))
+    found["g"] = held(db, course, datetime.combine(date(2026, 9, 1), nine), ("p1", "p2", "p3"))
+    found["new_open"] = held(db, course, datetime.combine(date(2026, 10, 14), nine), ended=False)
+    with db.engine.begin() as connection:
+        connection.execute(GroupSessionRecord.__table__.update().where(
+            GroupSessionRecord.person_id == "p3", GroupSessionRecord.session_id.in_([found["a"], found["d"]]))
+            .values(content_version="gammal"))
+    states.rebuild(db, course)
+    return found
+
+
+def group_figures(db, course) -> dict:
+    """What retention of group sessions must leave as it was: where each learner stands, the module states
+    rebuilt from the records, and this year's annual report (its group sessions against last year's)."""
+    attempts = Attempts(db, course)
+    states.rebuild(db, course)
+    with db.read() as session:
+        module_states = sorted(tuple(row) for row in session.execute(select(*ModuleState.__table__.c)))
+    return {"progress": {p: attempts.module_progress(p, "prov", date(2020, 1, 1), GROUP_DAY)
+                         for p in ("p1", "p2", "p3", "p4")},
+            "module_states": module_states,
+            "annual": build_report(db, SYSTEM, course, GROUP_DAY.year, today=GROUP_DAY)}
+
+
+def test_group_sessions_past_their_time_go_and_what_still_counts_stays(db, fixture_course, tmp_path):
+    from progress import group_analytics
+
+    s = group_history(db, fixture_course)
+    before = group_rows(db)
+    figures_before = group_figures(db, fixture_course)
+    report = figures_before["annual"]
+    assert (report.group_total.participations, report.previous_group_total.participations) == (3, 2), "g; e"
+    revealed_before = group_analytics.scenario_sessions(db, SYSTEM)[GROUP_SCENARIO]
+    with db.read() as session:
+        record_id = {(session_id, person_id): record_id for record_id, session_id, person_id in session.execute(
+            select(GroupSessionRecord.id, GroupSessionRecord.session_id, GroupSessionRecord.person_id))}
+    emptied = {s["a"], s["b"], s["c"], s["d"], s["e"]}  # ended and started before the cutoff
+    culled_records = {(s["a"], "p1"), (s["a"], "p3"), (s["d"], "p1"), (s["d"], "p3")}
+    expected = {table: {row for row in before[table] if row[0] in emptied} for table in GROUP_PARTS}
+    expected["group_session_records"] = culled_records
+    expected["group_sessions"] = {(s["b"],), (s["d"],)}  # a, c and e keep their rows for the records kept
+    assert all(expected[table] for table in ("group_events", "group_vote_counts", "group_participants"))
+
+    # the dry run lists exactly that, and writes nothing
+    found = privacy.plan(db, SYSTEM, fixture_course, GROUP_POLICY, today=GROUP_DAY)
+    assert set(found.group_sessions) == emptied
+    assert found.ids["group_sessions"] == sorted([s["b"], s["d"]])
+    assert sorted(found.ids["group_session_records"]) == sorted(record_id[key] for key in culled_records)
+    counts = found.counts()
+    assert {table: counts[table] for table in GROUP_KEYS} == {table: len(rows) for table, rows in expected.items()}
+    (row,) = [row for row in found.by_type() if row[0].key == "gruppovningar"]
+    assert row[1:] == (12, date(2025, 10, 15), sum(len(rows) for rows in expected.values()))
+    assert sum(counts.values()) == row[3], "nothing but group sessions is culled"
+    assert group_rows(db) == before and not list(tmp_path.iterdir())
+
+    result = privacy.run(db, SYSTEM, fixture_course, GROUP_POLICY, tmp_path / "arkiv", today=GROUP_DAY)
+
+    assert result.plan.counts() == counts
+    after = group_rows(db)
+    still_open = {s["open"], s["new_open"]}  # not culled; ended by the same run, after the culling
+    closed = {table: rows - of_sessions(before, still_open)[table] for table, rows in before.items()}
+    assert {table: rows - of_sessions(after, still_open)[table] for table, rows in after.items()} == \
+           {table: closed[table] - expected[table] for table in GROUP_KEYS}, "exactly what was listed went"
+    assert result.ended_group_sessions == 2
+    for session_id in still_open:
+        assert {row for row in after["group_events"] if row[0] == session_id} > \
+               {row for row in before["group_events"] if row[0] == session_id}, "their events stay, and one more"
+    # what is kept: the rows a, c and e, without their events; every record that may still count (p2 in a), the
+    # latest per person and scenario (p4 in c) and the latest there that reached an ending (p4 in a), and those
+    # the annual report counts (e); the newer sessions whole
+    assert {(s["a"],), (s["c"],), (s["e"],)} <= after["group_sessions"]
+    assert not of_sessions(after, {s["a"], s["c"], s["e"]})["group_events"]
+    assert {(s["a"], "p2"), (s["a"], "p4"), (s["c"], "p4"), (s["e"], "p1"), (s["e"], "p3")} <= \
+           after["group_session_records"]
+    assert of_sessions(after, {s["g"], s["h"]}) == of_sessions(before, {s["g"], s["h"]})
+    assert group_figures(db, fixture_course) == figures_before, "learners, states and the annual report as they were"
+    # Analys: the culled sessions leave the figures of how groups voted
+    assert group_analytics.scenario_sessions(db, SYSTEM)[GROUP_SCENARIO] == revealed_before - 5
+
+    with zipfile.ZipFile(result.archive) as archive:
+        names = set(archive.namelist())
+        for table, columns in GROUP_KEYS.items():
+            name = f"{table}.jsonl"
+            rows = [json.loads(line) for line in archive.read(name).splitlines()] if name in names else []
+            assert {tuple(r[c] for c in columns) for r in rows} == expected[table], table
+            assert len(rows) == len(expected[table])
+        manifest = json.loads(archive.read("manifest.json"))
+    (typed,) = [t for t in manifest["typer"] if t["typ"] == "gruppovningar"]
+    assert typed["rader"] == row[3] and "Analys" in typed["vad_som_hander"]
+    (event,) = _events(db, audit.RETENTION)
+    assert json.loads(event.detail)["counts"] == counts
+
+    # the next run culls the session left open, now that it has ended, and nothing else
+    again = privacy.run(db, SYSTEM, fixture_course, GROUP_POLICY, tmp_path / "arkiv", today=GROUP_DAY)
+    assert again.plan.ids["group_sessions"] == [s["open"]] and not again.plan.ids["group_session_records"]
+    assert again.plan.counts()["group_events"] == len(of_sessions(after, {s["open"]})["group_events"])
+    assert not of_sessions(group_rows(db), {s["open"]})["group_events"]
+    assert privacy.plan(db, SYSTEM, fixture_course, GROUP_POLICY, today=GROUP_DAY).empty
+
+
+def test_group_sessions_kept_by_the_policy_stay_whatever_else_is_culled(db, fixture_course, tmp_path):
+    s = group_history(db, fixture_course)
+    before = group_rows(db)
+    policy = privacy.RetentionPolicy({**{key: 12 for key in privacy.TYPES}, "gruppovningar": None}, "Beslut", "t")
+    found = privacy.plan(db, SYSTEM, fixture_course, policy, today=GROUP_DAY)
+    assert found.counts()["attempts"] > 0, "other types are culled"
+    assert not found.group_sessions and all(found.counts()[table] == 0 for table in GROUP_KEYS)
+    (row,) = [row for row in found.by_type() if row[0].key == "gruppovningar"]
+    assert row[1:] == (None, None, 0)
+
+    result = privacy.run(db, SYSTEM, fixture_course, policy, tmp_path / "arkiv", today=GROUP_DAY)
+
+    still_open = {s["open"], s["new_open"]}
+    after = group_rows(db)
+    assert {table: rows - of_sessions(after, still_open)[table] for table, rows in after.items()} == \
+           {table: rows - of_sessions(before, still_open)[table] for table, rows in before.items()}
+    assert after["group_session_records"] == before["group_session_records"]
+    assert result.ended_group_sessions == 2
+    with zipfile.ZipFile(result.archive) as archive:
+        assert not {name for name in archive.namelist() if name.startswith("group_")}

@@ -83,7 +83,7 @@ for key, tables in (("svar", ("steps",)), ("forsok", ("attempts",)), ("genomfora
 rows.append((t("privacy_type_states"), counts["module_states"], t("privacy_why_states"), t("privacy_follows")))
 # group sessions: the person's own records and the sessions they led (never a vote: only counts are kept)
 rows.append((t("privacy_type_group"), counts["group_session_records"] + counts["group_sessions"],
-             t("privacy_why_group"), _people_how_long(policy)))
+             t("privacy_why_group"), _how_long(policy, "gruppovningar")))
 # st.table wraps the long texts (they are this code's own, and counts); nothing from the staff list is in it
 st.table(pd.DataFrame(rows, columns=[t("privacy_col_what"), t("privacy_col_count"), t("privacy_col_why"),
                                      t("privacy_col_how_long")]), hide_index=True, border="horizontal")
