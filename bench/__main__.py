@@ -5,6 +5,7 @@
     python -m bench --dashboard      also the manager dashboard at 60,000 people (bench/dashboard.py)
     python -m bench soak             200 learners answering for 60 s on SQLite and on PostgreSQL, then the check
     python -m bench profile          where the app server's time goes under 20 learners (needs py-spy)
+    python -m bench group            30 phones voting at once in a group session, on SQLite and PostgreSQL
 
 See bench/README.md. Only loopback traffic; every server started is stopped on exit, every database made dropped.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/__main__.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import profile, runner, servers, soak  # noqa: E402
+from bench import group, profile, runner, servers, soak  # noqa: E402
 
 
 def _bench_parser() -> argparse.ArgumentParser:
@@ -63,6 +64,43 @@ def _profile_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _group_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench group", description=group.__doc__.split("\n\n")[0])
+    p.add_argument("--phones", type=int, default=30, help="participants voting at once, distinct people (30)")
+    p.add_argument("--idle-seconds", type=float, default=10.0, help="seconds of the phones idle, polling (10)")
+    p.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both (both)")
+    p.add_argument("--keep", action="store_true", help="keep the store and the server log")
+    p.add_argument("--json", default=str(runner.RESULTS), help=f"where to write the results ({runner.RESULTS})")
+    return p
+
+
+def _group(argv: list[str]) -> int:
+    args = _group_parser().parse_args(argv)
+    if not 1 <= args.phones <= 80 or not 1 <= args.idle_seconds <= 300:  # the seed has about 120 employed people
+        print("--phones 1..80, --idle-seconds 1..300", file=sys.stderr)
+        return 2
+    results = []
+    started = datetime.now().isoformat(timespec="seconds")
+    load_start = [round(x, 2) for x in os.getloadavg()]
+
+    def each() -> int:
+        for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
+            result = group.group_check(database, args.phones, args.idle_seconds, keep=args.keep)
+            result.print()
+            results.append(result)
+        return 0
+
+    if code := servers.exit_code("group", each, "interrupted; servers stopped, databases dropped"):
+        return code
+    if results:
+        runner.save_results(Path(args.json), {"group": {
+            "started": started, "machine": servers.machine(), "load_average_start": load_start,
+            "settings": {"phones": args.phones, "idle_seconds": args.idle_seconds},
+            "databases": [r.summary() for r in results]}})
+        print(f"\nwrote {args.json}")
+    return 0 if results and all(r.ok for r in results) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     servers.stop_on_sigterm()
@@ -73,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return servers.exit_code("profile", lambda: profile.profile(args.learners, args.seconds, args.workload,
                                                                     args.database, args.raw))
+    if argv[:1] == ["group"]:
+        return _group(argv[1:])
     if argv[:1] == ["soak"]:
         args = _soak_parser().parse_args(argv[1:])
         if args.quick:
