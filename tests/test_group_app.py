@@ -191,3 +191,14 @@ def test_the_learner_s_module_page_says_the_scenario_was_played_in_a_group(demo_
     assert "Du spelade scenariot i en gruppövning på arbetsplatsträffen" in shown, shown
     part = next(b for b in page.button if b.key == "part-0")
     assert part.label == f"{course.scenarios[scenario_id].title} (klar)"  # the part is done
+
+
+def test_the_facilitator_s_page_and_the_phone_in_english(demo_env):
+    screen = open_app("demo-chef", FACILITATOR_PAGE, lang="en")
+    assert [title.value for title in screen.title] == ["Group mode"]
+    button(screen, "group_start").click().run()
+    assert not screen.exception, screen.exception
+    assert "have voted." in text_of(screen) and "Show the votes" in [b.label for b in screen.button]
+    phone = open_app("demo-medarbetare", JOIN_PAGE, lang="en", kod=printed_code(screen).replace(" ", ""))
+    assert "Your vote is anonymous. Only the number of votes per choice is shown." in text_of(phone)
+    assert [b.label for b in phone.button if (b.key or "").startswith("group-vote-button-")] == ["Vote"]
