@@ -22,6 +22,7 @@ from progress.db import Database
 from progress.models import AuditEvent, FacilitatorRight, Person, PersonRole, Unit
 from progress.unit_tree import UnitChoice
 from tests.conftest import migrate_to, open_app
+from tests.test_group_sessions import insert_people
 
 NOW = datetime(2026, 12, 8, 13, 0)
 TODAY = NOW.date()
@@ -42,11 +43,7 @@ def org(db) -> Database:
     with db.engine.begin() as connection:
         connection.execute(insert(Unit), [{"id": unit_id, "name": name, "kind": "enhet", "parent_id": parent,
                                            "manager_id": manager} for unit_id, name, parent, manager in UNITS])
-        connection.execute(insert(Person), [{"id": pid, "name": f"Namn {pid}", "unit_id": unit,
-                                             "start_date": TODAY - timedelta(days=900), "end_date": end}
-                                            for pid, unit, _, end in PEOPLE])
-        connection.execute(insert(PersonRole), [{"person_id": pid, "role": role}
-                                                for pid, _, roles, _ in PEOPLE for role in roles])
+        insert_people(connection, PEOPLE)
     return db
 
 

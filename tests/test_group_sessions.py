@@ -39,12 +39,17 @@ def org(db) -> Database:
             {"id": "enh", "name": "Enheten", "kind": "enhet", "parent_id": None, "manager_id": "chef"},
             {"id": "enh-2", "name": "Underenheten", "kind": "enhet", "parent_id": "enh", "manager_id": None},
             {"id": "annan", "name": "Annan enhet", "kind": "enhet", "parent_id": None, "manager_id": "chef2"}])
-        connection.execute(insert(Person), [{"id": pid, "name": f"Namn {pid}", "unit_id": unit,
-                                             "start_date": TODAY - timedelta(days=900), "end_date": end}
-                                            for pid, unit, _, end in PEOPLE])
-        connection.execute(insert(PersonRole), [{"person_id": pid, "role": role}
-                                                for pid, _, roles, _ in PEOPLE for role in roles])
+        insert_people(connection, PEOPLE)
     return db
+
+
+def insert_people(connection, people) -> None:
+    """`people` as (id, unit, roles, end date): employed for 900 days, named "Namn <id>"."""
+    connection.execute(insert(Person), [{"id": pid, "name": f"Namn {pid}", "unit_id": unit,
+                                         "start_date": TODAY - timedelta(days=900), "end_date": end}
+                                        for pid, unit, _, end in people])
+    connection.execute(insert(PersonRole), [{"person_id": pid, "role": role}
+                                            for pid, _, roles, _ in people for role in roles])
 
 
 def count(db: Database, model) -> int:
