@@ -144,6 +144,7 @@ def join_address(code: str) -> str:
     return f"{base}/{JOIN_PAGE}?{urlencode({'kod': code})}"
 
 
+@st.cache_data(max_entries=64, show_spinner=False)  # drawn again on every refresh of the screen: made once
 def qr_png(text: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(text, error="m").save(buffer, kind="png", scale=8, border=2, dark="#000000", light="#ffffff")
