@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -74,30 +75,41 @@ def _group_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _group(argv: list[str]) -> int:
-    args = _group_parser().parse_args(argv)
-    if not 1 <= args.phones <= 80 or not 1 <= args.idle_seconds <= 300:  # the seed has about 120 employed people
-        print("--phones 1..80, --idle-seconds 1..300", file=sys.stderr)
-        return 2
+def _per_database(name: str, args, run_one: Callable, settings: dict) -> list | int:
+    """`run_one(database)` for each of --databases, each result printed; then their summaries under `name` in
+    --json with the machine and the load. An exit code instead when interrupted (servers stopped, databases
+    dropped)."""
     results = []
     started = datetime.now().isoformat(timespec="seconds")
     load_start = [round(x, 2) for x in os.getloadavg()]
 
     def each() -> int:
         for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
-            result = group.group_check(database, args.phones, args.idle_seconds, keep=args.keep)
+            result = run_one(database)
             result.print()
             results.append(result)
         return 0
 
-    if code := servers.exit_code("group", each, "interrupted; servers stopped, databases dropped"):
+    if code := servers.exit_code(name, each, "interrupted; servers stopped, databases dropped"):
         return code
     if results:
-        runner.save_results(Path(args.json), {"group": {
+        runner.save_results(Path(args.json), {name: {
             "started": started, "machine": servers.machine(), "load_average_start": load_start,
-            "settings": {"phones": args.phones, "idle_seconds": args.idle_seconds},
-            "databases": [r.summary() for r in results]}})
+            "settings": settings, "databases": [r.summary() for r in results]}})
         print(f"\nwrote {args.json}")
+    return results
+
+
+def _group(argv: list[str]) -> int:
+    args = _group_parser().parse_args(argv)
+    if not 1 <= args.phones <= 80 or not 1 <= args.idle_seconds <= 300:  # the seed has about 120 employed people
+        print("--phones 1..80, --idle-seconds 1..300", file=sys.stderr)
+        return 2
+    results = _per_database("group", args, lambda database: group.group_check(
+        database, args.phones, args.idle_seconds, keep=args.keep),
+        {"phones": args.phones, "idle_seconds": args.idle_seconds})
+    if isinstance(results, int):
+        return results
     return 0 if results and all(r.ok for r in results) else 1
 
 
@@ -120,27 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         if not 1 <= args.learners <= 1000 or not 0 < args.seconds <= 3600 or not 0 <= args.double_send <= 1:
             print("--learners 1..1000, --seconds 0..3600, --double-send 0..1", file=sys.stderr)
             return 2
-        results = []
-        started = datetime.now().isoformat(timespec="seconds")
-        load_start = [round(x, 2) for x in os.getloadavg()]
-
-        def soak_each() -> int:
-            for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
-                log = Path(f"{args.log}.{database}.jsonl") if args.log else None
-                result = soak.soak(database, args.learners, args.seconds, double_send_rate=args.double_send,
-                                   keep=args.keep, log_path=log)
-                result.print()
-                results.append(result)
-            return 0
-
-        if code := servers.exit_code("soak", soak_each, "interrupted; servers stopped, databases dropped"):
-            return code
-        if results:
-            runner.save_results(Path(args.json), {"soak": {
-                "started": started, "machine": servers.machine(), "load_average_start": load_start,
-                "settings": {"learners": args.learners, "seconds": args.seconds, "double_send": args.double_send},
-                "databases": [r.summary() for r in results]}})
-            print(f"\nwrote {args.json}")
+        results = _per_database("soak", args, lambda database: soak.soak(
+            database, args.learners, args.seconds, double_send_rate=args.double_send, keep=args.keep,
+            log_path=Path(f"{args.log}.{database}.jsonl") if args.log else None),
+            {"learners": args.learners, "seconds": args.seconds, "double_send": args.double_send})
+        if isinstance(results, int):
+            return results
         return 0 if results and all(r.ok for r in results) else 1
     args = _bench_parser().parse_args(argv)
     defaults = (1, 3.0, 1.0) if args.quick else (3, 6.0, 3.0)

@@ -597,12 +597,7 @@ def group_check(database: str = "sqlite", phones: int = 30, idle_seconds: float 
     began = time.monotonic()
     db = None
     try:
-        if database == "sqlite":
-            url = f"sqlite:///{work / 'group.sqlite'}"
-        elif database == "postgresql":
-            url = resources.postgres_database("gransfall_group")
-        else:
-            raise BenchError(f"unknown database {database!r}: sqlite or postgresql")
+        url = resources.store_url(database, work, "group")
         result.database_url = url
         print(f"[{database}] seeding {EMPLOYEES} employees ...", flush=True)
         servers.seed(url, max(EMPLOYEES, phones + 40))

@@ -179,6 +179,15 @@ class Resources:
         self._cleanups.append(lambda: drop_postgres_database(url))
         return url
 
+    def store_url(self, database: str, work: Path, name: str) -> str:
+        """A new store for a run: a SQLite file `name`.sqlite in `work`, or a PostgreSQL database gransfall_`name`
+        dropped at close."""
+        if database == "sqlite":
+            return f"sqlite:///{work / f'{name}.sqlite'}"
+        if database == "postgresql":
+            return self.postgres_database(f"gransfall_{name}")
+        raise BenchError(f"unknown database {database!r}: sqlite or postgresql")
+
     def close(self) -> None:
         while self._cleanups:
             cleanup = self._cleanups.pop()

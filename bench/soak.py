@@ -30,7 +30,7 @@ from pathlib import Path
 from bench import servers
 from bench.learner import Answer, Learner, correct_option_texts
 from bench.measure import percentile_ms
-from bench.servers import BenchError, Resources, StreamlitServer
+from bench.servers import Resources, StreamlitServer
 from bench.streamlit_client import Session
 
 APP = servers.PROJECT_ROOT / "app.py"
@@ -240,12 +240,7 @@ def soak(database: str, learners: int, seconds: float, employees: int | None = N
     keep = keep or workdir is not None
     ok = False
     try:
-        if database == "sqlite":
-            url = f"sqlite:///{work / 'soak.sqlite'}"
-        elif database == "postgresql":
-            url = resources.postgres_database("gransfall_soak")
-        else:
-            raise BenchError(f"unknown database {database!r}: sqlite or postgresql")
+        url = resources.store_url(database, work, "soak")
         employees = employees or max(300, int(learners * 1.2) + 40)
         print(f"[{database}] seeding {employees} employees ...", flush=True)
         servers.seed(url, employees)
