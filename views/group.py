@@ -23,6 +23,7 @@ from progress import apt, facilitators, group_sessions
 from progress.attempts import utcnow
 from progress.viewer import NotPermitted
 from views.components.charts import plotly_chart
+from views.components.scenario_marks import LETTERS, draw_verdict
 from views.context import current_user, language, services, t, today
 
 svc = services()
@@ -32,8 +33,6 @@ user = current_user()
 REFRESH_SECONDS = 2  # the screen shows new votes within this; the phones poll as often (views/group_join.py)
 JOIN_PAGE = "gruppovning"  # the participants' page (app.py LEARNER_PAGES)
 SESSION_KEY = "group_session_id"  # the session this browser leads
-LETTERS = "ABCDEFGHIJ"
-ENDING_STYLE = {"bra": st.success, "delvis": st.warning, "svag": st.error}
 
 # Big type, readable from the back of a meeting room; the text colour on white is 12.6:1. Presenting hides the
 # menu and Streamlit's header, so that nothing but the scenario is on the display.
@@ -261,7 +260,7 @@ def draw_revealed(scenario, screen: group_sessions.GroupSessionView) -> None:
 
 
 def draw_ending(scenario, screen: group_sessions.GroupSessionView) -> None:
-    ENDING_STYLE[screen.ending](t(f"scenario_ending_{screen.ending}"))
+    draw_verdict(screen.ending)
     st.button(t("group_end"), type="primary", key="group-end-at-ending", icon=":material/flag:", on_click=_end,
               args=(screen.id,))
 

@@ -15,6 +15,7 @@ from course.plain import md_escape
 from progress import group_sessions
 from progress.attempts import utcnow
 from progress.viewer import NotPermitted
+from views.components.scenario_marks import LETTERS, draw_verdict
 from views.context import current_user, services, t, today
 
 svc = services()
@@ -23,8 +24,6 @@ user = current_user()
 
 REFRESH_SECONDS = 2  # as the facilitator's screen (views/group.py)
 JOINED_KEY = "group_joined"  # (code, session id) this browser has joined
-LETTERS = "ABCDEFGHIJ"
-ENDING_STYLE = {"bra": st.success, "delvis": st.warning, "svag": st.error}
 # At 375 px each choice wraps to three or four lines: a gap between them, and each circle by its first line,
 # show where one choice ends and the next begins.
 PHONE_STYLE = """<style>
@@ -153,7 +152,7 @@ def draw_phone() -> None:
             return
         st.markdown(scenario.nodes[phone.node_id].text)
         if phone.ending is not None:
-            ENDING_STYLE[phone.ending](t(f"scenario_ending_{phone.ending}"))
+            draw_verdict(phone.ending)
         elif phone.revealed:
             draw_revealed(scenario, phone)
         else:

@@ -29,6 +29,7 @@ from progress.db import StoreUnavailable, single_try
 from views import auth
 from views.components import pending as pending_view
 from views.components import quiz_widgets
+from views.components.scenario_marks import draw_verdict
 from views.context import current_user, language, services, status_label, t, today
 
 # Material icons render in every browser without an emoji font
@@ -36,7 +37,6 @@ from views.context import current_user, language, services, status_label, t, tod
 STATUS_BADGES = {Status.DONE: "green", Status.WAIVED: "green", Status.IN_PROGRESS: "orange",
                   Status.NOT_STARTED: "gray", Status.OVERDUE: "red"}
 DONE_ICON, TODO_ICON = ":material/check_circle:", ":material/radio_button_unchecked:"
-ENDING_STYLE = {"bra": st.success, "delvis": st.warning, "svag": st.error}
 
 svc = services()
 course = svc.content.course
@@ -462,7 +462,7 @@ def scenario_part(page: learner.ModulePage) -> None:
     node = played.node
     st.markdown(node.text)
     if node.is_ending:
-        ENDING_STYLE[node.ending](t(f"scenario_ending_{node.ending}"))
+        draw_verdict(node.ending)
         with st.container(horizontal=True):  # side by side at the start of the line, the way on first
             if page.next_part is not None:
                 st.button(t("scenario_next_part"), type="primary", key="next-part", on_click=_open_module,
