@@ -373,6 +373,13 @@ def person_tables() -> dict[str, list[str]]:
     return found
 
 
+def test_the_readable_extract_names_every_audited_action_in_words():
+    from course.documents.register_extract import ACTIONS
+
+    actions = {value for name, value in vars(audit).items() if name.isupper() and isinstance(value, str)}
+    assert actions and actions <= set(ACTIONS), actions - set(ACTIONS)
+
+
 def test_every_table_with_a_person_is_in_the_extract_and_the_erasure():
     found = person_tables()
     every = {table.name for table in Base.metadata.sorted_tables}
@@ -410,7 +417,8 @@ def test_the_register_extract_holds_everything_about_the_person(db, fixture_cour
     asked = fixture_course.questions[quiz_answers[0]["item"]].text  # the question's text, not its id
     for expected in ("Registerutdrag", NAME, EMAIL, "Genomförda moduler", "Provmodul", "Svar", asked,
                      "Jag tackar nej nästa gång.", "QWERT23456", "Påminnelse", "visade medarbetarsamtalet",
-                     "https://idp.example", "Gruppsessioner", fixture_course.scenarios[GROUP_SCENARIO].title):
+                     "https://idp.example", "Gruppsessioner", fixture_course.scenarios[GROUP_SCENARIO].title,
+                     "Rätt att leda gruppövningar", "gav rätt att leda gruppövningar"):
         assert expected in text, expected
     # the sessions the person led come with their events and counts; the others' ballots and joins do not
     led = {row["id"] for row in tables["group_sessions"]}

@@ -17,7 +17,8 @@ ACTIONS = {  # the audit log's actions (progress.audit), in words
     "rollandring": "ändrade roller", "installningar": "ändrade inställningar", "dataexport": "dataexport",
     "registerutdrag": "tog ut ett registerutdrag", "gallring": "gallring", "radering": "radering",
     "export_granskningslogg": "exporterade granskningsloggen", "verifiera_intyg": "verifierade ett intyg",
-    "inloggning_nekad": "inloggning nekad"}
+    "inloggning_nekad": "inloggning nekad", "samtalsledare_ratt_given": "gav rätt att leda gruppövningar",
+    "samtalsledare_ratt_borttagen": "tog bort rätt att leda gruppövningar"}
 ATTEMPT_KINDS = {"scenario": "scenario", "quiz": "quiz", "diagnostic": "diagnos", "booster": "repetition"}
 OUTCOMES = {PASSED: "godkänd", FAILED: "underkänd", TOPIC_QUIZ_DONE: "klar", "bra": "bra", "delvis": "delvis",
             "svag": "svag"}
@@ -137,6 +138,10 @@ def register_extract_pdf(extract: dict, organisation=None, course=None, generate
     _section(story, "Gruppsessioner", ["Scenario", "Dag", "Ledde du den?", "Bekräftade deltagare"],
              _group_rows(tables, meta["person_id"], course.scenarios if course is not None else {}),
              [0.5, 0.15, 0.15, 0.2])
+    you = lambda who: "du" if who == meta["person_id"] else (who or "–")  # noqa: E731
+    _section(story, "Rätt att leda gruppövningar", ["Vem", "Enhet", "Given", "Av"],
+             [[you(row["person_id"]), row["unit_id"], _day(row["granted_at"]), you(row["granted_by"])]
+              for row in tables.get("facilitator_rights", [])], [0.25, 0.35, 0.15, 0.25])
     _section(story, "Egna reflektioner", ["Modul", "Delad med chefen", "Text", "Ändrad"],
              [[module(row["module_id"]), "ja" if row["shared"] else "nej", row["text"], _day(row["updated_at"])]
               for row in tables.get("reflections", [])], [0.2, 0.12, 0.55, 0.13])
