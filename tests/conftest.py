@@ -87,10 +87,21 @@ def _database(url: str) -> Database:
     return database
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo store as the app's first run makes it (migrated, then the demo seed on the real course), made
+    once per test process: seeding took seconds, and a hundred tests start from it."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.sqlite"
+    seeded_sqlite(path, loaded(PROJECT_ROOT))
+    assert not path.with_name(path.name + "-wal").exists(), "the copy would miss what the WAL still holds"
+    return path
+
+
 @pytest.fixture
-def demo_env(tmp_path, monkeypatch):
-    """The app in demo mode on a fresh SQLite file of its own (seeded by the app's first run)."""
+def demo_env(tmp_path, monkeypatch, demo_template):
+    """The app in demo mode on a SQLite file of its own: a copy of the demo store the app's first run makes."""
     database = tmp_path / "demo.sqlite"
+    shutil.copyfile(demo_template, database)
     monkeypatch.setenv("COURSE_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("COURSE_AUTH", "demo")
     monkeypatch.delenv("COURSE_CONTENT_ROOT", raising=False)
@@ -164,15 +175,14 @@ def migrate_to(engine, revision: str) -> None:
     run(engine, revision, command.upgrade if revision == "head" else command.downgrade)
 
 
-# With pytest-xdist (scripts/test runs `-n 2 --dist loadgroup`), the tests that start app servers and browsers
-# run one after another on one worker, and everything else (AppTest, the engine, the store) on the other: two
-# browser tests side by side on two cores starve each other's servers, and their waits time out.
-SERVER_TEST_FILES = {"test_browser.py", "test_deploy.py", "test_group_browser.py", "test_group_load.py",
-                     "test_journeys.py", "test_learner_server.py",
-                     "test_load.py", "test_oidc_login.py", "test_untrusted_browser.py"}
+# With pytest-xdist (scripts/test runs `-n 3 --dist loadfile`) each file runs whole on one worker, so a file's
+# servers, browser and seeded stores are made once. The files that start servers and browsers take the longest:
+# they go first, so that the many short files fill in beside them instead of one of them running alone at the end.
+SERVER_TEST_FILES = ("test_journeys.py", "test_oidc_login.py", "test_deploy.py", "test_untrusted_browser.py",
+                     "test_group_load.py", "test_group_browser.py", "test_browser.py", "test_learner_server.py",
+                     "test_load.py")  # the longest first
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if item.path.name in SERVER_TEST_FILES:
-            item.add_marker(pytest.mark.xdist_group("servers"))
+    first = {name: rank for rank, name in enumerate(SERVER_TEST_FILES)}
+    items.sort(key=lambda item: first.get(item.path.name, len(first)))  # stable: each file keeps its order

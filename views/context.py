@@ -34,9 +34,14 @@ def demo_mode() -> bool:
     return store_db.auth_mode() == "demo"
 
 
+# The content is read once per content root, not once per database: loading and validating it takes a second or
+# two, and the tests open the same content on a hundred databases of their own.
+_content = st.cache_resource(show_spinner=False, max_entries=4)(load_course)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _services(content_root: str, database_url: str, demo: bool) -> Services:
-    content = load_course(content_root)
+    content = _content(content_root)
     engine = store_db.make_engine(database_url)
     database = store_db.Database(engine)
     # Several servers starting at once on one database: one at a time migrates, seeds and counts, so the demo is
