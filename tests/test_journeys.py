@@ -340,7 +340,7 @@ def new_hire_journey(browser, server: Server, language: str, viewport) -> Findin
         picture(page, "min-utbildning-mobil")
     module = learner.course.variant(FIRST_MODULE, language)
     learner.button("module_open_named", title=module.title).first.click()
-    page.get_by_role("heading", name=module.title, exact=True).wait_for()
+    page.get_by_role("heading", name=module.title, exact=True, level=1).wait_for()  # the page's h1, not the card's h3
     learner.play_module(FIRST_MODULE)
 
     complete_the_rest_of_the_track(server, NEW_HIRE, FIRST_MODULE)
@@ -587,7 +587,7 @@ def test_a_scenario_and_a_quiz_with_the_keyboard_alone(servers, browser):
     picture(page, "min-utbildning")
     tab_to(page, BUTTON, t("module_open_named", title=module.title))
     press_and_wait(page, "Enter")
-    page.get_by_role("heading", name=module.title, exact=True).wait_for()
+    page.get_by_role("heading", name=module.title, exact=True, level=1).wait_for()  # the page's h1, not the card's h3
 
     tab_to(page, BUTTON, t("scenario_start"))
     press_and_wait(page, "Enter")
