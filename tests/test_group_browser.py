@@ -2,9 +2,11 @@
 and three participants' phones at 375 px, on one demo server. The manager starts a session; one phone types the
 code, two open the QR code's link; all vote (one by the keyboard alone); the screen counts the votes without a
 reload, reveals them, follows the most voted choice, and the phones follow it too, to an ending; the manager ends
-the session and confirms who took part. On the way one phone is reloaded and one is closed and opened again from
-the link: both are at the current node. Every state of the screen and the phone is checked with axe-core (as the
-journeys are: tests/test_journeys.py), and the phone for sideways scrolling at 375 px.
+the session and confirms who took part. The manager starts, reveals and follows the first step, ends and confirms
+by the keyboard alone (Tab and Enter; each button's focus marked, and kept across the screen's own refresh). On
+the way one phone is reloaded and one is closed and opened again from the link: both are at the current node.
+Every state of the screen and the phone is checked with axe-core (as the journeys are: tests/test_journeys.py),
+and the phone for sideways scrolling at 375 px.
 
 With GRANSFALL_SCREENSHOTS set to a folder (scripts/screenshots.py), the screen after a reveal and a phone at
 the vote are saved there as grupplage.png and gruppovning-mobil.png."""
@@ -20,7 +22,8 @@ import pytest
 from i18n import translate
 from tests.browser_support import free_port, real_course, require_chromium, start_streamlit, stop, wait_for
 from tests.test_journeys import (BUTTON, PHONE, Findings, Server, browser,  # noqa: F401 - a fixture
-                                 choose_radio_by_keyboard, focus_mark, open_page, picture, press_and_wait, tab_to)
+                                 choose_radio_by_keyboard, focus_mark, focused_is, open_page, picture, press_and_wait,
+                                 tab_to)
 
 require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -119,6 +122,22 @@ def vote_by_keyboard(page, position: int) -> None:
     expect(page.locator(PHONE_AREA)).to_contain_text(t("group_vote_counted"), timeout=30_000)
 
 
+def press_by_keyboard(page, label: str, kept_for_ms: int = 0) -> None:
+    """The facilitator's button `label` reached with Tab (or Shift+Tab) alone, its focus marked (WCAG 2.4.7), kept
+    `kept_for_ms` (the screen redraws itself every two seconds: the focus must stay where the keyboard put it),
+    then pressed with Enter."""
+    try:
+        tab_to(page, BUTTON, label, limit=40)
+    except AssertionError:
+        tab_to(page, BUTTON, label, key="Shift+Tab", limit=80)
+    element, style, width, _ = focus_mark(page)
+    assert style not in ("none", "hidden") and float(width[:-2]) >= 2, (element, style, width)
+    if kept_for_ms:
+        page.wait_for_timeout(kept_for_ms)
+        assert focused_is(page, BUTTON, label), f"the screen's refresh took the focus off {label!r}"
+    page.keyboard.press("Enter")
+
+
 def expect_node(page, area: str, node, timeout: int = POLL) -> None:
     expect(page.locator(area)).to_contain_text(opening(node.text), timeout=timeout)
 
@@ -132,7 +151,7 @@ def test_a_group_session_on_the_screen_and_three_phones_to_the_confirmed_attenda
     start = screen.get_by_role("button", name=t("group_start"))
     start.wait_for(timeout=90_000)  # the first run seeds the demo store
     screen_findings.check(screen, "screen: the start form")
-    start.click()
+    press_by_keyboard(screen, t("group_start"))  # the facilitator's screen by the keyboard alone (issue 13)
     code_box = screen.locator(".st-key-group-code")
     code_box.wait_for(timeout=30_000)
     code = code_box.inner_text().strip()
@@ -181,7 +200,10 @@ def test_a_group_session_on_the_screen_and_three_phones_to_the_confirmed_attenda
         if step == 0:
             screen_findings.check(screen, "screen: all have voted")
 
-        screen.get_by_role("button", name=t("group_reveal")).click()
+        if step == 0:  # the keyboard alone, on a screen that redraws itself every two seconds
+            press_by_keyboard(screen, t("group_reveal"), kept_for_ms=2500)
+        else:
+            screen.get_by_role("button", name=t("group_reveal")).click()
         counts = [0] * len(node.choices)
         for position in (0, second, 0):
             counts[position] += 1
@@ -207,7 +229,10 @@ def test_a_group_session_on_the_screen_and_three_phones_to_the_confirmed_attenda
         followed_text = " ".join(followed.inner_text().split())
         assert followed_text.startswith("A. "), followed_text
         choice = next(c for c in node.choices if " ".join(c.text.split()) == followed_text[3:])
-        screen.get_by_role("button", name=t("group_follow")).click()
+        if step == 0:
+            press_by_keyboard(screen, t("group_follow"))
+        else:
+            screen.get_by_role("button", name=t("group_follow")).click()
         node_id = choice.next
         expect_node(screen, SCREEN, scenario.nodes[node_id], timeout=30_000)
         followed_at = time.monotonic()
@@ -238,7 +263,7 @@ def test_a_group_session_on_the_screen_and_three_phones_to_the_confirmed_attenda
     expect(screen.locator(SCREEN)).to_contain_text(t(f"scenario_ending_{ending}"))
     for phone in phones.values():
         expect(phone.locator(PHONE_AREA)).to_contain_text(t(f"scenario_ending_{ending}"), timeout=POLL)
-    screen.locator(".st-key-group-end-at-ending").get_by_role("button").click()
+    press_by_keyboard(screen, t("group_end"))
     expect(screen.get_by_role("heading", name=t("group_ended"))).to_be_visible(timeout=30_000)
     for phone in phones.values():
         expect(phone.locator(PHONE_AREA)).to_contain_text(t("group_phone_ended"), timeout=POLL)
@@ -249,7 +274,7 @@ def test_a_group_session_on_the_screen_and_three_phones_to_the_confirmed_attenda
     for name in NAMES.values():
         expect(screen.get_by_role("checkbox", name=re.compile(f"^{name}"))).to_be_checked()
     screen_findings.check(screen, "screen: the attendance list")
-    screen.get_by_role("button", name=t("group_confirm")).click()
+    press_by_keyboard(screen, t("group_confirm"))
     expect(screen.get_by_text(t("group_attendance_done", count=3))).to_be_visible(timeout=30_000)
     expect(screen.get_by_text(t("group_attendance_recorded", count=3), exact=True)).to_be_visible()
     for page in (screen, *phones.values()):
