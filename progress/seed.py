@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, insert, select
 from course import play, rules
 from course.questions import kind_of
 from course.content.loader import Course
-from progress import seed_answers, tallies
+from progress import seed_answers, states, tallies
 from progress.db import Database
 from progress.models import (Attempt, Attestation, AuditEvent, Certificate, Completion, DailyStatusCount, GroupBallot,
                              GroupParticipant, GroupSession, GroupSessionEvent, GroupSessionRecord, GroupVoteCount,
@@ -123,7 +123,8 @@ def seed(db: Database, course: Course, employees: int = 120, history_years: int 
     _unique_emails(people)
 
     with db.engine.begin() as connection:
-        connection.execute(insert(StoreMeta), [{"key": DEMO_MARK[0], "value": DEMO_MARK[1]}])
+        # the module states the seed writes follow this course (states.out_of_date: no rebuild at the first start)
+        connection.execute(insert(StoreMeta), [{"key": DEMO_MARK[0], "value": DEMO_MARK[1]}, states.basis_row(course)])
         connection.execute(insert(Unit), unit_rows)
         connection.execute(insert(Person), people)
         connection.execute(insert(PersonRole), roles)

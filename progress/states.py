@@ -8,6 +8,8 @@ of the module's parts, or a confirmed group session where the module counts them
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 
 from sqlalchemy import case, delete, func, insert, select
@@ -17,7 +19,7 @@ from course import group
 from course.content.loader import Course
 from progress import daily_counts
 from progress.db import Database, insert_for
-from progress.models import Attempt, Completion, GroupSessionRecord, ModuleState, Waiver
+from progress.models import Attempt, Completion, GroupSessionRecord, ModuleState, StoreMeta, Waiver
 
 FIELDS = ("last_completed_at", "last_waived_at", "last_started_at")
 
@@ -50,6 +52,31 @@ def moved(session: Session, person_id: str, module_id: str, field: str, at: date
     return before, after
 
 
+# What the states follow from besides the records, as the last rebuild saw it (in store_meta): which module is a
+# translation of which (its attempts start the original) and which modules count a confirmed group session as a
+# start. A change of either (config/tracks.yaml's group_sessions:, a new translation) makes the states out of date,
+# and the next start rebuilds them.
+BASIS_KEY = "module_states_basis"
+
+
+def basis(course: Course) -> str:
+    translations = sorted((m.id, m.translation_of) for m in course.modules.values() if m.translation_of)
+    counting = sorted(m for m in course.modules if group.counts_for(course.group_sessions, m) == group.SCENARIO_PART)
+    return hashlib.sha256(json.dumps([translations, counting]).encode()).hexdigest()[:16]
+
+
+def basis_row(course: Course) -> dict:
+    """The store_meta row that says the states follow `course` (the seed writes it beside the states it makes)."""
+    return {"key": BASIS_KEY, "value": basis(course)}
+
+
+def out_of_date(db: Database, course: Course) -> bool:
+    """The states were made for another basis, or never by a rebuild or the seed (a new database, or one from
+    before the basis was kept)."""
+    with db.read() as session:
+        return session.scalar(select(StoreMeta.value).where(StoreMeta.key == BASIS_KEY)) != basis(course)
+
+
 def rebuild(db: Database, course: Course) -> int:
     """Recompute every state from completions, waivers, attempts and the group sessions that count; returns the
     number of states."""
@@ -59,6 +86,8 @@ def rebuild(db: Database, course: Course) -> int:
     def use_case(session: Session) -> int:
         daily_counts.forget(session)
         session.execute(delete(ModuleState))
+        session.execute(delete(StoreMeta).where(StoreMeta.key == BASIS_KEY))
+        session.execute(insert(StoreMeta).values(basis_row(course)))
         states: dict[tuple[str, str], dict] = {}
 
         def state(person_id, module_id):
@@ -96,8 +125,3 @@ def rebuild(db: Database, course: Course) -> int:
         return len(rows)
 
     return db.write(use_case)
-
-
-def is_empty(db: Database) -> bool:
-    with db.read() as session:
-        return session.scalar(select(func.count()).select_from(ModuleState)) == 0

@@ -169,6 +169,28 @@ def test_a_module_that_counts_group_sessions_for_nothing_is_not_moved_by_one(peo
     assert module_states(db)[("anna", "prov")][3] == LATER  # her own attempts' start, not the group session's
 
 
+def test_a_change_of_what_group_sessions_count_for_rebuilds_the_states_at_the_next_start(people, content):
+    from course.content.loader import load_course
+    from views.context import _prepare  # what the app runs when it starts
+
+    db = people
+    before = load_course(content)
+    session_played(db, before.course, SCENARIO, ["anna"])  # the confirmation moves the state: a start
+    assert module_states(db)[("anna", "prov")] == (None, None, None, NOW)
+    _prepare(db, before, False, "the test's store")
+    assert module_states(db)[("anna", "prov")] == (None, None, None, NOW)  # rebuilt once (no basis kept yet)
+    assert not states.out_of_date(db, before.course)
+
+    append_section(content, "group_sessions:\n  modules:\n    prov: nothing\n")
+    after = load_course(content)
+    assert states.out_of_date(db, after.course)
+    _prepare(db, after, False, "the test's store")
+    assert ("anna", "prov") not in module_states(db)  # the record no longer starts the module
+    assert not states.out_of_date(db, after.course)
+    rows = {row.person_id: row.status for row in reports.status_rows(db, after.course, TODAY) if row.module_id == "prov"}
+    assert rows["anna"] == Status.NOT_STARTED
+
+
 def test_the_learner_s_pages_read_the_group_records_in_one_query_whatever_their_number(people, fixture_course):
     db, course = people, fixture_course
 

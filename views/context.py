@@ -72,7 +72,7 @@ def _prepare(database: store_db.Database, content: LoadResult, demo: bool, datab
     # A database from before these rollups existed: count them from the records once.
     if tallies.is_empty(database):
         tallies.rebuild(database, content.course)
-    if states.is_empty(database):
+    if states.out_of_date(database, content.course):  # none yet, or what a group session counts for changed
         states.rebuild(database, content.course)
 
 

@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], ),
     sa.PrimaryKeyConstraint('person_id', 'module_id')
     )
-    # Filled from the records at the next start (progress.states.rebuild runs when the table is empty).
+    # Filled from the records at the next start (progress.states.rebuild runs when states.out_of_date).
 
 
 def downgrade() -> None:
