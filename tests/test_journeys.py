@@ -175,6 +175,9 @@ def picture(page, name: str) -> None:
     """The page as shown, for the README, when GRANSFALL_SCREENSHOTS asks for pictures."""
     if SCREENSHOTS:
         settle(page)
+        # a chart or a download button whose code is still loading is a grey box (Streamlit's stSkeleton)
+        page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')", timeout=30_000)
+        page.wait_for_timeout(500)  # Plotly draws after its code has loaded
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=Path(SCREENSHOTS) / f"{name}.png")
 
