@@ -59,10 +59,19 @@ def moved(session: Session, person_id: str, module_id: str, field: str, at: date
 BASIS_KEY = "module_states_basis"
 
 
+def _translations(course: Course) -> dict[str, str]:
+    """A translation's id -> its original's: a translation's attempts start the original."""
+    return {m.id: m.translation_of for m in course.modules.values() if m.translation_of}
+
+
+def _counting_group_sessions(course: Course) -> list[str]:
+    """The modules where a confirmed group session counts for the scenario part, so starts the module."""
+    return sorted(m for m in course.modules if group.counts_for(course.group_sessions, m) == group.SCENARIO_PART)
+
+
 def basis(course: Course) -> str:
-    translations = sorted((m.id, m.translation_of) for m in course.modules.values() if m.translation_of)
-    counting = sorted(m for m in course.modules if group.counts_for(course.group_sessions, m) == group.SCENARIO_PART)
-    return hashlib.sha256(json.dumps([translations, counting]).encode()).hexdigest()[:16]
+    parts = [sorted(_translations(course).items()), _counting_group_sessions(course)]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
 def basis_row(course: Course) -> dict:
@@ -80,7 +89,7 @@ def out_of_date(db: Database, course: Course) -> bool:
 def rebuild(db: Database, course: Course) -> int:
     """Recompute every state from completions, waivers, attempts and the group sessions that count; returns the
     number of states."""
-    translations = {m.id: m.translation_of for m in course.modules.values() if m.translation_of}
+    translations = _translations(course)
     base = case(translations, value=Attempt.module_id, else_=Attempt.module_id) if translations else Attempt.module_id
 
     def use_case(session: Session) -> int:
@@ -111,7 +120,7 @@ def rebuild(db: Database, course: Course) -> int:
                 .where(Attempt.kind.in_(("scenario", "quiz"))).group_by(Attempt.person_id, base)):
             state(person_id, module_id)["last_started_at"] = at
         # a confirmed group session starts the module too, where the module counts it for its scenario part
-        counting = [m for m in course.modules if group.counts_for(course.group_sessions, m) == group.SCENARIO_PART]
+        counting = _counting_group_sessions(course)
         group_starts = (select(GroupSessionRecord.person_id, GroupSessionRecord.module_id,
                                func.max(GroupSessionRecord.confirmed_at))
                         .where(GroupSessionRecord.module_id.in_(counting))
